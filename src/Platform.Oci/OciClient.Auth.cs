@@ -52,9 +52,12 @@ public sealed partial class OciClient
             ? $"the registry requires credentials for {described} but none are configured (set {OciRegistryOptions.SectionName}:Username and :Password)"
             : $"the registry rejected the configured credentials of user '{_options.Username}' for {described}";
         _logger.AuthenticationFailed(described, reason);
-        throw new OciAuthenticationException($"Authentication to the registry at '{_baseUri}' failed: {reason}. Registry said: \"{message}\".",
+        throw new OciAuthenticationException($"Authentication to the registry at '{_baseUri}' failed: {reason}.{RegistrySaid(message)}",
             HttpStatusCode.Unauthorized, code);
     }
+
+    // HEAD answers carry no body, so there is not always something to quote.
+    private static string RegistrySaid(string message) => message == NoErrorBody ? "" : $" Registry said: \"{message}\".";
 
     private SentAuth ApplyAuth(HttpRequestMessage request, string scope)
     {
@@ -124,7 +127,7 @@ public sealed partial class OciClient
         OciAuthenticationException Fail(string reason)
         {
             _logger.AuthenticationFailed(described, reason);
-            return new OciAuthenticationException($"Authentication to the registry at '{_baseUri}' failed: {reason}. Registry said: \"{message}\".",
+            return new OciAuthenticationException($"Authentication to the registry at '{_baseUri}' failed: {reason}.{RegistrySaid(message)}",
                 HttpStatusCode.Unauthorized, code);
         }
     }

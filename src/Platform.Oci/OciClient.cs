@@ -20,6 +20,7 @@ public sealed partial class OciClient : IOciRegistryClient
 
     private const int MaxErrorBodyBytes = 64 * 1024;
     private const int MaxTokenResponseBytes = 1024 * 1024;
+    private const string NoErrorBody = "(no error body)";
 
     private readonly HttpClient _http;
     private readonly OciRegistryOptions _options;
@@ -443,7 +444,7 @@ public sealed partial class OciClient : IOciRegistryClient
         }
         if (string.IsNullOrWhiteSpace(body))
         {
-            return (null, "(no error body)");
+            return (null, NoErrorBody);
         }
         try
         {

@@ -15,7 +15,7 @@ namespace Platform.Oci.Tests.Support;
 /// it checks Basic credentials and issues RS256 JWTs whose <c>x5c</c> header carries a self-signed certificate
 /// that the registry trusts through its <c>rootcertbundle</c>. The registry, not this class, validates the tokens.
 /// </summary>
-internal sealed class TokenServer : IAsyncDisposable
+public sealed class TokenServer : IAsyncDisposable
 {
     public const string Service = "platform-test-registry";
     public const string Issuer = "platform-test-token-issuer";
