@@ -34,9 +34,12 @@ public sealed class OciAuthenticationException(string message, HttpStatusCode? s
 public sealed class OciNotFoundException(string message, string? errorCode = null)
     : OciRegistryException(message, HttpStatusCode.NotFound, errorCode);
 
-/// <summary>Content read from the registry does not hash to the digest it was asked for: never use it.</summary>
+/// <summary>
+/// Content does not hash to the digest it should: bytes read from the registry (discarded, never used) or the digest
+/// the registry reported for something this client pushed.
+/// </summary>
 public sealed class OciDigestMismatchException(string repository, string expectedDigest, string actualDigest)
-    : OciRegistryException($"Content read from repository '{repository}' has digest '{actualDigest}' but '{expectedDigest}' was requested; it was discarded.")
+    : OciRegistryException($"Digest mismatch in repository '{repository}': expected '{expectedDigest}' but the content hashes to '{actualDigest}'; it was not used.")
 {
     public string Repository { get; } = repository;
     public string ExpectedDigest { get; } = expectedDigest;
