@@ -1,0 +1,373 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>How a <see cref="ModuleCache"/> lookup was served.</summary>
+public enum ModuleSource
+{
+    /// <summary>Already compiled in this process.</summary>
+    Memory,
+    /// <summary>Loaded from a precompiled artifact in the cache directory.</summary>
+    Disk,
+    /// <summary>Compiled from the Wasm bytes.</summary>
+    Compiled,
+    /// <summary>Added from a precompiled artifact through <see cref="ModuleCache.TryAddPrecompiled"/>.</summary>
+    Precompiled,
+}
+
+/// <summary>A compiled module and how this lookup obtained it.</summary>
+public sealed class CachedModule
+{
+    private CachedModule? _memoryHit;
+
+    internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime)
+    {
+        Digest = digest;
+        Module = module;
+        Source = source;
+        LoadTime = loadTime;
+    }
+
+    /// <summary>Digest of the Wasm bytes, "sha256:&lt;hex&gt;".</summary>
+    public string Digest { get; }
+
+    public Module Module { get; }
+
+    public ModuleSource Source { get; }
+
+    /// <summary>Time the module took to compile or load when it entered the cache.</summary>
+    public TimeSpan LoadTime { get; }
+
+    // One shared instance for all later memory hits keeps the hot path allocation-free.
+    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Module, ModuleSource.Memory, LoadTime);
+}
+
+/// <summary>Counts since the cache was created.</summary>
+public readonly record struct ModuleCacheStatistics(long MemoryHits, long DiskLoads, long Compiles, long DiskFailures, int Count);
+
+/// <summary>
+/// Compiled modules by digest: a bounded in-memory LRU in front of an optional directory of precompiled artifacts
+/// (<c>{CacheDirectory}/{engine fingerprint}/{hex}.cwasm</c>). Concurrent first requests for a digest share one
+/// fetch and one compilation.
+/// </summary>
+/// <remarks>
+/// Evicted modules are not disposed: a request may have fetched the entry just before eviction and still be
+/// instantiating it. The GC releases the native module once the last reference is gone.
+/// Precompiled artifacts are native code that Wasmtime loads without re-verifying it, so only trusted files may be
+/// offered: the cache's own files carry a SHA-256 sidecar checked before loading, and
+/// <see cref="TryAddPrecompiled"/> must only get artifacts whose origin was verified (e.g. by registry digest).
+/// </remarks>
+public sealed partial class ModuleCache : IDisposable
+{
+    private const string DigestPrefix = "sha256:";
+
+    private readonly WasmEngineHost _host;
+    private readonly ILogger _logger;
+    private readonly string? _directory;
+    private readonly int _capacity;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LinkedListNode<CachedModule>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<CachedModule> _lru = new();
+    private readonly Dictionary<string, Task<CachedModule>> _inFlight = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
+    private long _memoryHits;
+    private long _diskLoads;
+    private long _compiles;
+    private long _diskFailures;
+
+    public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        _host = host;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _capacity = host.Options.MaxCachedModules;
+        if (!string.IsNullOrWhiteSpace(host.Options.CacheDirectory))
+        {
+            _directory = Path.Combine(Path.GetFullPath(host.Options.CacheDirectory), host.Fingerprint);
+            Directory.CreateDirectory(_directory);
+        }
+    }
+
+    /// <summary>Folder this engine's artifacts live in, or null when the cache is memory-only.</summary>
+    public string? ArtifactDirectory => _directory;
+
+    public ModuleCacheStatistics Statistics
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new(Interlocked.Read(ref _memoryHits), Interlocked.Read(ref _diskLoads), Interlocked.Read(ref _compiles),
+                    Interlocked.Read(ref _diskFailures), _entries.Count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Returns the compiled module for <paramref name="digest"/>: from memory, else from disk, else by calling
+    /// <paramref name="fetchModuleBytes"/>, verifying the bytes' SHA-256 against the digest, and compiling.
+    /// </summary>
+    /// <exception cref="ArgumentException">The digest is not "sha256:" and 64 lowercase hex digits.</exception>
+    /// <exception cref="ModuleDigestMismatchException">The fetched bytes do not hash to the digest.</exception>
+    /// <exception cref="WasmtimeException">The bytes do not compile.</exception>
+    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, CancellationToken cancellationToken)
+    {
+        var hex = ParseDigest(digest);
+        ArgumentNullException.ThrowIfNull(fetchModuleBytes);
+        Task<CachedModule> task;
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(digest, out var node))
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+                Interlocked.Increment(ref _memoryHits);
+                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "memory"));
+                return ValueTask.FromResult(node.Value.AsMemoryHit());
+            }
+            if (!_inFlight.TryGetValue(digest, out task!))
+            {
+                // Loading is shared by every caller, so it runs under the cache's lifetime, not one caller's token.
+                task = Task.Run(() => LoadAsync(digest, hex, fetchModuleBytes, _disposed.Token));
+                _inFlight[digest] = task;
+            }
+        }
+        return new ValueTask<CachedModule>(task.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>Compiles Wasm bytes and returns the engine-specific artifact (for shipping precompiled modules).</summary>
+    public byte[] Precompile(ReadOnlySpan<byte> wasmBytes)
+    {
+        using var module = Module.FromBytes(_host.Engine, "precompile", wasmBytes);
+        return module.Serialize();
+    }
+
+    /// <summary>
+    /// Adds an artifact made by <see cref="Precompile"/> on an engine with the same fingerprint. Returns false
+    /// (and changes nothing) when Wasmtime refuses it, e.g. another version or other settings.
+    /// </summary>
+    public bool TryAddPrecompiled(string digest, ReadOnlySpan<byte> serializedModule)
+    {
+        var hex = ParseDigest(digest);
+        var stopwatch = Stopwatch.StartNew();
+        Module module;
+        try
+        {
+            module = Module.Deserialize(_host.Engine, digest, serializedModule);
+        }
+        catch (WasmtimeException ex)
+        {
+            LogPrecompiledRefused(_logger, digest, ex.Message);
+            return false;
+        }
+        var entry = new CachedModule(digest, module, ModuleSource.Precompiled, stopwatch.Elapsed);
+        WriteArtifact(hex, serializedModule);
+        Insert(entry);
+        return true;
+    }
+
+    private async Task<CachedModule> LoadAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var entry = TryLoadFromDisk(digest, hex) ?? await CompileAsync(digest, hex, fetch, cancellationToken).ConfigureAwait(false);
+            Insert(entry);
+            return entry;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _inFlight.Remove(digest);
+            }
+        }
+    }
+
+    private CachedModule? TryLoadFromDisk(string digest, string hex)
+    {
+        if (_directory is null)
+        {
+            return null;
+        }
+        var path = ArtifactPath(hex);
+        var checksumPath = path + ".sha256";
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            // Wasmtime maps the file as native code without checking it, so a damaged file must be caught here.
+            var expected = File.ReadAllText(checksumPath).Trim();
+            string actual;
+            using (var stream = File.OpenRead(path))
+            {
+                actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+            }
+            if (!string.Equals(expected, actual, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"checksum {actual} does not match the recorded {expected}");
+            }
+            var module = Module.DeserializeFile(_host.Engine, digest, path);
+            var elapsed = stopwatch.Elapsed;
+            Interlocked.Increment(ref _diskLoads);
+            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "disk"));
+            RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
+            LogLoadedFromDisk(_logger, digest, elapsed.TotalMilliseconds);
+            return new CachedModule(digest, module, ModuleSource.Disk, elapsed);
+        }
+        catch (Exception ex) when (ex is WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _diskFailures);
+            LogDiscardedArtifact(_logger, path, ex.Message);
+            TryDelete(path);
+            TryDelete(checksumPath);
+            return null;
+        }
+    }
+
+    private async Task<CachedModule> CompileAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
+    {
+        var bytes = await fetch(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The fetch delegate returned null for '{digest}'.");
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (!string.Equals(actual, hex, StringComparison.Ordinal))
+        {
+            throw new ModuleDigestMismatchException(digest, DigestPrefix + actual);
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var module = Module.FromBytes(_host.Engine, digest, bytes);
+        var elapsed = stopwatch.Elapsed;
+        Interlocked.Increment(ref _compiles);
+        RuntimeTelemetry.CacheMisses.Add(1);
+        RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
+        LogCompiled(_logger, digest, bytes.Length, elapsed.TotalMilliseconds);
+
+        if (_directory is not null)
+        {
+            WriteArtifact(hex, module.Serialize());
+        }
+        return new CachedModule(digest, module, ModuleSource.Compiled, elapsed);
+    }
+
+    // The checksum goes first and each file is renamed into place, so a reader never sees a half-written
+    // artifact, and a crash between the two renames leaves a mismatch that is discarded on the next load.
+    private void WriteArtifact(string hex, ReadOnlySpan<byte> serialized)
+    {
+        if (_directory is null)
+        {
+            return;
+        }
+        var path = ArtifactPath(hex);
+        try
+        {
+            WriteAtomically(path + ".sha256", System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(serialized))));
+            WriteAtomically(path, serialized);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The disk cache only saves compile time; a full or read-only disk must not fail the request.
+            LogArtifactWriteFailed(_logger, path, ex.Message);
+        }
+    }
+
+    private static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            TryDelete(temporary);
+        }
+    }
+
+    private void Insert(CachedModule entry)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(entry.Digest, out var existing))
+            {
+                _lru.Remove(existing);
+            }
+            _entries[entry.Digest] = _lru.AddFirst(entry);
+            while (_entries.Count > _capacity)
+            {
+                var last = _lru.Last!;
+                _lru.RemoveLast();
+                _entries.Remove(last.Value.Digest);
+            }
+        }
+    }
+
+    private string ArtifactPath(string hex) => Path.Combine(_directory!, hex + ".cwasm");
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a leftover file is detected and replaced on the next load.
+        }
+    }
+
+    /// <summary>Returns the hex part of "sha256:&lt;64 lowercase hex&gt;" or throws quoting the value.</summary>
+    public static string ParseDigest(string digest)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        if (!digest.StartsWith(DigestPrefix, StringComparison.Ordinal) || digest.Length != DigestPrefix.Length + 64
+            || digest.AsSpan(DigestPrefix.Length).ContainsAnyExcept("0123456789abcdef"))
+        {
+            throw new ArgumentException($"Digest '{digest}' is not 'sha256:' followed by 64 lowercase hex digits.", nameof(digest));
+        }
+        return digest[DigestPrefix.Length..];
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed.IsCancellationRequested)
+        {
+            _disposed.Cancel();
+        }
+        _disposed.Dispose();
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Compiled module {Digest} ({Bytes} bytes) in {Milliseconds:F1} ms")]
+    private static partial void LogCompiled(ILogger logger, string digest, int bytes, double milliseconds);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Loaded module {Digest} from the disk cache in {Milliseconds:F2} ms")]
+    private static partial void LogLoadedFromDisk(ILogger logger, string digest, double milliseconds);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Discarded cached artifact {Path}: {Reason}; the module is compiled again")]
+    private static partial void LogDiscardedArtifact(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not write cached artifact {Path}: {Reason}")]
+    private static partial void LogArtifactWriteFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Refused precompiled artifact for {Digest}: {Reason}")]
+    private static partial void LogPrecompiledRefused(ILogger logger, string digest, string reason);
+}
+
+/// <summary>The bytes fetched for a digest hash to something else; nothing was compiled or cached.</summary>
+public sealed class ModuleDigestMismatchException(string expected, string actual)
+    : Exception($"The module bytes hash to '{actual}', not to the expected digest '{expected}'; refusing to compile them.")
+{
+    public string ExpectedDigest { get; } = expected;
+    public string ActualDigest { get; } = actual;
+}

@@ -1,0 +1,141 @@
+using System.Text;
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>Outcome of <see cref="ModuleValidator.Validate"/>; <see cref="Error"/> is meant for the uploader.</summary>
+public sealed record ModuleValidationResult(bool IsValid, string? Error)
+{
+    public static ModuleValidationResult Valid { get; } = new(true, null);
+
+    public static ModuleValidationResult Invalid(string error) => new(false, error);
+}
+
+/// <summary>
+/// Checks that uploaded bytes are a WASI preview-1 command module this runtime can run: valid WebAssembly,
+/// exports <c>_start</c> and <c>memory</c>, and imports only <c>wasi_snapshot_preview1</c> functions this
+/// runtime implements, with their exact signatures (so a module that validates here also instantiates).
+/// </summary>
+public sealed class ModuleValidator(WasmEngineHost host)
+{
+    private static readonly byte[] s_magic = [0x00, 0x61, 0x73, 0x6D];
+
+    public ModuleValidationResult Validate(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return ModuleValidationResult.Invalid("The module is empty.");
+        }
+        if (bytes.Length < 8 || !bytes[..4].SequenceEqual(s_magic))
+        {
+            return ModuleValidationResult.Invalid(
+                $"This is not a WebAssembly binary: it starts with '{Hex(bytes[..Math.Min(8, bytes.Length)])}' instead of '00 61 73 6D' (\"\\0asm\").");
+        }
+        if (bytes[4] != 1 || bytes[5] != 0 || bytes[6] != 0 || bytes[7] != 0)
+        {
+            var what = bytes[6] == 1 ? "a WebAssembly component (WASI preview 2)" : $"WebAssembly binary version '{Hex(bytes[4..8])}'";
+            return ModuleValidationResult.Invalid($"The upload is {what}; only core modules for WASI preview 1 (version 1) are supported.");
+        }
+
+        var validationError = Module.Validate(host.Engine, bytes);
+        if (!string.IsNullOrEmpty(validationError))
+        {
+            return ModuleValidationResult.Invalid($"The module is not valid WebAssembly: {validationError}");
+        }
+
+        using var module = Module.FromBytes(host.Engine, "validation", bytes);
+        return CheckInterface(module);
+    }
+
+    /// <summary>Checks imports and exports of an already compiled module.</summary>
+    public static ModuleValidationResult CheckInterface(Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        foreach (var import in module.Imports)
+        {
+            var qualified = $"{import.ModuleName}.{import.Name}";
+            if (import is not FunctionImport function)
+            {
+                return ModuleValidationResult.Invalid(
+                    $"The module imports the {KindOf(import)} '{qualified}'; only functions from '{WasiPreview1.ModuleName}' can be imported.");
+            }
+            if (import.ModuleName != WasiPreview1.ModuleName)
+            {
+                return ModuleValidationResult.Invalid(
+                    $"The module imports '{qualified}', which this platform does not provide; only WASI preview 1 ('{WasiPreview1.ModuleName}') imports are allowed.");
+            }
+            if (!WasiPreview1.Signatures.TryGetValue(import.Name, out var expected))
+            {
+                return ModuleValidationResult.Invalid(
+                    $"The module imports '{qualified}', which is not a WASI preview 1 function.");
+            }
+            var actual = Signature(function.Parameters, function.Results);
+            if (actual != expected)
+            {
+                return ModuleValidationResult.Invalid(
+                    $"The module imports '{qualified}' with signature {Describe(actual)}, but WASI preview 1 defines it as {Describe(expected)}.");
+            }
+        }
+
+        var start = module.Exports.OfType<FunctionExport>().FirstOrDefault(e => e.Name == "_start");
+        if (start is null)
+        {
+            return ModuleValidationResult.Invalid(
+                "The module exports no '_start' function, so it is not a WASI command (a reactor or library module cannot serve requests).");
+        }
+        if (start.Parameters.Count != 0 || start.Results.Count != 0)
+        {
+            return ModuleValidationResult.Invalid($"The module's '_start' has signature {Describe(Signature(start.Parameters, start.Results))}; a WASI command's '_start' takes and returns nothing.");
+        }
+        if (!module.Exports.OfType<MemoryExport>().Any(e => e.Name == "memory"))
+        {
+            return ModuleValidationResult.Invalid("The module exports no memory named 'memory', which WASI needs to pass arguments and data.");
+        }
+        return ModuleValidationResult.Valid;
+    }
+
+    internal static string Signature(IReadOnlyList<ValueKind> parameters, IReadOnlyList<ValueKind> results)
+    {
+        var builder = new StringBuilder();
+        foreach (var p in parameters)
+        {
+            builder.Append(Code(p));
+        }
+        builder.Append('>');
+        foreach (var r in results)
+        {
+            builder.Append(Code(r));
+        }
+        return builder.ToString();
+    }
+
+    private static char Code(ValueKind kind) => kind switch
+    {
+        ValueKind.Int32 => 'i',
+        ValueKind.Int64 => 'I',
+        ValueKind.Float32 => 'f',
+        ValueKind.Float64 => 'F',
+        ValueKind.V128 => 'v',
+        _ => 'r',
+    };
+
+    private static string Describe(string signature)
+    {
+        static string Names(string codes) => string.Join(", ", codes.Select(c => c switch
+        {
+            'i' => "i32", 'I' => "i64", 'f' => "f32", 'F' => "f64", 'v' => "v128", _ => "ref",
+        }));
+        var parts = signature.Split('>');
+        return $"({Names(parts[0])}) -> ({Names(parts[1])})";
+    }
+
+    private static string KindOf(Import import) => import switch
+    {
+        MemoryImport => "memory",
+        TableImport => "table",
+        GlobalImport => "global",
+        _ => "item",
+    };
+
+    private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes).Chunk(2).Aggregate(new StringBuilder(), (b, c) => b.Append(b.Length > 0 ? " " : "").Append(c)).ToString();
+}

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Platform.Runtime;
+
+/// <summary>The runtime's meter and activity source, both named "Platform.Runtime".</summary>
+public static class RuntimeTelemetry
+{
+    public const string Name = "Platform.Runtime";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    internal static readonly Meter Meter = new(Name);
+
+    /// <summary>Module cache hits; tag <c>source</c> is <c>memory</c> or <c>disk</c>.</summary>
+    internal static readonly Counter<long> CacheHits =
+        Meter.CreateCounter<long>("platform.runtime.module_cache.hits", description: "Module lookups served without compiling, by source.");
+
+    internal static readonly Counter<long> CacheMisses =
+        Meter.CreateCounter<long>("platform.runtime.module_cache.misses", description: "Module lookups that had to compile.");
+
+    internal static readonly Histogram<double> CompileDuration =
+        Meter.CreateHistogram<double>("platform.runtime.module.compile.duration", unit: "s", description: "Time to compile a module from Wasm bytes.");
+
+    internal static readonly Histogram<double> LoadDuration =
+        Meter.CreateHistogram<double>("platform.runtime.module.load.duration", unit: "s", description: "Time to load a precompiled module from disk.");
+
+    internal static readonly Histogram<double> InstantiationDuration =
+        Meter.CreateHistogram<double>("platform.runtime.instantiation.duration", unit: "s", description: "Time to create a store and instantiate a module for one request.");
+
+    internal static readonly Histogram<double> ExecutionDuration =
+        Meter.CreateHistogram<double>("platform.runtime.execution.duration", unit: "s", description: "Wall time of one request's execution, by outcome.");
+}

@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>
+/// Runs one HTTP request through a WASI preview-1 command module the WAGI way: a fresh Store and instance per
+/// call, the request as environment, argv and stdin, the CGI response from stdout, stderr to the app log.
+/// </summary>
+/// <remarks>
+/// <para>Execute is synchronous and CPU-bound: it runs the module on the calling thread. An ASP.NET Core handler
+/// can call it directly; the wall-time limit bounds how long the thread is held.</para>
+/// <para>WASI is the platform's own (<see cref="WasiPreview1"/>), so no Wasmtime WASI context exists and the
+/// "Store without SetWasiConfiguration aborts the process" hazard cannot occur. Every Store gets its memory
+/// limit, epoch deadline and deadline callback before the module is instantiated.</para>
+/// <para>Exit codes follow CGI: proc_exit(0) is success; a nonzero exit with a valid CGI response still sends
+/// that response (the app chose its status) and the code is logged; a nonzero exit without one is a failure.</para>
+/// </remarks>
+public sealed partial class WagiExecutor : IDisposable
+{
+    private const long WasmPageSize = 64 * 1024;
+
+    // Static, so setting it per Store allocates no closure; it reads the request's state from the Store.
+    private static readonly Store.EpochDeadlineCallback s_onEpochDeadline = OnEpochDeadline;
+
+    private readonly WasmEngineHost _host;
+    private readonly Linker _linker;
+    private readonly ILogger _logger;
+
+    public WagiExecutor(WasmEngineHost host, ILogger<WagiExecutor>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        _host = host;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _linker = new Linker(host.Engine);
+        WasiPreview1.Define(_linker);
+    }
+
+    /// <summary>
+    /// Executes <paramref name="request"/> against <paramref name="module"/>. Never throws for anything the module
+    /// does; throws <see cref="ArgumentException"/> for a request or limits that cannot be given to a module.
+    /// </summary>
+    /// <param name="logLine">Receives each stderr line as the module writes it, and a line per failure; may be null.</param>
+    /// <param name="cancellationToken">Stops the module within one epoch tick (outcome <see cref="WagiOutcome.Cancelled"/>).</param>
+    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        var started = Stopwatch.GetTimestamp();
+
+        using var activity = RuntimeTelemetry.ActivitySource.StartActivity("wagi.execute");
+        if (activity is not null)
+        {
+            activity.SetTag("app", request.AppName);
+            activity.SetTag("version", request.AppVersion);
+            activity.SetTag("digest", module.Digest);
+            activity.SetTag("cache_source", SourceTag(module.Source));
+        }
+
+        WagiResult result;
+        if (request.Body.Length > limits.MaxRequestBodyBytes)
+        {
+            result = WagiResult.Failure(WagiOutcome.RequestTooLarge,
+                $"the request body has {request.Body.Length} bytes; the app allows {limits.MaxRequestBodyBytes}", null, Stopwatch.GetElapsedTime(started));
+        }
+        else if (cancellationToken.IsCancellationRequested)
+        {
+            result = WagiResult.Failure(WagiOutcome.Cancelled, "the request was cancelled before the module started", null, Stopwatch.GetElapsedTime(started));
+        }
+        else
+        {
+            var environment = WagiEnvironment.Build(request);
+            result = Run(module, request, environment, limits, logLine, started, cancellationToken);
+        }
+
+        if (!result.IsSuccess && result.Error is not null)
+        {
+            SafeLog(logLine, $"[{result.Outcome}] {result.Error}");
+            LogExecutionFailed(_logger, request.AppName, module.Digest, result.Outcome);
+        }
+        activity?.SetTag("outcome", OutcomeTag(result.Outcome));
+        if (activity is not null && !result.IsSuccess)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, result.Outcome.ToString());
+        }
+        RuntimeTelemetry.ExecutionDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeTag(result.Outcome)));
+        return result;
+    }
+
+    private WagiResult Run(CachedModule module, WagiRequest request, WagiEnvironment environment, AppLimits limits,
+        Action<string>? logLine, long started, CancellationToken cancellationToken)
+    {
+        var memoryLimit = Math.Min(limits.MemoryBytes, _host.MaxMemoryBytes);
+        var args = new EncodedStrings(environment.Arguments);
+        var variables = new string[environment.Variables.Count];
+        for (var i = 0; i < variables.Length; i++)
+        {
+            var (name, value) = environment.Variables[i];
+            variables[i] = name + "=" + value;
+        }
+        var deadline = started + (long)(limits.WallTime.TotalSeconds * Stopwatch.Frequency);
+        using var context = new WasiContext(args, new EncodedStrings(variables), request.Body, (int)limits.MaxResponseBytes,
+            logLine, deadline, cancellationToken);
+        using var store = new Store(_host.Engine, context);
+
+        // Limits and the deadline go in before anything runs; with epoch interruption on, a Store without a
+        // deadline would trap at once. One tick, then the callback decides each tick: it compares real time with
+        // the deadline (so timeouts do not depend on counting ticks) and notices cancellation.
+        store.SetLimits(memorySize: memoryLimit, instances: 1, memories: 1);
+        store.SetEpochDeadline(1);
+        store.SetEpochDeadlineCallback(s_onEpochDeadline);
+
+        Instance instance;
+        try
+        {
+            var instantiateStarted = Stopwatch.GetTimestamp();
+            instance = _linker.Instantiate(store, module.Module);
+            RuntimeTelemetry.InstantiationDuration.Record(Stopwatch.GetElapsedTime(instantiateStarted).TotalSeconds);
+        }
+        catch (WasmtimeException ex)
+        {
+            var outcome = Classify(context, ex, memory: null, memoryLimit, instantiating: true);
+            return WagiResult.Failure(outcome, $"instantiation failed: {ex.Message}", context.ExitCode, Stopwatch.GetElapsedTime(started));
+        }
+
+        var memory = instance.GetMemory("memory");
+        context.Memory = memory;
+        var start = instance.GetAction("_start");
+        if (start is null)
+        {
+            return WagiResult.Failure(WagiOutcome.Trap, "the module exports no '_start' function", null, Stopwatch.GetElapsedTime(started));
+        }
+
+        try
+        {
+            start();
+        }
+        catch (WasmtimeException ex)
+        {
+            context.FlushStderr();
+            if (context.ExitCode is null)
+            {
+                var outcome = Classify(context, ex, memory, memoryLimit, instantiating: false);
+                return WagiResult.Failure(outcome, Describe(outcome, ex, limits, memoryLimit), null, Stopwatch.GetElapsedTime(started));
+            }
+            // proc_exit: the module ended itself; its output decides the response below.
+        }
+        context.FlushStderr();
+        return BuildResponse(context, Stopwatch.GetElapsedTime(started));
+    }
+
+    private static WagiResult BuildResponse(WasiContext context, TimeSpan duration)
+    {
+        var exitCode = context.ExitCode;
+        var output = context.StdoutSpan;
+        if (!CgiResponseParser.TryParse(output, out var response, out var error))
+        {
+            var outcome = exitCode is > 0 or < 0 ? WagiOutcome.Trap : WagiOutcome.InvalidResponse;
+            var prefix = exitCode is > 0 or < 0 ? $"the module exited with code {exitCode} and " : "";
+            return WagiResult.Failure(outcome, prefix + error, exitCode, duration);
+        }
+        var (buffer, length) = context.DetachStdout();
+        var result = new WagiResult(WagiOutcome.Ok, response.StatusCode, response.Headers, buffer, response.BodyOffset,
+            length - response.BodyOffset, null, exitCode, duration);
+        return result;
+    }
+
+    private static WagiOutcome Classify(WasiContext context, WasmtimeException exception, Memory? memory, long memoryLimit, bool instantiating)
+    {
+        if (context.Cancelled)
+        {
+            return WagiOutcome.Cancelled;
+        }
+        if (context.TimedOut || exception is TrapException { Type: TrapCode.Interrupt })
+        {
+            return WagiOutcome.Timeout;
+        }
+        if (context.StdoutOverflow)
+        {
+            return WagiOutcome.ResponseTooLarge;
+        }
+        if (instantiating)
+        {
+            // Wasmtime's messages are the only signal here; they name the pool or the memory limit.
+            var message = exception.Message;
+            if (message.Contains("concurrent", StringComparison.OrdinalIgnoreCase) || message.Contains("pool", StringComparison.OrdinalIgnoreCase))
+            {
+                return WagiOutcome.Overloaded;
+            }
+            if (message.Contains("memory", StringComparison.OrdinalIgnoreCase))
+            {
+                return WagiOutcome.MemoryLimit;
+            }
+            return WagiOutcome.Trap;
+        }
+        // A trap with memory grown to within a page of the cap is what a failed memory.grow (or malloc) looks like.
+        if (memory is not null && memory.GetLength() + WasmPageSize > memoryLimit)
+        {
+            return WagiOutcome.MemoryLimit;
+        }
+        return WagiOutcome.Trap;
+    }
+
+    private static string Describe(WagiOutcome outcome, WasmtimeException exception, AppLimits limits, long memoryLimit) => outcome switch
+    {
+        WagiOutcome.Timeout => $"the module ran longer than its wall-time limit of {limits.WallTime.TotalMilliseconds:F0} ms and was stopped",
+        WagiOutcome.Cancelled => "the request was cancelled while the module ran",
+        WagiOutcome.ResponseTooLarge => $"the module wrote more than the response limit of {limits.MaxResponseBytes} bytes",
+        WagiOutcome.MemoryLimit => $"the module failed after reaching its memory limit of {memoryLimit} bytes: {exception.Message}",
+        _ => $"the module trapped: {exception.Message}",
+    };
+
+    private static ulong OnEpochDeadline(Store store)
+    {
+        var context = (WasiContext)store.GetData()!;
+        if (context.CancellationToken.IsCancellationRequested)
+        {
+            context.Cancelled = true;
+            throw new GuestStoppedException("the request was cancelled");
+        }
+        if (Stopwatch.GetTimestamp() >= context.DeadlineTimestamp)
+        {
+            context.TimedOut = true;
+            throw new GuestStoppedException("the wall-time limit passed");
+        }
+        return 1;
+    }
+
+    private static void SafeLog(Action<string>? logLine, string line)
+    {
+        try
+        {
+            logLine?.Invoke(line);
+        }
+        catch (Exception)
+        {
+            // The app log is best effort; the result still goes back to the caller.
+        }
+    }
+
+    private static string SourceTag(ModuleSource source) => source switch
+    {
+        ModuleSource.Memory => "memory",
+        ModuleSource.Disk => "disk",
+        ModuleSource.Compiled => "compiled",
+        _ => "precompiled",
+    };
+
+    private static string OutcomeTag(WagiOutcome outcome) => outcome switch
+    {
+        WagiOutcome.Ok => "ok",
+        WagiOutcome.Trap => "trap",
+        WagiOutcome.Timeout => "timeout",
+        WagiOutcome.InvalidResponse => "invalid_response",
+        WagiOutcome.ResponseTooLarge => "response_too_large",
+        WagiOutcome.MemoryLimit => "memory_limit",
+        WagiOutcome.RequestTooLarge => "request_too_large",
+        WagiOutcome.Cancelled => "cancelled",
+        _ => "overloaded",
+    };
+
+    public void Dispose() => _linker.Dispose();
+
+    // The module's own message goes to the app log (logLine), which the app's owner reads; the platform log gets
+    // only the outcome, so guest output never floods or forges it.
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Execution of app {App} (module {Digest}) ended with {Outcome}")]
+    private static partial void LogExecutionFailed(ILogger logger, string? app, string digest, WagiOutcome outcome);
+}

@@ -1,0 +1,57 @@
+namespace Platform.Runtime;
+
+/// <summary>
+/// One HTTP request as the WAGI executor sees it. The router fills it from HttpContext; the executor never
+/// touches ASP.NET Core types, so this class is all it needs.
+/// </summary>
+public sealed class WagiRequest
+{
+    public required string Method { get; init; }
+
+    /// <summary>Path below the matched route, percent-decoded (PATH_INFO).</summary>
+    public string PathInfo { get; init; } = "";
+
+    /// <summary>The same path as sent, still percent-encoded (X_RAW_PATH_INFO).</summary>
+    public string RawPathInfo { get; init; } = "";
+
+    /// <summary>Query string without the leading '?' (QUERY_STRING).</summary>
+    public string QueryString { get; init; } = "";
+
+    /// <summary>Path of the route the module is mounted at, e.g. "/" (SCRIPT_NAME).</summary>
+    public string ScriptName { get; init; } = "/";
+
+    public string ServerName { get; init; } = "localhost";
+    public int ServerPort { get; init; } = 80;
+    public string ServerProtocol { get; init; } = "HTTP/1.1";
+    public string Scheme { get; init; } = "http";
+    public string? ContentType { get; init; }
+
+    /// <summary>Declared Content-Length; CONTENT_LENGTH is the length of <see cref="Body"/>, which is what stdin holds.</summary>
+    public long? ContentLength { get; init; }
+
+    public string RemoteAddress { get; init; } = "";
+
+    /// <summary>Client host name; WAGI passes the address when no name is known.</summary>
+    public string? RemoteHost { get; init; }
+
+    /// <summary>Request headers in arrival order; repeated names are joined with ", " in the environment.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
+    /// <summary>The whole request body, given to the module as stdin.</summary>
+    public ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>The route pattern that matched, e.g. "/..." (X_MATCHED_ROUTE).</summary>
+    public string MatchedRoute { get; init; } = "/...";
+
+    /// <summary>The full request URL (X_FULL_URL).</summary>
+    public string FullUrl { get; init; } = "";
+
+    /// <summary>The app's own environment variables; request variables of the same name replace them.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> AppVariables { get; init; } = [];
+
+    /// <summary>App name for telemetry only (not passed to the module).</summary>
+    public string? AppName { get; init; }
+
+    /// <summary>App version for telemetry only (not passed to the module).</summary>
+    public string? AppVersion { get; init; }
+}

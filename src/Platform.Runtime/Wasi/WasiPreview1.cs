@@ -1,0 +1,502 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>
+/// The platform's own implementation of <c>wasi_snapshot_preview1</c>, defined on a Linker with host functions
+/// that read per-request state from the Store's data (<see cref="WasiContext"/>).
+/// Why not Wasmtime's WASI: building its context per request cost about 280 µs and giving stdin as a temporary
+/// file even more (docs/runtime-performance.md); this needs neither, and since only fds 0-2 exist there is no
+/// filesystem or socket a module could reach, whatever it calls.
+/// </summary>
+internal static unsafe class WasiPreview1
+{
+    public const string ModuleName = "wasi_snapshot_preview1";
+
+    // errno values from the preview-1 witx.
+    private const int Success = 0;
+    private const int Badf = 8;
+    private const int Fault = 21;
+    private const int Inval = 28;
+    private const int Nosys = 52;
+    private const int Notdir = 54;
+    private const int Notsock = 57;
+    private const int Notsup = 58;
+    private const int Spipe = 70;
+
+    private const ulong RightFdRead = 1UL << 1;
+    private const ulong RightFdWrite = 1UL << 6;
+    private const ulong RightFdFilestatGet = 1UL << 21;
+    private const ulong RightPollFdReadwrite = 1UL << 27;
+
+    /// <summary>
+    /// Every function this implementation defines with its signature: 'i' is i32, 'I' is i64; the part after
+    /// '>' is the result. The validator refuses imports that are not in this table.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Signatures { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["args_get"] = "ii>i",
+        ["args_sizes_get"] = "ii>i",
+        ["environ_get"] = "ii>i",
+        ["environ_sizes_get"] = "ii>i",
+        ["clock_res_get"] = "ii>i",
+        ["clock_time_get"] = "iIi>i",
+        ["fd_advise"] = "iIIi>i",
+        ["fd_allocate"] = "iII>i",
+        ["fd_close"] = "i>i",
+        ["fd_datasync"] = "i>i",
+        ["fd_fdstat_get"] = "ii>i",
+        ["fd_fdstat_set_flags"] = "ii>i",
+        ["fd_fdstat_set_rights"] = "iII>i",
+        ["fd_filestat_get"] = "ii>i",
+        ["fd_filestat_set_size"] = "iI>i",
+        ["fd_filestat_set_times"] = "iIIi>i",
+        ["fd_pread"] = "iiiIi>i",
+        ["fd_prestat_get"] = "ii>i",
+        ["fd_prestat_dir_name"] = "iii>i",
+        ["fd_pwrite"] = "iiiIi>i",
+        ["fd_read"] = "iiii>i",
+        ["fd_readdir"] = "iiiIi>i",
+        ["fd_renumber"] = "ii>i",
+        ["fd_seek"] = "iIii>i",
+        ["fd_sync"] = "i>i",
+        ["fd_tell"] = "ii>i",
+        ["fd_write"] = "iiii>i",
+        ["path_create_directory"] = "iii>i",
+        ["path_filestat_get"] = "iiiii>i",
+        ["path_filestat_set_times"] = "iiiiIIi>i",
+        ["path_link"] = "iiiiiii>i",
+        ["path_open"] = "iiiiiIIii>i",
+        ["path_readlink"] = "iiiiii>i",
+        ["path_remove_directory"] = "iii>i",
+        ["path_rename"] = "iiiiii>i",
+        ["path_symlink"] = "iiiii>i",
+        ["path_unlink_file"] = "iii>i",
+        ["poll_oneoff"] = "iiii>i",
+        ["proc_exit"] = "i>",
+        ["proc_raise"] = "i>i",
+        ["sched_yield"] = ">i",
+        ["random_get"] = "ii>i",
+        ["sock_accept"] = "iii>i",
+        ["sock_recv"] = "iiiiii>i",
+        ["sock_send"] = "iiiii>i",
+        ["sock_shutdown"] = "ii>i",
+    };
+
+    public static void Define(Linker linker)
+    {
+        const string M = ModuleName;
+        linker.DefineFunction(M, "args_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Args, ptrs, buf)));
+        linker.DefineFunction(M, "args_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Args, count, size)));
+        linker.DefineFunction(M, "environ_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Environment, ptrs, buf)));
+        linker.DefineFunction(M, "environ_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Environment, count, size)));
+        linker.DefineFunction(M, "clock_res_get", (CallerFunc<int, int, int>)ClockResGet);
+        linker.DefineFunction(M, "clock_time_get", (CallerFunc<int, long, int, int>)ClockTimeGet);
+        linker.DefineFunction(M, "fd_advise", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Spipe)));
+        linker.DefineFunction(M, "fd_allocate", (CallerFunc<int, long, long, int>)((c, fd, _, _) => Stdio(c, fd, Spipe)));
+        linker.DefineFunction(M, "fd_close", (CallerFunc<int, int>)FdClose);
+        linker.DefineFunction(M, "fd_datasync", (CallerFunc<int, int>)((c, fd) => Stdio(c, fd, Success)));
+        linker.DefineFunction(M, "fd_fdstat_get", (CallerFunc<int, int, int>)FdFdstatGet);
+        // Accepting flag changes on stdio is harmless: reads and writes here never block.
+        linker.DefineFunction(M, "fd_fdstat_set_flags", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Success)));
+        linker.DefineFunction(M, "fd_fdstat_set_rights", (CallerFunc<int, long, long, int>)((c, fd, _, _) => Stdio(c, fd, Success)));
+        linker.DefineFunction(M, "fd_filestat_get", (CallerFunc<int, int, int>)FdFilestatGet);
+        linker.DefineFunction(M, "fd_filestat_set_size", (CallerFunc<int, long, int>)((c, fd, _) => Stdio(c, fd, Inval)));
+        linker.DefineFunction(M, "fd_filestat_set_times", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Inval)));
+        linker.DefineFunction(M, "fd_pread", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Spipe)));
+        // No preopened directories: EBADF for every fd ends wasi-libc's preopen scan at once.
+        linker.DefineFunction(M, "fd_prestat_get", (CallerFunc<int, int, int>)((c, fd, _) => Badf));
+        linker.DefineFunction(M, "fd_prestat_dir_name", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Badf));
+        linker.DefineFunction(M, "fd_pwrite", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Spipe)));
+        linker.DefineFunction(M, "fd_read", (CallerFunc<int, int, int, int, int>)FdRead);
+        linker.DefineFunction(M, "fd_readdir", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "fd_renumber", (CallerFunc<int, int, int>)((c, fd, to) => Ctx(c).IsOpen(fd) && Ctx(c).IsOpen(to) ? Notsup : Badf));
+        linker.DefineFunction(M, "fd_seek", (CallerFunc<int, long, int, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Spipe)));
+        linker.DefineFunction(M, "fd_sync", (CallerFunc<int, int>)((c, fd) => Stdio(c, fd, Success)));
+        linker.DefineFunction(M, "fd_tell", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Spipe)));
+        linker.DefineFunction(M, "fd_write", (CallerFunc<int, int, int, int, int>)FdWrite);
+        // Path functions need a directory fd, and there is none.
+        linker.DefineFunction(M, "path_create_directory", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_filestat_get", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_filestat_set_times", (CallerFunc<int, int, int, int, long, long, int, int>)((c, fd, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_link", (CallerFunc<int, int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_open", (CallerFunc<int, int, int, int, int, long, long, int, int, int>)((c, fd, _, _, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_readlink", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_remove_directory", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_rename", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_symlink", (CallerFunc<int, int, int, int, int, int>)((c, _, _, fd, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "path_unlink_file", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
+        linker.DefineFunction(M, "poll_oneoff", (CallerFunc<int, int, int, int, int>)PollOneoff);
+        linker.DefineFunction(M, "proc_exit", (CallerAction<int>)ProcExit);
+        linker.DefineFunction(M, "proc_raise", (CallerFunc<int, int>)((c, _) => Nosys));
+        linker.DefineFunction(M, "sched_yield", (CallerFunc<int>)(c => Success));
+        linker.DefineFunction(M, "random_get", (CallerFunc<int, int, int>)RandomGet);
+        linker.DefineFunction(M, "sock_accept", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notsock)));
+        linker.DefineFunction(M, "sock_recv", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notsock)));
+        linker.DefineFunction(M, "sock_send", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notsock)));
+        linker.DefineFunction(M, "sock_shutdown", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Notsock)));
+    }
+
+    private static WasiContext Ctx(Caller caller) => (WasiContext)caller.GetData()!;
+
+    /// <summary>EBADF for anything but an open stdio fd, otherwise <paramref name="forStdio"/>.</summary>
+    private static int Stdio(Caller caller, int fd, int forStdio) => Ctx(caller).IsOpen(fd) ? forStdio : Badf;
+
+    private static Guest GuestOf(Caller caller, WasiContext ctx)
+    {
+        var memory = ctx.Memory ??= caller.GetMemory("memory")
+            ?? throw new WasmtimeException("the module exports no memory named 'memory', which WASI needs");
+        return new Guest((byte*)memory.GetPointer(), (ulong)memory.GetLength());
+    }
+
+    private static int StringSizes(Caller caller, EncodedStrings strings, int countPtr, int sizePtr)
+    {
+        var guest = GuestOf(caller, Ctx(caller));
+        return guest.TryWriteU32(countPtr, (uint)strings.Count) && guest.TryWriteU32(sizePtr, (uint)strings.Blob.Length) ? Success : Fault;
+    }
+
+    private static int CopyStrings(Caller caller, EncodedStrings strings, int pointersPtr, int bufferPtr)
+    {
+        var guest = GuestOf(caller, Ctx(caller));
+        if (!guest.TrySpan(bufferPtr, strings.Blob.Length, out var buffer) || !guest.TrySpan(pointersPtr, strings.Count * 4, out var pointers))
+        {
+            return Fault;
+        }
+        strings.Blob.CopyTo(buffer);
+        for (var i = 0; i < strings.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(pointers[(i * 4)..], (uint)bufferPtr + (uint)strings.Offsets[i]);
+        }
+        return Success;
+    }
+
+    private static int ClockResGet(Caller caller, int id, int resultPtr)
+    {
+        ulong resolution = id switch
+        {
+            0 => 100, // DateTime ticks are 100 ns
+            1 or 2 or 3 => (ulong)Math.Max(1, 1_000_000_000 / Stopwatch.Frequency),
+            _ => 0,
+        };
+        if (resolution == 0)
+        {
+            return Inval;
+        }
+        return GuestOf(caller, Ctx(caller)).TryWriteU64(resultPtr, resolution) ? Success : Fault;
+    }
+
+    private static int ClockTimeGet(Caller caller, int id, long precision, int resultPtr)
+    {
+        var ctx = Ctx(caller);
+        if (!TryNow(ctx, id, out var now))
+        {
+            return Inval;
+        }
+        return GuestOf(caller, ctx).TryWriteU64(resultPtr, now) ? Success : Fault;
+    }
+
+    private static bool TryNow(WasiContext ctx, int clockId, out ulong nanoseconds)
+    {
+        switch (clockId)
+        {
+            case 0:
+                nanoseconds = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+                return true;
+            case 1:
+                nanoseconds = TimestampToNanoseconds(Stopwatch.GetTimestamp());
+                return true;
+            case 2 or 3:
+                // CPU time is not tracked per request; time since the request started is the honest upper bound.
+                nanoseconds = TimestampToNanoseconds(Stopwatch.GetTimestamp() - ctx.StartTimestamp);
+                return true;
+            default:
+                nanoseconds = 0;
+                return false;
+        }
+    }
+
+    private static ulong TimestampToNanoseconds(long timestamp) =>
+        (ulong)((UInt128)(ulong)timestamp * 1_000_000_000 / (ulong)Stopwatch.Frequency);
+
+    private static int FdClose(Caller caller, int fd)
+    {
+        var ctx = Ctx(caller);
+        if (!ctx.IsOpen(fd))
+        {
+            return Badf;
+        }
+        ctx.Close(fd);
+        return Success;
+    }
+
+    private static int FdFdstatGet(Caller caller, int fd, int resultPtr)
+    {
+        var ctx = Ctx(caller);
+        if (!ctx.IsOpen(fd))
+        {
+            return Badf;
+        }
+        if (!GuestOf(caller, ctx).TrySpan(resultPtr, 24, out var stat))
+        {
+            return Fault;
+        }
+        // Filetype "unknown" (not a character device) tells wasi-libc stdout is no terminal, so it buffers
+        // fully instead of writing line by line: fewer host calls per response.
+        stat.Clear();
+        var rights = (fd == 0 ? RightFdRead : RightFdWrite) | RightFdFilestatGet | RightPollFdReadwrite;
+        BinaryPrimitives.WriteUInt64LittleEndian(stat[8..], rights);
+        return Success;
+    }
+
+    private static int FdFilestatGet(Caller caller, int fd, int resultPtr)
+    {
+        var ctx = Ctx(caller);
+        if (!ctx.IsOpen(fd))
+        {
+            return Badf;
+        }
+        if (!GuestOf(caller, ctx).TrySpan(resultPtr, 64, out var stat))
+        {
+            return Fault;
+        }
+        stat.Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(stat[24..], 1); // nlink
+        return Success;
+    }
+
+    private static int FdRead(Caller caller, int fd, int iovsPtr, int iovsLength, int resultPtr)
+    {
+        var ctx = Ctx(caller);
+        if (fd != 0 || !ctx.IsOpen(fd))
+        {
+            return Badf;
+        }
+        var guest = GuestOf(caller, ctx);
+        if (iovsLength < 0 || !guest.TrySpan(iovsPtr, iovsLength * 8, out var iovs))
+        {
+            return Fault;
+        }
+        var remaining = ctx.Stdin.Span[ctx.StdinPosition..];
+        var total = 0;
+        for (var i = 0; i < iovsLength && remaining.Length > 0; i++)
+        {
+            var ptr = (int)BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8)..]);
+            var len = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8 + 4)..]), (uint)remaining.Length);
+            if (!guest.TrySpan(ptr, len, out var target))
+            {
+                return Fault;
+            }
+            remaining[..len].CopyTo(target);
+            remaining = remaining[len..];
+            total += len;
+        }
+        ctx.StdinPosition += total;
+        return guest.TryWriteU32(resultPtr, (uint)total) ? Success : Fault;
+    }
+
+    private static int FdWrite(Caller caller, int fd, int iovsPtr, int iovsLength, int resultPtr)
+    {
+        var ctx = Ctx(caller);
+        if (fd is not (1 or 2) || !ctx.IsOpen(fd))
+        {
+            return Badf;
+        }
+        var guest = GuestOf(caller, ctx);
+        if (iovsLength < 0 || !guest.TrySpan(iovsPtr, iovsLength * 8, out var iovs))
+        {
+            return Fault;
+        }
+        uint total = 0;
+        for (var i = 0; i < iovsLength; i++)
+        {
+            var ptr = (int)BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8)..]);
+            var len = BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8 + 4)..]);
+            if (len > int.MaxValue || !guest.TrySpan(ptr, (int)len, out var data))
+            {
+                return Fault;
+            }
+            if (fd == 1)
+            {
+                if (!ctx.WriteStdout(data))
+                {
+                    // Stop the module at once: nothing it writes after this can be sent.
+                    throw new GuestStoppedException("the module wrote more than the response limit to stdout");
+                }
+            }
+            else
+            {
+                ctx.WriteStderr(data);
+            }
+            total += len;
+        }
+        return guest.TryWriteU32(resultPtr, total) ? Success : Fault;
+    }
+
+    private static int RandomGet(Caller caller, int bufferPtr, int length)
+    {
+        if (!GuestOf(caller, Ctx(caller)).TrySpan(bufferPtr, length, out var buffer))
+        {
+            return Fault;
+        }
+        RandomNumberGenerator.Fill(buffer);
+        return Success;
+    }
+
+    private static void ProcExit(Caller caller, int code)
+    {
+        Ctx(caller).ExitCode = code;
+        // proc_exit must not return; unwinding the guest through an exception is how a host function ends it.
+        throw new GuestStoppedException($"proc_exit({code})");
+    }
+
+    /// <summary>
+    /// Subscriptions on stdio are always ready (stdin is in memory, stdout never blocks); a clock subscription
+    /// sleeps, but never past the request's wall-time deadline, because epoch interruption cannot stop host code.
+    /// </summary>
+    private static int PollOneoff(Caller caller, int subscriptionsPtr, int eventsPtr, int count, int resultPtr)
+    {
+        const int SubscriptionSize = 48;
+        const int EventSize = 32;
+        var ctx = Ctx(caller);
+        var guest = GuestOf(caller, ctx);
+        if (count <= 0)
+        {
+            return Inval;
+        }
+        if (count > 4096 || !guest.TrySpan(subscriptionsPtr, count * SubscriptionSize, out var subscriptions)
+            || !guest.TrySpan(eventsPtr, count * EventSize, out var events))
+        {
+            return Fault;
+        }
+
+        var written = 0;
+        ulong shortestWait = ulong.MaxValue;
+        for (var i = 0; i < count; i++)
+        {
+            var sub = subscriptions.Slice(i * SubscriptionSize, SubscriptionSize);
+            var tag = sub[8];
+            if (tag == 0)
+            {
+                var clockId = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
+                var timeout = BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]);
+                var absolute = (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0;
+                if (!TryNow(ctx, clockId, out var now))
+                {
+                    WriteEvent(events, written++, sub, Inval, tag, 0);
+                    continue;
+                }
+                var wait = absolute ? (timeout > now ? timeout - now : 0) : timeout;
+                shortestWait = Math.Min(shortestWait, wait);
+            }
+            else if (tag is 1 or 2)
+            {
+                var fd = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
+                var usable = ctx.IsOpen(fd) && (tag == 1 ? fd == 0 : fd is 1 or 2);
+                ulong available = tag == 1 && usable ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition) : 0;
+                WriteEvent(events, written++, sub, usable ? Success : Badf, tag, available);
+            }
+            else
+            {
+                WriteEvent(events, written++, sub, Inval, tag, 0);
+            }
+        }
+
+        if (written == 0 && shortestWait != ulong.MaxValue)
+        {
+            SleepWithinDeadline(ctx, shortestWait);
+            for (var i = 0; i < count; i++)
+            {
+                var sub = subscriptions.Slice(i * SubscriptionSize, SubscriptionSize);
+                if (sub[8] != 0)
+                {
+                    continue;
+                }
+                TryNow(ctx, (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]), out var now);
+                var timeout = BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]);
+                var absolute = (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0;
+                var wait = absolute ? (timeout > now ? timeout - now : 0) : timeout;
+                if (absolute ? wait == 0 : wait <= shortestWait)
+                {
+                    WriteEvent(events, written++, sub, Success, 0, 0);
+                }
+            }
+            if (written == 0)
+            {
+                // An absolute deadline on a clock that moved less than expected: report the first clock anyway.
+                WriteEvent(events, written++, subscriptions[..SubscriptionSize], Success, 0, 0);
+            }
+        }
+        return guest.TryWriteU32(resultPtr, (uint)written) ? Success : Fault;
+    }
+
+    private static void SleepWithinDeadline(WasiContext ctx, ulong nanoseconds)
+    {
+        var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), ctx.DeadlineTimestamp);
+        var wanted = TimeSpan.FromTicks((long)Math.Min(nanoseconds / 100, (ulong)TimeSpan.MaxValue.Ticks));
+        var sleep = wanted < remaining ? wanted : remaining;
+        if (sleep > TimeSpan.Zero && ctx.CancellationToken.WaitHandle.WaitOne(sleep))
+        {
+            ctx.Cancelled = true;
+            throw new GuestStoppedException("the request was cancelled");
+        }
+        if (wanted >= remaining)
+        {
+            ctx.TimedOut = true;
+            throw new GuestStoppedException("the wall-time limit passed while the module slept");
+        }
+    }
+
+    private static void WriteEvent(Span<byte> events, int index, ReadOnlySpan<byte> subscription, int error, byte type, ulong bytes)
+    {
+        var e = events.Slice(index * 32, 32);
+        e.Clear();
+        subscription[..8].CopyTo(e); // userdata
+        BinaryPrimitives.WriteUInt16LittleEndian(e[8..], (ushort)error);
+        e[10] = type;
+        BinaryPrimitives.WriteUInt64LittleEndian(e[16..], bytes);
+    }
+
+    /// <summary>Bounds-checked view of the guest's linear memory for the duration of one host call.</summary>
+    private readonly ref struct Guest(byte* start, ulong length)
+    {
+        private readonly byte* _start = start;
+        private readonly ulong _length = length;
+
+        public bool TrySpan(int pointer, int count, out Span<byte> span)
+        {
+            if (count < 0 || (ulong)(uint)pointer + (ulong)count > _length)
+            {
+                span = default;
+                return false;
+            }
+            span = new Span<byte>(_start + (uint)pointer, count);
+            return true;
+        }
+
+        public bool TryWriteU32(int pointer, uint value)
+        {
+            if (!TrySpan(pointer, 4, out var span))
+            {
+                return false;
+            }
+            BinaryPrimitives.WriteUInt32LittleEndian(span, value);
+            return true;
+        }
+
+        public bool TryWriteU64(int pointer, ulong value)
+        {
+            if (!TrySpan(pointer, 8, out var span))
+            {
+                return false;
+            }
+            BinaryPrimitives.WriteUInt64LittleEndian(span, value);
+            return true;
+        }
+    }
+}
+
+/// <summary>Thrown by a host function or the epoch callback to end the guest; the reason is in the WasiContext.</summary>
+internal sealed class GuestStoppedException(string message) : Exception(message);
