@@ -79,15 +79,22 @@ public sealed partial class ModuleCache : IDisposable
     private long _compiles;
     private long _diskFailures;
 
+    /// <summary>Uses <see cref="WasmRuntimeOptions.CacheDirectory"/> and <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.</summary>
     public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
+        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, logger)
+    {
+    }
+
+    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedModules, 1);
         _host = host;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _capacity = host.Options.MaxCachedModules;
-        if (!string.IsNullOrWhiteSpace(host.Options.CacheDirectory))
+        _capacity = maxCachedModules;
+        if (!string.IsNullOrWhiteSpace(cacheDirectory))
         {
-            _directory = Path.Combine(Path.GetFullPath(host.Options.CacheDirectory), host.Fingerprint);
+            _directory = Path.Combine(Path.GetFullPath(cacheDirectory), host.Fingerprint);
             Directory.CreateDirectory(_directory);
         }
     }

@@ -1,0 +1,243 @@
+using System.Text;
+using Platform.Runtime;
+using Platform.Testing;
+using Wasmtime;
+
+namespace Platform.Runtime.Tests.Integration;
+
+[Collection(RuntimeCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class ModuleCacheTests(RuntimeFixture fixture) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("platform-runtime-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private ModuleCache NewCache(int capacity = 16) => new(fixture.Host, _directory, capacity);
+
+    private static Func<CancellationToken, Task<byte[]>> Fetch(byte[] bytes, Action? onCall = null) => _ =>
+    {
+        onCall?.Invoke();
+        return Task.FromResult(bytes);
+    };
+
+    private static Func<CancellationToken, Task<byte[]>> MustNotFetch => _ => throw new InvalidOperationException("the cache fetched bytes although it should not have");
+
+    private string RunHello(CachedModule module)
+    {
+        using var result = fixture.Executor.Execute(module, new WagiRequest { Method = "GET", PathInfo = "/cached" }, AppLimits.Default, null, CancellationToken.None);
+        Assert.Equal(WagiOutcome.Ok, result.Outcome);
+        return Encoding.UTF8.GetString(result.Body.Span);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_requests_fetch_and_compile_once()
+    {
+        using var cache = NewCache();
+        var bytes = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(bytes);
+        var fetches = 0;
+        var gate = new TaskCompletionSource();
+        Func<CancellationToken, Task<byte[]>> slowFetch = async _ =>
+        {
+            Interlocked.Increment(ref fetches);
+            await gate.Task;
+            return bytes;
+        };
+
+        var lookups = Enumerable.Range(0, 20).Select(_ => cache.GetAsync(digest, slowFetch, CancellationToken.None).AsTask()).ToArray();
+        gate.SetResult();
+        var modules = await Task.WhenAll(lookups);
+
+        Assert.Equal(1, fetches);
+        Assert.Equal(1, cache.Statistics.Compiles);
+        Assert.All(modules, m => Assert.Same(modules[0].Module, m.Module));
+        Assert.All(modules, m => Assert.Equal(ModuleSource.Compiled, m.Source));
+        var again = await cache.GetAsync(digest, MustNotFetch, CancellationToken.None);
+        Assert.Equal(ModuleSource.Memory, again.Source);
+        Assert.Same(modules[0].Module, again.Module);
+    }
+
+    [Fact]
+    public async Task A_second_cache_on_the_same_directory_loads_from_disk_without_compiling()
+    {
+        var bytes = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(bytes);
+        using (var first = NewCache())
+        {
+            Assert.Equal(ModuleSource.Compiled, (await first.GetAsync(digest, Fetch(bytes), CancellationToken.None)).Source);
+            Assert.True(File.Exists(Path.Combine(first.ArtifactDirectory!, digest[7..] + ".cwasm")));
+        }
+
+        using var second = NewCache();
+        var loaded = await second.GetAsync(digest, MustNotFetch, CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Disk, loaded.Source);
+        Assert.Equal(0, second.Statistics.Compiles);
+        Assert.Equal(1, second.Statistics.DiskLoads);
+        Assert.StartsWith("Hello from GET /cached", RunHello(loaded));
+    }
+
+    [Fact]
+    public void The_artifact_directory_is_named_after_the_engine_fingerprint()
+    {
+        using var cache = NewCache();
+
+        Assert.Equal(Path.Combine(_directory, fixture.Host.Fingerprint), cache.ArtifactDirectory);
+        Assert.Contains("wasmtime=50.0.1", fixture.Host.FingerprintDescription);
+        Assert.Contains("epoch=1", fixture.Host.FingerprintDescription);
+        Assert.Contains("pooling=1", fixture.Host.FingerprintDescription);
+    }
+
+    [Fact]
+    public void Engines_with_different_settings_have_different_fingerprints()
+    {
+        using var plain = new WasmEngineHost(new WasmRuntimeOptions { UsePoolingAllocator = false });
+
+        Assert.NotEqual(fixture.Host.Fingerprint, plain.Fingerprint);
+        Assert.Contains("pooling=0", plain.FingerprintDescription);
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("truncated")]
+    [InlineData("garbage-with-matching-checksum")]
+    public async Task A_corrupt_cache_file_is_discarded_and_rebuilt(string damage)
+    {
+        var bytes = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(bytes);
+        string path;
+        using (var first = NewCache())
+        {
+            await first.GetAsync(digest, Fetch(bytes), CancellationToken.None);
+            path = Path.Combine(first.ArtifactDirectory!, digest[7..] + ".cwasm");
+        }
+        var original = File.ReadAllBytes(path);
+        switch (damage)
+        {
+            case "garbage":
+                File.WriteAllText(path, "this is not a precompiled module");
+                break;
+            case "truncated":
+                File.WriteAllBytes(path, original[..(original.Length / 2)]);
+                break;
+            default:
+                // Passes our checksum, so Wasmtime itself has to refuse it.
+                var garbage = Encoding.ASCII.GetBytes("\u007fELF but not really a wasmtime artifact");
+                File.WriteAllBytes(path, garbage);
+                File.WriteAllText(path + ".sha256", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(garbage)));
+                break;
+        }
+
+        using var second = NewCache();
+        var fetches = 0;
+        var rebuilt = await second.GetAsync(digest, Fetch(bytes, () => fetches++), CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Compiled, rebuilt.Source);
+        Assert.Equal(1, fetches);
+        Assert.Equal(1, second.Statistics.DiskFailures);
+        Assert.StartsWith("Hello from GET /cached", RunHello(rebuilt));
+        using var third = NewCache();
+        Assert.Equal(ModuleSource.Disk, (await third.GetAsync(digest, MustNotFetch, CancellationToken.None)).Source);
+    }
+
+    [Fact]
+    public async Task Bytes_that_do_not_match_the_digest_are_refused_and_nothing_is_cached()
+    {
+        using var cache = NewCache();
+        var hello = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(TestApps.Bytes("trap"));
+
+        var ex = await Assert.ThrowsAsync<ModuleDigestMismatchException>(() => cache.GetAsync(digest, Fetch(hello), CancellationToken.None).AsTask());
+
+        Assert.Equal(digest, ex.ExpectedDigest);
+        Assert.Equal(RuntimeFixture.DigestOf(hello), ex.ActualDigest);
+        Assert.Contains(digest, ex.Message);
+        Assert.Equal(0, cache.Statistics.Compiles);
+        Assert.Equal(0, cache.Statistics.Count);
+        Assert.Empty(Directory.GetFiles(cache.ArtifactDirectory!));
+    }
+
+    [Theory]
+    [InlineData("hello")]
+    [InlineData("sha256:ABCDEF")]
+    [InlineData("sha512:0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("sha256:000000000000000000000000000000000000000000000000000000000000000G")]
+    public async Task A_malformed_digest_is_refused_quoting_it(string digest)
+    {
+        using var cache = NewCache();
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => cache.GetAsync(digest, MustNotFetch, CancellationToken.None).AsTask());
+
+        Assert.Contains($"'{digest}'", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_failed_fetch_is_not_cached_and_the_next_lookup_tries_again()
+    {
+        using var cache = NewCache();
+        var bytes = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(bytes);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() =>
+            cache.GetAsync(digest, _ => throw new HttpRequestException("registry down"), CancellationToken.None).AsTask());
+        var loaded = await cache.GetAsync(digest, Fetch(bytes), CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Compiled, loaded.Source);
+    }
+
+    [Fact]
+    public async Task The_memory_cache_is_bounded_and_evicted_modules_keep_working()
+    {
+        using var cache = new ModuleCache(fixture.Host, cacheDirectory: null, maxCachedModules: 2);
+        var apps = new[] { "hello", "trap", "loop" }.Select(TestApps.Bytes).ToArray();
+        var helloDigest = RuntimeFixture.DigestOf(apps[0]);
+        var evicted = await cache.GetAsync(helloDigest, Fetch(apps[0]), CancellationToken.None);
+        foreach (var app in apps[1..])
+        {
+            await cache.GetAsync(RuntimeFixture.DigestOf(app), Fetch(app), CancellationToken.None);
+        }
+
+        Assert.Equal(2, cache.Statistics.Count);
+        Assert.StartsWith("Hello from GET /cached", RunHello(evicted));
+        var reloaded = await cache.GetAsync(helloDigest, Fetch(apps[0]), CancellationToken.None);
+        Assert.Equal(ModuleSource.Compiled, reloaded.Source);
+        Assert.Equal(4, cache.Statistics.Compiles);
+    }
+
+    [Fact]
+    public async Task A_precompiled_artifact_is_served_without_fetching()
+    {
+        var bytes = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(bytes);
+        using var builder = new ModuleCache(fixture.Host, null, 4);
+        var artifact = builder.Precompile(bytes);
+
+        using var cache = NewCache();
+        Assert.True(cache.TryAddPrecompiled(digest, artifact));
+        var module = await cache.GetAsync(digest, MustNotFetch, CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Memory, module.Source);
+        Assert.StartsWith("Hello from GET /cached", RunHello(module));
+        Assert.True(File.Exists(Path.Combine(cache.ArtifactDirectory!, digest[7..] + ".cwasm")));
+    }
+
+    [Fact]
+    public void A_precompiled_artifact_wasmtime_refuses_is_not_added()
+    {
+        using var cache = NewCache();
+        var digest = RuntimeFixture.DigestOf(TestApps.Bytes("hello"));
+
+        Assert.False(cache.TryAddPrecompiled(digest, TestApps.Bytes("hello")));
+        Assert.Equal(0, cache.Statistics.Count);
+    }
+
+    [Fact]
+    public async Task A_module_that_does_not_compile_surfaces_wasmtimes_error()
+    {
+        using var cache = NewCache();
+        var bytes = TestApps.Bytes("invalid");
+
+        await Assert.ThrowsAsync<WasmtimeException>(() => cache.GetAsync(RuntimeFixture.DigestOf(bytes), Fetch(bytes), CancellationToken.None).AsTask());
+    }
+}
