@@ -187,7 +187,8 @@ public sealed partial class WagiExecutor : IDisposable
         {
             // Wasmtime's messages are the only signal here; they name the pool or the memory limit.
             var message = exception.Message;
-            if (message.Contains("concurrent", StringComparison.OrdinalIgnoreCase) || message.Contains("pool", StringComparison.OrdinalIgnoreCase))
+            // "maximum concurrent core instance count of N reached" when the pooling allocator is full.
+            if (message.Contains("maximum concurrent", StringComparison.OrdinalIgnoreCase))
             {
                 return WagiOutcome.Overloaded;
             }

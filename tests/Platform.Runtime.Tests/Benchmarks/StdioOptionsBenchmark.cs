@@ -79,6 +79,13 @@ public sealed class StdioOptionsBenchmark(ITestOutputHelper output)
                 store.SetEpochDeadline(100);
                 emptyLinker.Instantiate(store, empty).GetAction("_start")!();
             }));
+            rows.Add(Measure($"Empty module, plus the epoch deadline callback WagiExecutor sets [{allocator}]", iterations, () =>
+            {
+                using var store = new Store(host.Engine);
+                store.SetEpochDeadline(100);
+                store.SetEpochDeadlineCallback(static _ => 1);
+                emptyLinker.Instantiate(store, empty).GetAction("_start")!();
+            }));
         }
 
         var table = new StringBuilder()
