@@ -150,10 +150,10 @@ public sealed partial class WagiExecutor : IDisposable
             // proc_exit: the module ended itself; its output decides the response below.
         }
         context.FlushStderr();
-        return BuildResponse(context, Stopwatch.GetElapsedTime(started));
+        return BuildResponse(context, logLine, Stopwatch.GetElapsedTime(started));
     }
 
-    private static WagiResult BuildResponse(WasiContext context, TimeSpan duration)
+    private static WagiResult BuildResponse(WasiContext context, Action<string>? logLine, TimeSpan duration)
     {
         var exitCode = context.ExitCode;
         var output = context.StdoutSpan;
@@ -162,6 +162,14 @@ public sealed partial class WagiExecutor : IDisposable
             var outcome = exitCode is > 0 or < 0 ? WagiOutcome.Trap : WagiOutcome.InvalidResponse;
             var prefix = exitCode is > 0 or < 0 ? $"the module exited with code {exitCode} and " : "";
             return WagiResult.Failure(outcome, prefix + error, exitCode, duration);
+        }
+        foreach (var name in response.DroppedHeaders)
+        {
+            SafeLog(logLine, $"[platform] dropped response header '{name}': the server sets it, not the app");
+        }
+        if (exitCode is int code && code != 0)
+        {
+            SafeLog(logLine, $"[platform] the module exited with code {code} after writing a valid response, which is sent");
         }
         var (buffer, length) = context.DetachStdout();
         var result = new WagiResult(WagiOutcome.Ok, response.StatusCode, response.Headers, buffer, response.BodyOffset,

@@ -126,9 +126,11 @@ public sealed class WagiExecutorTests(RuntimeFixture fixture)
     [Fact]
     public void A_nonzero_exit_after_a_valid_response_still_returns_that_response()
     {
-        using var result = Run("hello", Request("/exit3"));
+        var lines = new List<string>();
+        using var result = Run("hello", Request("/exit3"), log: lines.Add);
 
         Assert.Equal(WagiOutcome.Ok, result.Outcome);
+        Assert.Contains(lines, l => l.Contains("exited with code 3", StringComparison.Ordinal));
         Assert.Equal(3, result.ExitCode);
         Assert.Equal("exiting with 3\n", BodyOf(result));
     }
