@@ -1,0 +1,77 @@
+namespace Platform.Contracts;
+
+/// <summary>
+/// What the control plane tells routers: every app that has an active version. Routers never see the database;
+/// this document (and the registry) is all they need to serve traffic.
+/// </summary>
+/// <param name="Revision">Opaque content hash; also the HTTP ETag of the document.</param>
+public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, IReadOnlyList<RouteEntry> Routes)
+{
+    public static readonly RoutingTable Empty = new("empty", DateTimeOffset.UnixEpoch, []);
+}
+
+/// <param name="App">App name, the first label of the app's host name.</param>
+/// <param name="Version">Active version number.</param>
+/// <param name="ModuleDigest">sha256 digest of the module bytes: routers pull this blob and verify it.</param>
+/// <param name="Repository">OCI repository that holds the module (prefix/app).</param>
+/// <param name="OciReference">Full reference of the version's manifest, for people and logs.</param>
+/// <param name="PrecompiledDigest">Digest of a precompiled artifact layer for <see cref="PrecompiledFingerprint"/>, if one was pushed.</param>
+public sealed record RouteEntry(
+    string App,
+    int Version,
+    string ModuleDigest,
+    string Repository,
+    string OciReference,
+    long MemoryLimitBytes,
+    int TimeoutMilliseconds,
+    IReadOnlyDictionary<string, string> Variables,
+    string? PrecompiledDigest = null,
+    string? PrecompiledFingerprint = null);
+
+/// <summary>Per-app request figures a router reports for whole minutes (latency as histogram counts).</summary>
+public sealed record RequestStatsReport(string RouterId, IReadOnlyList<AppMinuteStats> Minutes);
+
+public sealed record AppMinuteStats(string App, DateTimeOffset Minute, long Requests, long Errors, long[] LatencyBuckets);
+
+/// <summary>Latency bucket bounds shared by routers (who count) and the control plane (who reads percentiles).</summary>
+public static class LatencyHistogram
+{
+    /// <summary>Upper bounds in milliseconds; the last bucket is open-ended.</summary>
+    public static readonly double[] UpperBoundsMs = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, double.PositiveInfinity];
+
+    public static int BucketOf(double milliseconds)
+    {
+        var i = 0;
+        while (milliseconds > UpperBoundsMs[i])
+        {
+            i++;
+        }
+        return i;
+    }
+
+    /// <summary>The upper bound of the bucket holding quantile q (0..1); null when there are no samples.</summary>
+    public static double? Quantile(IReadOnlyList<long> buckets, double q)
+    {
+        long total = 0;
+        foreach (var b in buckets)
+        {
+            total += b;
+        }
+        if (total == 0)
+        {
+            return null;
+        }
+        var rank = (long)Math.Ceiling(q * total);
+        long seen = 0;
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            seen += buckets[i];
+            if (seen >= rank)
+            {
+                // Open-ended last bucket: report the last finite bound rather than infinity.
+                return double.IsPositiveInfinity(UpperBoundsMs[i]) ? UpperBoundsMs[i - 1] : UpperBoundsMs[i];
+            }
+        }
+        return UpperBoundsMs[^2];
+    }
+}

@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Services;
+using Platform.Data;
+
+namespace Platform.ControlPlane.Apis;
+
+/// <summary>/api/v1/apps: create, list, show, change and delete apps.</summary>
+public static class AppsApi
+{
+    public static RouteGroupBuilder MapAppsApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/v1/apps").WithTags("Apps").RequireAuthorization();
+
+        api.MapPost("/", CreateApp).WithName("CreateApp").WithSummary("Create an app")
+            .WithDescription("The name is a DNS label of 3-63 characters and becomes the app's host name.");
+        api.MapGet("/", ListApps).WithName("ListApps").WithSummary("List apps");
+        api.MapGet("/{app}", GetApp).WithName("GetApp").WithSummary("Show an app");
+        api.MapPatch("/{app}", UpdateApp).WithName("UpdateApp").WithSummary("Change an app's variables or limits")
+            .WithDescription("Fields left out stay as they are. Variables replace the whole set. Live on routers within a second.");
+        api.MapDelete("/{app}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app; its URL stops answering");
+        return api;
+    }
+
+    public static async Task<Results<Created<AppResponse>, ProblemHttpResult>> CreateApp(
+        CreateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
+        TimeProvider clock, ILogger<App> logger, CancellationToken cancellationToken)
+    {
+        if (AppNames.Validate(request.Name) is { } nameError)
+        {
+            return Problems.Validation(nameError, "name", request.Name);
+        }
+        if (AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds) is { } settingsError)
+        {
+            return Problems.Validation(settingsError);
+        }
+        var now = clock.GetUtcNow();
+        var app = new App
+        {
+            Id = Guid.CreateVersion7(),
+            Name = request.Name,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Variables = request.Variables ?? [],
+            MemoryLimitMb = request.MemoryLimitMb,
+            TimeoutSeconds = request.TimeoutSeconds,
+        };
+        db.Apps.Add(app);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "app-exists", "App exists", $"An app named '{request.Name}' already exists.");
+        }
+        logger.AppCreated(app.Name);
+        routes.NotifyChanged();
+        return TypedResults.Created($"/api/v1/apps/{app.Name}", app.ToResponse(options.Value, null));
+    }
+
+    public static async Task<Ok<List<AppResponse>>> ListApps(PlatformDbContext db, IOptions<AppsOptions> options, CancellationToken cancellationToken)
+    {
+        var apps = await db.Apps.AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
+        return TypedResults.Ok(apps.Select(a => a.ToResponse(options.Value, a.DeployedAt)).ToList());
+    }
+
+    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(string app, PlatformDbContext db, IOptions<AppsOptions> options, CancellationToken cancellationToken)
+    {
+        var found = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
+        return found is null ? Problems.AppNotFound(app) : TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt));
+    }
+
+    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> UpdateApp(
+        string app, UpdateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
+        TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds) is { } settingsError)
+        {
+            return Problems.Validation(settingsError);
+        }
+        var found = await db.Apps.FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
+        if (found is null)
+        {
+            return Problems.AppNotFound(app);
+        }
+        if (request.Variables is not null)
+        {
+            found.Variables = request.Variables;
+        }
+        found.MemoryLimitMb = request.MemoryLimitMb ?? found.MemoryLimitMb;
+        found.TimeoutSeconds = request.TimeoutSeconds ?? found.TimeoutSeconds;
+        found.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        routes.NotifyChanged();
+        return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApp(
+        string app, PlatformDbContext db, RouteChangeNotifier routes, ILogger<App> logger, CancellationToken cancellationToken)
+    {
+        var deleted = await db.Apps.Where(a => a.Name == app).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return Problems.AppNotFound(app);
+        }
+        logger.AppDeleted(app);
+        routes.NotifyChanged();
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ControlPlane.Auth;
+using Platform.ControlPlane.Services;
+using Platform.Data;
+
+namespace Platform.ControlPlane.Apis;
+
+/// <summary>/internal/v1: what routers read (the routing table) and write (request figures). Router token only.</summary>
+public static class RoutingApi
+{
+    public const int MaxWaitSeconds = 60;
+
+    public static RouteGroupBuilder MapRoutingApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/internal/v1").WithTags("Internal (routers)").RequireAuthorization(AuthSchemes.RouterPolicy);
+        api.MapGet("/routes", GetRoutes).WithName("GetRoutingTable")
+            .WithSummary("The routing table; with If-None-Match and ?wait=N it long-polls until the table changes");
+        api.MapPost("/stats", PostStats).WithName("ReportRequestStats").WithSummary("Routers report per-app request figures per minute");
+        return api;
+    }
+
+    public static async Task<Results<Ok<RoutingTable>, StatusCodeHttpResult>> GetRoutes(
+        HttpContext context, [FromQuery] int? wait, RoutingTableProvider provider, RouteChangeNotifier notifier, CancellationToken cancellationToken)
+    {
+        var known = context.Request.Headers.IfNoneMatch.ToString();
+        var remaining = TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
+        var deadline = DateTime.UtcNow + remaining;
+        while (true)
+        {
+            // Capture the change signal before reading, so a change between the read and the wait still wakes us.
+            var changed = notifier.NextChange;
+            var table = await provider.GetAsync(cancellationToken);
+            var etag = $"\"{table.Revision}\"";
+            context.Response.Headers.ETag = etag;
+            context.Response.Headers.CacheControl = "no-cache";
+            if (!string.Equals(known, etag, StringComparison.Ordinal))
+            {
+                return TypedResults.Ok(table);
+            }
+            remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+            try
+            {
+                await changed.WaitAsync(remaining, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> PostStats(RequestStatsReport report, PlatformDbContext db, CancellationToken cancellationToken)
+    {
+        var bucketCount = LatencyHistogram.UpperBoundsMs.Length;
+        foreach (var m in report.Minutes)
+        {
+            if (m.LatencyBuckets.Length != bucketCount || m.Requests < 0 || m.Errors < 0)
+            {
+                return Infrastructure.Problems.Validation($"Stats for app '{m.App}' at {m.Minute:O} have {m.LatencyBuckets.Length} latency buckets; expected {bucketCount}.");
+            }
+        }
+        db.RequestStats.AddRange(report.Minutes.Select(m => new RequestStat
+        {
+            AppName = m.App,
+            Minute = m.Minute,
+            Requests = m.Requests,
+            Errors = m.Errors,
+            LatencyBuckets = m.LatencyBuckets,
+        }));
+        await db.SaveChangesAsync(cancellationToken);
+        // Keep a day of figures; older rows only cost space.
+        var cutoff = DateTimeOffset.UtcNow.AddDays(-1);
+        await db.RequestStats.Where(s => s.Minute < cutoff).ExecuteDeleteAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

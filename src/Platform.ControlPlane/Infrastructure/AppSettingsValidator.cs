@@ -1,0 +1,50 @@
+using System.Text.RegularExpressions;
+
+namespace Platform.ControlPlane.Infrastructure;
+
+/// <summary>Checks the settings a user may give an app: environment variables and limits.</summary>
+public static partial class AppSettingsValidator
+{
+    public const int MaxVariables = 64;
+    public const int MaxVariableValueLength = 4096;
+    public const int MaxMemoryLimitMb = 4096;
+    public const int MaxTimeoutSeconds = 900;
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex VariableName();
+
+    public static string? Validate(IReadOnlyDictionary<string, string>? variables, int? memoryLimitMb, int? timeoutSeconds)
+    {
+        if (variables is not null)
+        {
+            if (variables.Count > MaxVariables)
+            {
+                return $"An app may have at most {MaxVariables} variables; {variables.Count} were given.";
+            }
+            foreach (var (name, value) in variables)
+            {
+                if (!VariableName().IsMatch(name))
+                {
+                    return $"Variable name '{name}' is invalid: use letters, digits and '_', not starting with a digit, at most 128 characters.";
+                }
+                if (value is null)
+                {
+                    return $"Variable '{name}' has no value.";
+                }
+                if (value.Length > MaxVariableValueLength || value.Contains('\0'))
+                {
+                    return $"Variable '{name}' has a value longer than {MaxVariableValueLength} characters or with a NUL character.";
+                }
+            }
+        }
+        if (memoryLimitMb is < 1 or > MaxMemoryLimitMb)
+        {
+            return $"memoryLimitMb {memoryLimitMb} is out of range 1-{MaxMemoryLimitMb}.";
+        }
+        if (timeoutSeconds is < 1 or > MaxTimeoutSeconds)
+        {
+            return $"timeoutSeconds {timeoutSeconds} is out of range 1-{MaxTimeoutSeconds}.";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Platform.ControlPlane.Infrastructure;
+
+public sealed class AuthOptions
+{
+    public const string Section = "Platform:Auth";
+
+    /// <summary>Bootstrap admin key; also read from PLATFORM_ADMIN_KEY. Kept in memory as a hash only.</summary>
+    [Required(ErrorMessage = "An admin key is required: set PLATFORM_ADMIN_KEY (or Platform__Auth__AdminKey).")]
+    [MinLength(16, ErrorMessage = "The admin key must be at least 16 characters long.")]
+    public string AdminKey { get; set; } = "";
+
+    /// <summary>Token routers present to read the routing table; also read from PLATFORM_ROUTER_TOKEN.</summary>
+    [MinLength(16, ErrorMessage = "The router token must be at least 16 characters long.")]
+    public string? RouterToken { get; set; }
+}
+
+public sealed class AppsOptions
+{
+    public const string Section = "Platform:Apps";
+
+    /// <summary>Apps are served at {app}.{Domain}.</summary>
+    [Required]
+    public string Domain { get; set; } = "apps.localhost";
+
+    /// <summary>Public URL of an app; {app} is replaced by its name.</summary>
+    [Required]
+    [RegularExpression(@".*\{app\}.*", ErrorMessage = "Platform:Apps:PublicUrlTemplate must contain '{app}'.")]
+    public string PublicUrlTemplate { get; set; } = "http://{app}.apps.localhost:8080/";
+
+    /// <summary>Largest module an upload may carry.</summary>
+    [Range(1024, 1L << 31)]
+    public long MaxModuleBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Platform-wide defaults for apps that set no limit of their own.</summary>
+    [Range(1, 4096)]
+    public int DefaultMemoryLimitMb { get; set; } = 128;
+
+    [Range(1, 900)]
+    public int DefaultTimeoutSeconds { get; set; } = 30;
+
+    public string PublicUrl(string app) => PublicUrlTemplate.Replace("{app}", app, StringComparison.Ordinal);
+}

@@ -1,0 +1,41 @@
+namespace Platform.ControlPlane.Infrastructure;
+
+/// <summary>Every log event of the control plane, with its id kept in one place. Secrets never appear in these.</summary>
+internal static partial class ControlPlaneTrace
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "App '{App}' created")]
+    public static partial void AppCreated(this ILogger logger, string app);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "App '{App}' deleted")]
+    public static partial void AppDeleted(this ILogger logger, string app);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "App '{App}' version {Version} published: module {ModuleDigest}, {Reference}")]
+    public static partial void VersionPublished(this ILogger logger, string app, int version, string moduleDigest, string reference);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "App '{App}' now serves version {Version}")]
+    public static partial void VersionActivated(this ILogger logger, string app, int version);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Upload for app '{App}' refused: {Reason}")]
+    public static partial void UploadRefused(this ILogger logger, string app, string reason);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Registry push for app '{App}' failed; no version was recorded")]
+    public static partial void RegistryPushFailed(this ILogger logger, Exception ex, string app);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Listening for routing changes on PostgreSQL channel '{Channel}'")]
+    public static partial void ListeningForRouteChanges(this ILogger logger, string channel);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Lost the PostgreSQL LISTEN connection; retrying in {Delay}")]
+    public static partial void RouteListenerFailed(this ILogger logger, Exception ex, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Authentication failed: {Reason}")]
+    public static partial void AuthenticationFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Information, Message = "API key '{Name}' created (prefix {Prefix})")]
+    public static partial void ApiKeyCreated(this ILogger logger, string name, string prefix);
+
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Information, Message = "API key '{Name}' revoked")]
+    public static partial void ApiKeyRevoked(this ILogger logger, string name);
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Applying database migrations at start")]
+    public static partial void MigratingAtStart(this ILogger logger);
+}

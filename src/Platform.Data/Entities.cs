@@ -1,0 +1,87 @@
+namespace Platform.Data;
+
+/// <summary>An app: a name that becomes a URL, and the version currently serving it.</summary>
+public sealed class App
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Number of the version that serves traffic; null until the first activation.</summary>
+    public int? ActiveVersionNumber { get; set; }
+
+    /// <summary>When the active version last changed (upload with activation, rollback or roll forward).</summary>
+    public DateTimeOffset? DeployedAt { get; set; }
+
+    /// <summary>Environment variables handed to every request of this app (WAGI: they come before the request's own).</summary>
+    public Dictionary<string, string> Variables { get; set; } = [];
+
+    /// <summary>Per-app limit overrides; null means the platform default.</summary>
+    public int? MemoryLimitMb { get; set; }
+    public int? TimeoutSeconds { get; set; }
+
+    public List<AppVersion> Versions { get; set; } = [];
+}
+
+/// <summary>An immutable uploaded module. Rows are never updated; rollback only moves <see cref="App.ActiveVersionNumber"/>.</summary>
+public sealed class AppVersion
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public App? App { get; set; }
+    public int Number { get; set; }
+
+    /// <summary>sha256 of the raw module bytes (the OCI layer digest): what routers pull and verify.</summary>
+    public required string ModuleDigest { get; set; }
+
+    /// <summary>Digest of the OCI manifest that holds the module.</summary>
+    public required string ManifestDigest { get; set; }
+
+    /// <summary>OCI repository inside the registry (prefix/app); routers pull the module blob from here.</summary>
+    public required string Repository { get; set; }
+
+    /// <summary>Full pull reference, registry/repository@manifest-digest.</summary>
+    public required string OciReference { get; set; }
+
+    public long SizeBytes { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Name of the API key that uploaded it (never the key itself).</summary>
+    public string? CreatedBy { get; set; }
+
+    /// <summary>Reference of the precompiled artifact pushed beside the module, if any, and the engine it fits.</summary>
+    public string? PrecompiledReference { get; set; }
+    public string? PrecompiledFingerprint { get; set; }
+}
+
+/// <summary>An API key. Only a SHA-256 of the secret is stored; the prefix lets a key be recognised in lists.</summary>
+public sealed class ApiKey
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>First characters of the key, safe to show ("wpk_ab12…").</summary>
+    public required string Prefix { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the whole key. Keys are 256-bit random, so a fast hash is enough.</summary>
+    public required string Hash { get; set; }
+
+    public bool IsAdmin { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>Requests an app served in one minute, as reported by routers; latency as a fixed-bucket histogram so minutes and routers add up.</summary>
+public sealed class RequestStat
+{
+    public long Id { get; set; }
+    public required string AppName { get; set; }
+    public DateTimeOffset Minute { get; set; }
+    public long Requests { get; set; }
+    public long Errors { get; set; }
+
+    /// <summary>Counts per latency bucket; bucket bounds are Platform.Contracts.LatencyHistogram.UpperBoundsMs.</summary>
+    public long[] LatencyBuckets { get; set; } = [];
+}

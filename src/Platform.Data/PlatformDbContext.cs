@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+
+namespace Platform.Data;
+
+public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : DbContext(options)
+{
+    /// <summary>PostgreSQL channel a change to the routing table is announced on (LISTEN/NOTIFY).</summary>
+    public const string RoutesChangedChannel = "platform_routes_changed";
+
+    public const string MigrationsAssembly = "Platform.Migrations";
+
+    public DbSet<App> Apps => Set<App>();
+    public DbSet<AppVersion> AppVersions => Set<AppVersion>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<RequestStat> RequestStats => Set<RequestStat>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<App>(e =>
+        {
+            e.ToTable("apps");
+            e.HasKey(a => a.Id);
+            e.Property(a => a.Name).HasMaxLength(63).IsRequired();
+            e.HasIndex(a => a.Name).IsUnique();
+            // Stored as one jsonb document; the comparer lets EF see changes inside the dictionary.
+            e.Property(a => a.Variables)
+                .HasColumnType("jsonb")
+                .HasConversion(
+                    v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
+                    s => JsonSerializer.Deserialize<Dictionary<string, string>>(s, JsonSerializerOptions.Default) ?? new Dictionary<string, string>(),
+                    new ValueComparer<Dictionary<string, string>>(
+                        (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
+                        v => v.Aggregate(0, (h, kv) => HashCode.Combine(h, kv.Key.GetHashCode(), kv.Value.GetHashCode())),
+                        v => new Dictionary<string, string>(v)));
+            e.HasMany(a => a.Versions).WithOne(v => v.App).HasForeignKey(v => v.AppId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<AppVersion>(e =>
+        {
+            e.ToTable("app_versions");
+            e.HasKey(v => v.Id);
+            e.HasIndex(v => new { v.AppId, v.Number }).IsUnique();
+            e.Property(v => v.ModuleDigest).HasMaxLength(71).IsRequired();
+            e.Property(v => v.ManifestDigest).HasMaxLength(71).IsRequired();
+            e.Property(v => v.Repository).HasMaxLength(256).IsRequired();
+            e.Property(v => v.OciReference).HasMaxLength(512).IsRequired();
+            e.Property(v => v.CreatedBy).HasMaxLength(100);
+            e.Property(v => v.PrecompiledReference).HasMaxLength(512);
+            e.Property(v => v.PrecompiledFingerprint).HasMaxLength(128);
+        });
+        b.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(k => k.Id);
+            e.Property(k => k.Name).HasMaxLength(100).IsRequired();
+            e.HasIndex(k => k.Name).IsUnique();
+            e.Property(k => k.Prefix).HasMaxLength(16).IsRequired();
+            e.Property(k => k.Hash).HasMaxLength(64).IsRequired();
+            e.HasIndex(k => k.Hash).IsUnique();
+        });
+        b.Entity<RequestStat>(e =>
+        {
+            e.ToTable("request_stats");
+            e.HasKey(s => s.Id);
+            e.Property(s => s.AppName).HasMaxLength(63).IsRequired();
+            e.HasIndex(s => new { s.AppName, s.Minute });
+        });
+    }
+}

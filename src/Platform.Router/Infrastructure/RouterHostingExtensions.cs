@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Platform.Oci;
+using Platform.Router.Routing;
+using Platform.Router.Serving;
+using Platform.Runtime;
+using Platform.ServiceDefaults;
+
+namespace Platform.Router.Infrastructure;
+
+public static class RouterHostingExtensions
+{
+    public static WebApplicationBuilder AddRouter(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        if (Environment.GetEnvironmentVariable("PLATFORM_ROUTER_TOKEN") is { Length: > 0 } token)
+        {
+            config["Platform:Router:Token"] = token;
+        }
+        var appUrl = config["Platform:Router:Url"] ?? "http://127.0.0.1:8080";
+        var managementUrl = config["Platform:Router:ManagementUrl"] ?? "http://127.0.0.1:9090";
+        builder.WebHost.UseUrls(appUrl, managementUrl);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        // In-flight requests get this long to finish after SIGTERM (Kubernetes' grace period is longer).
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.GetValue("Platform:Router:ShutdownSeconds", 25)));
+
+        services.AddOptions<RouterOptions>().BindConfiguration(RouterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
+        services.AddPlatformRuntime(o => o.CacheDirectory = config["Platform:Router:CacheDirectory"] ?? o.CacheDirectory);
+
+        services.AddSingleton<RoutingTableStore>();
+        services.AddHttpClient<RoutingTableSync>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingTableSync>());
+        services.AddSingleton<RequestStats>();
+        services.AddHttpClient<RequestStatsReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<RequestStatsReporter>());
+        services.AddSingleton<RouterMetrics>();
+        services.AddSingleton<ModuleLoader>();
+        services.AddSingleton<AppTrafficHandler>();
+        services.AddSingleton<DrainState>();
+        services.AddHealthChecks().AddCheck<RouterReadyCheck>("routing-table", tags: [Extensions.ReadyTag]);
+        return builder;
+    }
+
+    public static WebApplication MapManagementEndpoints(this WebApplication app)
+    {
+        app.MapDefaultHealthEndpoints();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        // What this router serves right now; variables are left out (they may hold secrets).
+        app.MapGet("/routing", (RoutingTableStore store) => store.Current is { } s
+            ? Results.Ok(new
+            {
+                s.Table.Revision,
+                s.Source,
+                s.Table.GeneratedAt,
+                Routes = s.Table.Routes.Select(r => new { r.App, r.Version, r.ModuleDigest, r.MemoryLimitBytes, r.TimeoutMilliseconds }),
+            })
+            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
+        var drain = app.Services.GetRequiredService<DrainState>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Router");
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            drain.Draining = true;
+            logger.Draining();
+        });
+        return app;
+    }
+
+    /// <summary>Everything that arrives on the app port is app traffic; the management port keeps its endpoints.</summary>
+    public static WebApplication UseAppTraffic(this WebApplication app)
+    {
+        var managementPort = new Uri(app.Services.GetRequiredService<IOptions<RouterOptions>>().Value.ManagementUrl).Port;
+        var handler = app.Services.GetRequiredService<AppTrafficHandler>();
+        app.UseWhen(ctx => ctx.Connection.LocalPort != managementPort, branch => branch.Run(handler.InvokeAsync));
+        return app;
+    }
+}
+
+/// <summary>Set when the host begins to stop, so readiness turns false before connections close.</summary>
+public sealed class DrainState
+{
+    public volatile bool Draining;
+}
+
+internal sealed class RouterReadyCheck(RoutingTableStore store, DrainState drain) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(
+            drain.Draining ? HealthCheckResult.Unhealthy("shutting down")
+            : store.Current is { } s ? HealthCheckResult.Healthy($"routing table {s.Table.Revision} from {s.Source}, {s.Table.Routes.Count} app(s)")
+            : HealthCheckResult.Unhealthy("no routing table yet (control plane not reached, none saved)"));
+}

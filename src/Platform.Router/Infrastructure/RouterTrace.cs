@@ -1,0 +1,35 @@
+namespace Platform.Router.Infrastructure;
+
+/// <summary>Every log event of the router, with its id kept in one place.</summary>
+internal static partial class RouterTrace
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Routing table {Revision} loaded from {Source}: {Count} app(s)")]
+    public static partial void RoutingTableLoaded(this ILogger logger, string revision, string source, int count);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Could not reach the control plane at {Url}; serving the last routing table ({Revision}). Retrying in {Delay}")]
+    public static partial void ControlPlaneUnreachable(this ILogger logger, Exception ex, string url, string revision, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "The saved routing table at {Path} is unreadable and was ignored")]
+    public static partial void SavedTableUnreadable(this ILogger logger, Exception ex, string path);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Could not save the routing table to {Path}")]
+    public static partial void SavingTableFailed(this ILogger logger, Exception ex, string path);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The control plane refused the router token (HTTP {Status}); check PLATFORM_ROUTER_TOKEN")]
+    public static partial void RouterTokenRefused(this ILogger logger, int status);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "[{App} v{Version}] {Line}")]
+    public static partial void AppLog(this ILogger logger, string app, int version, string line);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "App '{App}' v{Version} failed: {Outcome}: {Detail}")]
+    public static partial void AppFailed(this ILogger logger, string app, int version, string outcome, string detail);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Module {Digest} of app '{App}' could not be loaded")]
+    public static partial void ModuleLoadFailed(this ILogger logger, Exception ex, string app, string digest);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Debug, Message = "Could not report request figures to the control plane; they are kept for the next attempt")]
+    public static partial void StatsReportFailed(this ILogger logger, Exception ex);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Shutting down: readiness is now false, finishing requests in flight")]
+    public static partial void Draining(this ILogger logger);
+}

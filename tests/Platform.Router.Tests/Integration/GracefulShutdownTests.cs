@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Sockets;
+using Platform.Testing;
+
+namespace Platform.Router.Tests.Integration;
+
+[Trait("Category", "Integration")]
+public sealed class GracefulShutdownTests
+{
+    [Fact]
+    public async Task On_sigterm_the_router_finishes_the_request_in_flight_refuses_new_connections_and_exits_0()
+    {
+        await using var stack = await RouterStack.StartAsync();
+        await stack.ControlPlane.DeployAsync("slow", TestApps.Bytes("slow"));
+        await stack.WaitForAppAsync("slow", "/", "slow done", TimeSpan.FromSeconds(15));
+
+        var inFlight = stack.Router.SendAsync("slow", "/in-flight");
+        await Task.Delay(300); // the request has reached the Wasm instance
+        stack.Router.Process.Terminate();
+
+        // While the slow request still runs (it takes 1.5 s), the listener is already closed.
+        await Task.Delay(300);
+        Assert.False(inFlight.IsCompleted, "the slow request finished before the test could look at the listener");
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            var refused = await Assert.ThrowsAsync<SocketException>(() => socket.ConnectAsync(IPAddress.Loopback, stack.Router.AppPort));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        }
+
+        var response = await inFlight;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("slow done", await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(0, await stack.Router.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(stack.Router.Process.OutputLines, l => l.Contains("readiness is now false", StringComparison.Ordinal));
+    }
+}
