@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
 using Platform.Data;
@@ -23,8 +24,30 @@ public static class VersionsApi
         api.MapPost("/", UploadVersion).WithName("UploadVersion").WithSummary("Upload a module as a new version")
             .WithDescription("Body: the raw module as application/wasm, or multipart/form-data with a 'module' file part. " +
                              "The module is validated, pushed to the OCI registry, recorded and (unless activate=false) made live.")
-            .Accepts<byte[]>(WasmContentType)
-            .Accepts<IFormFile>("multipart/form-data")
+            // The body is read by the handler (so a wrong type gets our own 415 that quotes it); documented here.
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                var binary = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "The module: raw bytes, or a multipart form with a 'module' file part.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        [WasmContentType] = new() { Schema = binary },
+                        ["multipart/form-data"] = new()
+                        {
+                            Schema = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Properties = new Dictionary<string, IOpenApiSchema> { ["module"] = binary },
+                                Required = new HashSet<string> { "module" },
+                            },
+                        },
+                    },
+                };
+                return Task.CompletedTask;
+            })
             .DisableAntiforgery();
         api.MapGet("/", ListVersions).WithName("ListVersions").WithSummary("List versions, newest first");
         api.MapGet("/{version:int}", GetVersion).WithName("GetVersion").WithSummary("Show one version");
