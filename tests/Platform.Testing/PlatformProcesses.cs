@@ -146,7 +146,7 @@ public sealed class RouterProcess(ExternalProcess process, int appPort, int mana
     public int ManagementPort { get; } = managementPort;
     public string ManagementUrl => $"http://127.0.0.1:{ManagementPort}";
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 512 })
+    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 512, AllowAutoRedirect = false })
     {
         Timeout = TimeSpan.FromSeconds(60),
     };

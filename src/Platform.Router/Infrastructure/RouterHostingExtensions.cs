@@ -23,7 +23,12 @@ public static class RouterHostingExtensions
         builder.WebHost.UseUrls(appUrl, managementUrl);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         // In-flight requests get this long to finish after SIGTERM (Kubernetes' grace period is longer).
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.GetValue("Platform:Router:ShutdownSeconds", 25)));
+        services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(config.GetValue("Platform:Router:ShutdownSeconds", 25));
+            // Kestrel must stop accepting at once, not after the background services (stats flush) have stopped.
+            o.ServicesStopConcurrently = true;
+        });
 
         services.AddOptions<RouterOptions>().BindConfiguration(RouterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);

@@ -88,7 +88,10 @@ public sealed class AppServingTests(SharedRouterStack shared)
 
         var noHeaders = await Stack.Router.SendAsync(app, "/noheaders");
         Assert.Equal(HttpStatusCode.InternalServerError, noHeaders.StatusCode);
-        Assert.Contains("Content-Type", await noHeaders.Content.ReadAsStringAsync());
+        // The caller learns why: the offending line is quoted.
+        var why = await noHeaders.Content.ReadAsStringAsync();
+        Assert.Contains("invalid-app-response", why);
+        Assert.Contains("just a body without headers", why);
     }
 
     [Fact]
