@@ -210,7 +210,8 @@ cmd_test() {
   dotnet test "$ROOT/Platform.sln" -c "$CONFIGURATION" --no-build --nologo --filter "Category=Unit" \
     --logger "trx;LogFilePrefix=unit" --results-directory "$results" || status=1
   log "Integration tests (real PostgreSQL, registry, Wasmtime, browser)"
-  dotnet test "$ROOT/Platform.sln" -c "$CONFIGURATION" --no-build --nologo --filter "Category!=Unit" \
+  # One test assembly at a time: each brings up its own PostgreSQL, registry and processes on two cores.
+  dotnet test "$ROOT/Platform.sln" -c "$CONFIGURATION" --no-build --nologo --filter "Category!=Unit" -m:1 \
     --logger "trx;LogFilePrefix=integration" --results-directory "$results" || status=1
   summarize "$results"
   return $status
