@@ -1,0 +1,34 @@
+using Platform.ControlPlane.Apis;
+using Platform.ControlPlane.Infrastructure;
+using Platform.ServiceDefaults;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults(tracing: t => t.AddSource("Npgsql"));
+builder.AddControlPlane();
+
+
+var app = builder.Build();
+await app.MigrateDatabaseIfConfiguredAsync();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapDefaultHealthEndpoints();
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapScalarApiReference("/openapi/reference", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+app.MapAppsApi();
+app.MapVersionsApi();
+app.MapStatsApi();
+app.MapKeysApi();
+app.MapRoutingApi();
+app.MapFallbackToFile("index.html");
+
+app.Run();
+
+/// <summary>Entry point; public so integration tests can host it with WebApplicationFactory.</summary>
+public partial class Program;
