@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(tracing: t => t.AddSource("Npgsql"));
 builder.AddControlPlane();
 
+builder.Services.AddTryApi();
 
 var app = builder.Build();
 await app.MigrateDatabaseIfConfiguredAsync();
@@ -24,6 +25,7 @@ app.MapScalarApiReference("/openapi/reference", o => o.WithOpenApiRoutePattern("
 app.MapAppsApi();
 app.MapVersionsApi();
 app.MapStatsApi();
+app.MapTryApi();
 app.MapKeysApi();
 app.MapRoutingApi();
 app.MapFallbackToFile("index.html");

@@ -1,0 +1,96 @@
+import { h, formatBytes, shortDigest, timeElement, copyText, announce } from '../dom.js';
+import { confirmDialog } from '../dialog.js';
+
+/**
+ * Versions table: digest (short, copyable), size, time, which one is live, and activate/roll back with confirmation.
+ * @returns {{ element: HTMLElement, show: (versions: object[], activeVersion: number|null) => void }}
+ */
+export function versionsPanel({ api, app, onActivated }) {
+  const body = h('div', { class: 'table-wrap' }, h('p', { class: 'empty' }, 'Loading versions…'));
+  const status = h('div', { 'aria-live': 'polite' });
+  const heading = h('h2', { id: 'versions-heading', tabindex: '-1' }, 'Versions');
+  const element = h('section', { class: 'panel', 'aria-labelledby': 'versions-heading', testid: 'versions-panel' },
+    h('div', { class: 'panel-head' }, heading),
+    body,
+    status);
+
+  function copyButton(version) {
+    const button = h('button', {
+      type: 'button',
+      class: 'button button-quiet button-small',
+      'aria-label': `Copy digest of version ${version.number}`,
+      title: version.digest,
+      testid: 'copy-digest',
+    }, 'Copy');
+    button.addEventListener('click', async () => {
+      const copied = await copyText(version.digest);
+      button.textContent = copied ? 'Copied' : 'Copy failed';
+      announce(copied ? `Digest of version ${version.number} copied.` : 'The digest could not be copied; select it in the tooltip instead.');
+      window.setTimeout(() => {
+        button.textContent = 'Copy';
+      }, 2000);
+    });
+    return button;
+  }
+
+  function actionCell(version, activeVersion) {
+    if (version.active) {
+      return h('span', { class: 'badge badge-active', testid: 'active-badge' }, 'Active');
+    }
+    const rollback = activeVersion !== null && version.number < activeVersion;
+    const label = rollback ? `Roll back to v${version.number}` : `Activate v${version.number}`;
+    const button = h('button', {
+      type: 'button',
+      class: 'button button-quiet button-small',
+      testid: 'activate-version',
+    }, label);
+    button.addEventListener('click', async () => {
+      const confirmed = await confirmDialog({
+        title: rollback ? `Roll back to version ${version.number}?` : `Activate version ${version.number}?`,
+        message: activeVersion === null
+          ? `${app} will start serving version ${version.number} (${shortDigest(version.digest)}).`
+          : `${app} will serve version ${version.number} (${shortDigest(version.digest)}) instead of version ${activeVersion}. Routers switch within about a second.`,
+        confirmLabel: label,
+      });
+      if (!confirmed) {
+        return;
+      }
+      button.disabled = true;
+      try {
+        await api.activateVersion(app, version.number);
+        const message = `Version ${version.number} is now live.`;
+        status.replaceChildren(h('p', { class: 'notice notice-success', testid: 'versions-message' }, message));
+        announce(message);
+        await onActivated(version.number);
+        heading.focus();
+      } catch (failure) {
+        button.disabled = false;
+        status.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert', testid: 'versions-error' },
+          `Version ${version.number} could not be activated: ${failure.message}`));
+      }
+    });
+    return button;
+  }
+
+  function show(versions, activeVersion) {
+    if (versions.length === 0) {
+      body.replaceChildren(h('p', { class: 'empty', testid: 'versions-empty' }, 'No versions yet. Upload a module to deploy the first one.'));
+      return;
+    }
+    body.replaceChildren(h('table', { class: 'responsive', testid: 'versions-table' },
+      h('caption', { class: 'visually-hidden' }, `Versions of ${app}, newest first`),
+      h('thead', null, h('tr', null, ['Version', 'Digest', 'Size', 'Uploaded', 'Status'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, versions.map((v) => h('tr', { class: v.active ? 'is-active' : null, testid: 'version-row', 'data-version': String(v.number) },
+        h('td', { 'data-label': 'Version' }, h('strong', null, `v${v.number}`)),
+        h('td', { 'data-label': 'Digest' }, h('span', { class: 'digest' }, h('code', { title: v.digest, testid: 'digest' }, shortDigest(v.digest)), copyButton(v))),
+        h('td', { 'data-label': 'Size' }, formatBytes(v.size)),
+        h('td', { 'data-label': 'Uploaded' }, timeElement(v.createdAt), v.createdBy ? h('span', { class: 'muted' }, ` by ${v.createdBy}`) : null),
+        h('td', { 'data-label': 'Status' }, actionCell(v, activeVersion)))))));
+  }
+
+  function showError(failure) {
+    body.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert' }, `The versions could not be loaded: ${failure.message}`));
+  }
+
+  return { element, show, showError };
+}
