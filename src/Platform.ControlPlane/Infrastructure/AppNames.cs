@@ -11,7 +11,7 @@ public static partial class AppNames
     // Names that would confuse people or collide with platform hosts.
     private static readonly HashSet<string> s_reserved = new(StringComparer.Ordinal) { "www", "api", "admin", "dashboard", "internal", "localhost" };
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Label();
 
     /// <summary>Returns null when <paramref name="name"/> is a valid app name, else a sentence saying why not.</summary>

@@ -10,7 +10,7 @@ public static partial class AppSettingsValidator
     public const int MaxMemoryLimitMb = 4096;
     public const int MaxTimeoutSeconds = 900;
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex VariableName();
 
     public static string? Validate(IReadOnlyDictionary<string, string>? variables, int? memoryLimitMb, int? timeoutSeconds)

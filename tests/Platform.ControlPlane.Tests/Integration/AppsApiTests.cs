@@ -73,6 +73,7 @@ public sealed class AppsApiTests(ControlPlaneFixture fixture)
         Assert.Equal(128, updated.GetProperty("memoryLimitMb").GetInt32());
 
         await (await _client.PatchAsJsonAsync($"/api/v1/apps/{name}", new { variables = new Dictionary<string, string> { ["1BAD"] = "x" } })).ExpectProblemAsync(400, "'1BAD'");
+        await (await _client.PatchAsJsonAsync($"/api/v1/apps/{name}", new { variables = new Dictionary<string, string> { ["OK\n"] = "x" } })).ExpectProblemAsync(400, "is invalid");
         await (await _client.PatchAsJsonAsync($"/api/v1/apps/{name}", new { memoryLimitMb = 0 })).ExpectProblemAsync(400, "memoryLimitMb 0");
         var shown = await (await _client.GetAsync($"/api/v1/apps/{name}")).ExpectAsync(200);
         Assert.Equal("hi", shown.GetProperty("variables").GetProperty("GREETING").GetString());

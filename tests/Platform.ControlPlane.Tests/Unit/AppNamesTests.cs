@@ -30,6 +30,7 @@ public sealed class AppNamesTests
     [InlineData("héllo", "DNS label")]
     [InlineData("xn--abc", "encoded")]
     [InlineData("www", "reserved")]
+    [InlineData("abc\n", "DNS label")]
     public void Invalid_names_are_refused_with_a_reason_that_quotes_them(string name, string reason)
     {
         var error = AppNames.Validate(name);

@@ -30,6 +30,7 @@ public sealed class OciNamesTests
     [InlineData("apps/hello world")]
     [InlineData("apps/hello:v1")]
     [InlineData("apps/héllo")]
+    [InlineData("apps/hello\n")]
     public void Invalid_repository_names_are_refused_with_the_name_quoted(string name)
     {
         Assert.False(OciNames.IsValidRepository(name));
