@@ -29,7 +29,8 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry(metrics, tracing);
         builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
+            .AddCheck<StoppingHealthCheck>("not-stopping", tags: [ReadyTag]);
         // Malformed input (bad JSON, unreadable bodies) becomes a 400 problem that says what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
@@ -104,4 +105,13 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             },
         });
     }
+}
+
+/// <summary>Readiness turns false as soon as the host begins to stop, so load balancers drain it first.</summary>
+internal sealed class StoppingHealthCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
+            ? HealthCheckResult.Unhealthy("shutting down")
+            : HealthCheckResult.Healthy());
 }

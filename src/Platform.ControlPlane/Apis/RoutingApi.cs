@@ -23,8 +23,12 @@ public static class RoutingApi
     }
 
     public static async Task<Results<Ok<RoutingTable>, StatusCodeHttpResult>> GetRoutes(
-        HttpContext context, [FromQuery] int? wait, RoutingTableProvider provider, RouteChangeNotifier notifier, CancellationToken cancellationToken)
+        HttpContext context, [FromQuery] int? wait, RoutingTableProvider provider, RouteChangeNotifier notifier,
+        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
+        // A stopping control plane answers its long-polls at once, so routers move to another replica
+        // instead of holding up the shutdown.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var known = context.Request.Headers.IfNoneMatch.ToString();
         var remaining = TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
         var deadline = DateTime.UtcNow + remaining;
@@ -41,15 +45,19 @@ public static class RoutingApi
                 return TypedResults.Ok(table);
             }
             remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
+            if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
             }
             try
             {
-                await changed.WaitAsync(remaining, cancellationToken);
+                await changed.WaitAsync(remaining, stopping.Token);
             }
             catch (TimeoutException)
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
             }

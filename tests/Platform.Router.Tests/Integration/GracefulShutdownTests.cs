@@ -34,4 +34,25 @@ public sealed class GracefulShutdownTests
         Assert.Equal(0, await stack.Router.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(stack.Router.Process.OutputLines, l => l.Contains("readiness is now false", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task On_sigterm_the_control_plane_answers_its_long_polls_at_once_and_exits_0()
+    {
+        await using var stack = await RouterStack.StartAsync();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", PlatformProcesses.RouterToken);
+        var first = await http.GetAsync($"{stack.ControlPlane.Url}/internal/v1/routes");
+        using var poll = new HttpRequestMessage(HttpMethod.Get, $"{stack.ControlPlane.Url}/internal/v1/routes?wait=60");
+        poll.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+        var held = http.SendAsync(poll);
+        await Task.Delay(300);
+        Assert.False(held.IsCompleted, "the long-poll should be held while nothing changes");
+
+        stack.ControlPlane.Process.Terminate();
+
+        // Answered long before its 60 s wait ran out, so a router can move on to another replica.
+        var answered = await held.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.NotModified, answered.StatusCode);
+        Assert.Equal(0, await stack.ControlPlane.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
 }
