@@ -1,10 +1,12 @@
 using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Infrastructure;
 using Platform.ServiceDefaults;
+using Npgsql;
+using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults(tracing: t => t.AddSource("Npgsql"));
+builder.AddServiceDefaults(tracing: t => t.AddEntityFrameworkCoreInstrumentation().AddNpgsql());
 builder.AddControlPlane();
 
 builder.Services.AddTryApi();
