@@ -56,6 +56,8 @@ public static partial class KubernetesChecks
             }
         }
         Expect(router, cp, PlatformLayout.ControlPlanePort, allowed: true);
+        // The dashboard's "try it" box: the control plane calls an app through a router.
+        Expect(cp, router, PlatformLayout.RouterPort, allowed: true);
         foreach (var db in postgres)
         {
             Expect(cp, db, PlatformLayout.PostgresPort, allowed: true);
