@@ -15,7 +15,11 @@ public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, I
 /// <param name="ModuleDigest">sha256 digest of the module bytes: routers pull this blob and verify it.</param>
 /// <param name="Repository">OCI repository that holds the module (prefix/app).</param>
 /// <param name="OciReference">Full reference of the version's manifest, for people and logs.</param>
-/// <param name="PrecompiledDigest">Digest of a precompiled artifact layer for <see cref="PrecompiledFingerprint"/>, if one was pushed.</param>
+/// <param name="PrecompiledDigest">
+/// sha256 digest of the precompiled artifact (the serialized Wasmtime module, a blob in <see cref="Repository"/>) the
+/// control plane pushed for this module, or null. Routers trust an artifact only through this digest.
+/// </param>
+/// <param name="PrecompiledFingerprint">Engine fingerprint the artifact was compiled for; routers with another one compile the module.</param>
 public sealed record RouteEntry(
     string App,
     int Version,

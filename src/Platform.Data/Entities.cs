@@ -50,8 +50,17 @@ public sealed class AppVersion
     /// <summary>Name of the API key that uploaded it (never the key itself).</summary>
     public string? CreatedBy { get; set; }
 
-    /// <summary>Reference of the precompiled artifact pushed beside the module, if any, and the engine it fits.</summary>
+    /// <summary>
+    /// The precompiled (Wasmtime-serialized) module the control plane pushed beside the module at upload, if that
+    /// worked: its manifest's pull reference (registry/repository@manifest-digest), the digest of the artifact layer
+    /// that routers pull and verify, and the fingerprint of the engine it was compiled for (routers with another
+    /// fingerprint compile the module instead). All null when no artifact was pushed.
+    /// </summary>
     public string? PrecompiledReference { get; set; }
+
+    // "sha256:" + 64 hex, like the other digests (the DbContext configures those; an attribute keeps this one beside its doc).
+    [System.ComponentModel.DataAnnotations.MaxLength(71)]
+    public string? PrecompiledDigest { get; set; }
     public string? PrecompiledFingerprint { get; set; }
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,9 +16,23 @@ public enum ModuleSource
     Disk,
     /// <summary>Compiled from the Wasm bytes.</summary>
     Compiled,
-    /// <summary>Added from a precompiled artifact through <see cref="ModuleCache.TryAddPrecompiled"/>.</summary>
+    /// <summary>
+    /// Loaded from a precompiled artifact: one offered with <see cref="ModuleCache.GetAsync(string, Func{CancellationToken, Task{byte[]}}, PrecompiledArtifact?, CancellationToken)"/>
+    /// (e.g. pulled from the registry) or added through <see cref="ModuleCache.TryAddPrecompiled"/>.
+    /// </summary>
     Precompiled,
 }
+
+/// <summary>
+/// A precompiled artifact offered for a module, e.g. the one the control plane pushed beside it in the registry.
+/// Wasmtime maps an artifact as native code without verifying it, so <see cref="Digest"/> must come from a trusted
+/// source (the router takes it from the control plane's routing table, never from the registry); the fetched bytes
+/// are checked against it before anything is loaded.
+/// </summary>
+/// <param name="Digest">"sha256:&lt;hex&gt;" of the serialized artifact.</param>
+/// <param name="Fingerprint">Fingerprint of the engine that compiled it; an artifact for another engine is never fetched.</param>
+/// <param name="Fetch">Fetches the artifact's bytes.</param>
+public sealed record PrecompiledArtifact(string Digest, string Fingerprint, Func<CancellationToken, Task<byte[]>> Fetch);
 
 /// <summary>A compiled module and how this lookup obtained it.</summary>
 public sealed class CachedModule
@@ -47,12 +62,14 @@ public sealed class CachedModule
 }
 
 /// <summary>Counts since the cache was created.</summary>
-public readonly record struct ModuleCacheStatistics(long MemoryHits, long DiskLoads, long Compiles, long DiskFailures, int Count);
+public readonly record struct ModuleCacheStatistics(long MemoryHits, long DiskLoads, long Compiles, long DiskFailures, int Count,
+    long PrecompiledLoads = 0, long PrecompiledFailures = 0, long PrecompiledForOtherEngines = 0);
 
 /// <summary>
 /// Compiled modules by digest: a bounded in-memory LRU in front of an optional directory of precompiled artifacts
 /// (<c>{CacheDirectory}/{engine fingerprint}/{hex}.cwasm</c>). Concurrent first requests for a digest share one
-/// fetch and one compilation.
+/// fetch and one compilation. A module missing from both can come from a precompiled artifact the caller offers
+/// (<see cref="PrecompiledArtifact"/>), else it is compiled from its Wasm bytes.
 /// </summary>
 /// <remarks>
 /// Evicted modules are not disposed: a request may have fetched the entry just before eviction and still be
@@ -78,6 +95,9 @@ public sealed partial class ModuleCache : IDisposable
     private long _diskLoads;
     private long _compiles;
     private long _diskFailures;
+    private long _precompiledLoads;
+    private long _precompiledFailures;
+    private long _precompiledOtherEngine;
 
     /// <summary>Uses <see cref="WasmRuntimeOptions.CacheDirectory"/> and <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.</summary>
     public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
@@ -109,7 +129,8 @@ public sealed partial class ModuleCache : IDisposable
             lock (_lock)
             {
                 return new(Interlocked.Read(ref _memoryHits), Interlocked.Read(ref _diskLoads), Interlocked.Read(ref _compiles),
-                    Interlocked.Read(ref _diskFailures), _entries.Count);
+                    Interlocked.Read(ref _diskFailures), _entries.Count, Interlocked.Read(ref _precompiledLoads),
+                    Interlocked.Read(ref _precompiledFailures), Interlocked.Read(ref _precompiledOtherEngine));
             }
         }
     }
@@ -121,29 +142,66 @@ public sealed partial class ModuleCache : IDisposable
     /// <exception cref="ArgumentException">The digest is not "sha256:" and 64 lowercase hex digits.</exception>
     /// <exception cref="ModuleDigestMismatchException">The fetched bytes do not hash to the digest.</exception>
     /// <exception cref="WasmtimeException">The bytes do not compile.</exception>
-    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, CancellationToken cancellationToken)
+    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, CancellationToken cancellationToken) =>
+        GetAsync(digest, fetchModuleBytes, precompiled: null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, but a module
+    /// that is neither in memory nor on disk is first loaded from <paramref name="precompiled"/> when that artifact
+    /// was made by an engine with this engine's fingerprint. Any failure of that path (fetch, digest, Wasmtime
+    /// refusing the bytes) is logged and the module is compiled from its Wasm bytes instead.
+    /// </summary>
+    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, PrecompiledArtifact? precompiled,
+        CancellationToken cancellationToken)
     {
         var hex = ParseDigest(digest);
         ArgumentNullException.ThrowIfNull(fetchModuleBytes);
         Task<CachedModule> task;
         lock (_lock)
         {
-            if (_entries.TryGetValue(digest, out var node))
+            if (TryGetLoadedLocked(digest, out var loaded))
             {
-                _lru.Remove(node);
-                _lru.AddFirst(node);
-                Interlocked.Increment(ref _memoryHits);
-                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "memory"));
-                return ValueTask.FromResult(node.Value.AsMemoryHit());
+                return ValueTask.FromResult(loaded);
             }
             if (!_inFlight.TryGetValue(digest, out task!))
             {
                 // Loading is shared by every caller, so it runs under the cache's lifetime, not one caller's token.
-                task = Task.Run(() => LoadAsync(digest, hex, fetchModuleBytes, _disposed.Token));
+                task = Task.Run(() => LoadAsync(digest, hex, fetchModuleBytes, precompiled, _disposed.Token));
                 _inFlight[digest] = task;
             }
         }
         return new ValueTask<CachedModule>(task.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// The module when it is already compiled in this process (counted as a memory hit), without allocating: the
+    /// hot path of a request. Otherwise false; use GetAsync to load it.
+    /// </summary>
+    public bool TryGetLoaded(string digest, [NotNullWhen(true)] out CachedModule? module)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        lock (_lock)
+        {
+            return TryGetLoadedLocked(digest, out module);
+        }
+    }
+
+    private bool TryGetLoadedLocked(string digest, [NotNullWhen(true)] out CachedModule? module)
+    {
+        if (_entries.TryGetValue(digest, out var node))
+        {
+            if (_lru.First != node)
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+            }
+            Interlocked.Increment(ref _memoryHits);
+            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "memory"));
+            module = node.Value.AsMemoryHit();
+            return true;
+        }
+        module = null;
+        return false;
     }
 
     /// <summary>Compiles Wasm bytes and returns the engine-specific artifact (for shipping precompiled modules).</summary>
@@ -177,11 +235,14 @@ public sealed partial class ModuleCache : IDisposable
         return true;
     }
 
-    private async Task<CachedModule> LoadAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
+    private async Task<CachedModule> LoadAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, PrecompiledArtifact? precompiled,
+        CancellationToken cancellationToken)
     {
         try
         {
-            var entry = TryLoadFromDisk(digest, hex) ?? await CompileAsync(digest, hex, fetch, cancellationToken).ConfigureAwait(false);
+            var entry = TryLoadFromDisk(digest, hex)
+                ?? (precompiled is null ? null : await TryLoadPrecompiledAsync(digest, precompiled, cancellationToken).ConfigureAwait(false))
+                ?? await CompileAsync(digest, hex, fetch, cancellationToken).ConfigureAwait(false);
             Insert(entry);
             return entry;
         }
@@ -234,6 +295,53 @@ public sealed partial class ModuleCache : IDisposable
             LogDiscardedArtifact(_logger, path, ex.Message);
             TryDelete(path);
             TryDelete(checksumPath);
+            return null;
+        }
+    }
+
+    private async Task<CachedModule?> TryLoadPrecompiledAsync(string digest, PrecompiledArtifact artifact, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(artifact.Fingerprint, _host.Fingerprint, StringComparison.Ordinal))
+        {
+            // Made by another Wasmtime version or other engine settings: Wasmtime would refuse it, so it is not even fetched.
+            Interlocked.Increment(ref _precompiledOtherEngine);
+            LogPrecompiledForOtherEngine(_logger, digest, artifact.Fingerprint, _host.Fingerprint);
+            return null;
+        }
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            var expected = ParseDigest(artifact.Digest);
+            var bytes = await artifact.Fetch(cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidDataException("the fetch returned nothing");
+            var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            if (!string.Equals(actual, expected, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"the bytes hash to 'sha256:{actual}', not to the expected '{artifact.Digest}'");
+            }
+            var module = Module.Deserialize(_host.Engine, digest, bytes);
+            var elapsed = stopwatch.Elapsed;
+            Interlocked.Increment(ref _precompiledLoads);
+            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "precompiled"));
+            RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
+            LogLoadedPrecompiled(_logger, digest, artifact.Digest, bytes.Length, elapsed.TotalMilliseconds);
+            if (_directory is not null)
+            {
+                // The disk copy only spares a later process the pull; writing it (with fsync) stays off this request's path.
+                var hex = digest[DigestPrefix.Length..];
+                _ = Task.Run(() => WriteArtifact(hex, bytes), CancellationToken.None);
+            }
+            return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Optional path: whatever went wrong (registry, digest, Wasmtime refusing the bytes), the module still compiles.
+            Interlocked.Increment(ref _precompiledFailures);
+            LogPrecompiledFailed(_logger, artifact.Digest, digest, ex.Message);
             return null;
         }
     }
@@ -369,6 +477,15 @@ public sealed partial class ModuleCache : IDisposable
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Refused precompiled artifact for {Digest}: {Reason}")]
     private static partial void LogPrecompiledRefused(ILogger logger, string digest, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "Loaded module {Digest} from precompiled artifact {ArtifactDigest} ({Bytes} bytes) in {Milliseconds:F2} ms")]
+    private static partial void LogLoadedPrecompiled(ILogger logger, string digest, string artifactDigest, int bytes, double milliseconds);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Precompiled artifact {ArtifactDigest} for module {Digest} could not be used ({Reason}); compiling the module instead")]
+    private static partial void LogPrecompiledFailed(ILogger logger, string artifactDigest, string digest, string reason);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Debug, Message = "Precompiled artifact for module {Digest} was made by engine {ArtifactFingerprint}, this one is {Fingerprint}; compiling instead")]
+    private static partial void LogPrecompiledForOtherEngine(ILogger logger, string digest, string artifactFingerprint, string fingerprint);
 }
 
 /// <summary>The bytes fetched for a digest hash to something else; nothing was compiled or cached.</summary>

@@ -20,8 +20,20 @@ public sealed class ModuleValidator(WasmEngineHost host)
 {
     private static readonly byte[] s_magic = [0x00, 0x61, 0x73, 0x6D];
 
-    public ModuleValidationResult Validate(ReadOnlySpan<byte> bytes)
+    public ModuleValidationResult Validate(ReadOnlySpan<byte> bytes) => Validate(bytes, serialize: false, out _);
+
+    /// <summary>
+    /// Validates like <see cref="Validate(ReadOnlySpan{byte})"/> and, for a valid module, also returns the compiled
+    /// module serialized for this engine (<paramref name="precompiled"/>), so an upload compiles once for both. The
+    /// artifact loads only into engines with this engine's <see cref="WasmEngineHost.Fingerprint"/>. It is null when
+    /// the module is invalid or Wasmtime could not serialize it.
+    /// </summary>
+    public ModuleValidationResult ValidateAndPrecompile(ReadOnlySpan<byte> bytes, out byte[]? precompiled) =>
+        Validate(bytes, serialize: true, out precompiled);
+
+    private ModuleValidationResult Validate(ReadOnlySpan<byte> bytes, bool serialize, out byte[]? precompiled)
     {
+        precompiled = null;
         if (bytes.IsEmpty)
         {
             return ModuleValidationResult.Invalid("The module is empty.");
@@ -44,7 +56,20 @@ public sealed class ModuleValidator(WasmEngineHost host)
         }
 
         using var module = Module.FromBytes(host.Engine, "validation", bytes);
-        return CheckInterface(module);
+        var result = CheckInterface(module);
+        if (result.IsValid && serialize)
+        {
+            try
+            {
+                precompiled = module.Serialize();
+            }
+            catch (WasmtimeException)
+            {
+                // The artifact only saves routers a compile; a module that cannot be serialized is still valid.
+                precompiled = null;
+            }
+        }
+        return result;
     }
 
     /// <summary>Checks imports and exports of an already compiled module.</summary>

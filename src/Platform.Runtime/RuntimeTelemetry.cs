@@ -12,7 +12,7 @@ public static class RuntimeTelemetry
 
     internal static readonly Meter Meter = new(Name);
 
-    /// <summary>Module cache hits; tag <c>source</c> is <c>memory</c> or <c>disk</c>.</summary>
+    /// <summary>Module cache hits; tag <c>source</c> is <c>memory</c>, <c>disk</c> or <c>precompiled</c> (an artifact offered by the caller, e.g. from the registry).</summary>
     internal static readonly Counter<long> CacheHits =
         Meter.CreateCounter<long>("platform.runtime.module_cache.hits", description: "Module lookups served without compiling, by source.");
 

@@ -141,6 +141,10 @@ namespace Platform.Migrations.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<string>("PrecompiledDigest")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)");
+
                     b.Property<string>("PrecompiledFingerprint")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");

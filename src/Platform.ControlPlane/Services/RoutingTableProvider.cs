@@ -66,8 +66,9 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             (long)(r.App.MemoryLimitMb ?? defaults.DefaultMemoryLimitMb) * 1024 * 1024,
             (r.App.TimeoutSeconds ?? defaults.DefaultTimeoutSeconds) * 1000,
             new SortedDictionary<string, string>(r.App.Variables, StringComparer.Ordinal),
-            r.Version.PrecompiledReference,
-            r.Version.PrecompiledFingerprint)).ToList();
+            // Both or neither: a digest without the engine it fits is of no use to a router.
+            r.Version.PrecompiledFingerprint is null ? null : r.Version.PrecompiledDigest,
+            r.Version.PrecompiledDigest is null ? null : r.Version.PrecompiledFingerprint)).ToList();
 
         var revision = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(routes)))[..32];
         return new RoutingTable(revision, clock.GetUtcNow(), routes);

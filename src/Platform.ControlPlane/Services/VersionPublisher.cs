@@ -12,13 +12,34 @@ namespace Platform.ControlPlane.Services;
 public readonly record struct PublishResult(VersionResponse? Version, ProblemHttpResult? Problem);
 
 /// <summary>
-/// The upload path: validate -> push to the registry -> record the version -> activate. The registry push comes
-/// before the database row, so a failed push leaves nothing behind; the row is the commit point.
+/// How a precompiled module is stored beside its Wasm module: an OCI artifact in the same repository whose
+/// <c>subject</c> is the module's manifest (an OCI 1.1 referrer), tagged by module digest and engine fingerprint so
+/// registries without the referrers API find it too, with one layer holding the Wasmtime-serialized module.
 /// </summary>
-public sealed class VersionPublisher(
+public static class PrecompiledArtifacts
+{
+    public const string ArtifactType = "application/vnd.platform.wasmtime.precompiled.v1";
+    public const string LayerMediaType = "application/vnd.platform.wasmtime.cwasm";
+    public const string FingerprintAnnotation = "local.platform.wasmtime.fingerprint";
+    public const string EngineAnnotation = "local.platform.wasmtime.engine";
+    public const string ModuleDigestAnnotation = "local.platform.module.digest";
+
+    /// <summary><c>sha256-&lt;hex&gt;.cwasm-&lt;fingerprint&gt;</c>: one artifact per module and engine (94 characters, within the 128 a tag allows).</summary>
+    public static string TagFor(string moduleDigest, string fingerprint) =>
+        $"{moduleDigest.Replace(':', '-')}.cwasm-{fingerprint}";
+}
+
+/// <summary>
+/// The upload path: validate (and compile) -> push to the registry -> push the precompiled module beside it ->
+/// record the version -> activate. The registry push comes before the database row, so a failed push leaves nothing
+/// behind; the row is the commit point. The precompiled artifact is optional: if it cannot be made or pushed the
+/// version is recorded without it and routers compile the module themselves.
+/// </summary>
+public sealed partial class VersionPublisher(
     PlatformDbContext db,
     IOciRegistryClient registry,
     ModuleValidator validator,
+    WasmEngineHost engine,
     RouteChangeNotifier routes,
     TimeProvider clock,
     ILogger<VersionPublisher> logger)
@@ -40,7 +61,8 @@ public sealed class VersionPublisher(
             return new(null, Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
                 $"The upload does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all)."));
         }
-        var validation = validator.Validate(module);
+        // The validator compiles the module anyway; the same compilation becomes the precompiled artifact.
+        var validation = validator.ValidateAndPrecompile(module, out var precompiled);
         if (!validation.IsValid)
         {
             logger.UploadRefused(appName, validation.Error!);
@@ -77,6 +99,8 @@ public sealed class VersionPublisher(
                 $"The OCI registry refused the module ({ex.Message}); no version was recorded."));
         }
 
+        var artifact = precompiled is null ? null : await PushPrecompiledAsync(appName, pushed, precompiled, cancellationToken);
+
         var now = clock.GetUtcNow();
         var version = new AppVersion
         {
@@ -90,6 +114,9 @@ public sealed class VersionPublisher(
             SizeBytes = module.Length,
             CreatedAt = now,
             CreatedBy = uploadedBy,
+            PrecompiledReference = artifact?.Reference,
+            PrecompiledDigest = artifact?.Digest,
+            PrecompiledFingerprint = artifact is null ? null : engine.Fingerprint,
         };
         db.AppVersions.Add(version);
         if (activate)
@@ -109,4 +136,44 @@ public sealed class VersionPublisher(
         }
         return new(version.ToResponse(app.ActiveVersionNumber), null);
     }
+
+    /// <summary>Pushes the precompiled module as a referrer of the module's manifest; null (logged) when that fails.</summary>
+    private async Task<(string Reference, string Digest)?> PushPrecompiledAsync(string appName, OciPushResult module, byte[] precompiled,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The subject descriptor needs the module manifest's size, which the push result does not carry.
+            var manifest = await registry.GetManifestAsync(module.Repository, module.ManifestDigest, cancellationToken);
+            var pushed = await registry.PushArtifactAsync(module.Repository, PrecompiledArtifacts.TagFor(module.ModuleDigest, engine.Fingerprint), new OciArtifact
+            {
+                ArtifactType = PrecompiledArtifacts.ArtifactType,
+                Layers = [new OciBlob(PrecompiledArtifacts.LayerMediaType, precompiled, new Dictionary<string, string> { [OciAnnotations.Title] = $"{appName}.cwasm" })],
+                Subject = new OciDescriptor { MediaType = manifest.MediaType, Digest = manifest.Digest, Size = manifest.Content.Length },
+                // No timestamp: the same module for the same engine gives the same manifest, so a re-push changes nothing.
+                Annotations = new Dictionary<string, string>
+                {
+                    [PrecompiledArtifacts.FingerprintAnnotation] = engine.Fingerprint,
+                    [PrecompiledArtifacts.EngineAnnotation] = engine.FingerprintDescription,
+                    [PrecompiledArtifacts.ModuleDigestAnnotation] = module.ModuleDigest,
+                },
+            }, cancellationToken);
+            var layer = pushed.Layers[0].Digest;
+            LogPrecompiledPushed(logger, appName, module.ModuleDigest, engine.Fingerprint, precompiled.Length, pushed.Reference);
+            return (pushed.Reference, layer);
+        }
+        catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException or ArgumentException)
+        {
+            LogPrecompiledPushFailed(logger, ex, appName, module.ModuleDigest);
+            return null;
+        }
+    }
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Information,
+        Message = "App '{App}': precompiled module {ModuleDigest} for engine {Fingerprint} ({Bytes} bytes) pushed as {Reference}")]
+    private static partial void LogPrecompiledPushed(ILogger logger, string app, string moduleDigest, string fingerprint, int bytes, string reference);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Warning,
+        Message = "App '{App}': the precompiled module for {ModuleDigest} could not be pushed; the version is recorded without it and routers compile it")]
+    private static partial void LogPrecompiledPushFailed(ILogger logger, Exception ex, string app, string moduleDigest);
 }

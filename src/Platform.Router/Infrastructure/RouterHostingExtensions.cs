@@ -42,6 +42,7 @@ public static class RouterHostingExtensions
         services.AddHttpClient<RequestStatsReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<RequestStatsReporter>());
         services.AddSingleton<RouterMetrics>();
+        services.AddOptions<PrecompiledArtifactOptions>().BindConfiguration(RouterOptions.Section);
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<DrainState>();
@@ -60,7 +61,10 @@ public static class RouterHostingExtensions
                 s.Table.Revision,
                 s.Source,
                 s.Table.GeneratedAt,
-                Routes = s.Table.Routes.Select(r => new { r.App, r.Version, r.ModuleDigest, r.MemoryLimitBytes, r.TimeoutMilliseconds }),
+                Routes = s.Table.Routes.Select(r => new
+                {
+                    r.App, r.Version, r.ModuleDigest, r.Repository, r.PrecompiledDigest, r.PrecompiledFingerprint, r.MemoryLimitBytes, r.TimeoutMilliseconds,
+                }),
             })
             : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
         var drain = app.Services.GetRequiredService<DrainState>();

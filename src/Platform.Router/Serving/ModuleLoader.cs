@@ -1,12 +1,46 @@
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Oci;
 using Platform.Runtime;
 
 namespace Platform.Router.Serving;
 
-/// <summary>Gets an app's compiled module: memory or disk cache first, else a digest-verified pull from the registry.</summary>
-public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry)
+/// <summary>Router settings for precompiled artifacts (section <c>Platform:Router</c>).</summary>
+public sealed class PrecompiledArtifactOptions
 {
-    public ValueTask<CachedModule> GetAsync(RouteEntry route, CancellationToken cancellationToken) =>
-        cache.GetAsync(route.ModuleDigest, ct => registry.PullWasmModuleAsync(route.Repository, route.ModuleDigest, ct), cancellationToken);
+    /// <summary>
+    /// Load the precompiled artifact the control plane pushed beside a module when it was made for this router's
+    /// engine, instead of compiling the module. Off: every module is compiled here.
+    /// </summary>
+    public bool UsePrecompiledArtifacts { get; set; } = true;
+}
+
+/// <summary>
+/// Gets an app's compiled module: memory or disk cache first, else the precompiled artifact from the registry when
+/// the routing table names one for this engine, else a digest-verified pull of the module and a compile.
+/// </summary>
+/// <remarks>
+/// The artifact's digest comes from the routing table (the control plane, reached with the router token), never
+/// from the registry, and the pulled bytes are verified against it: only artifacts the control plane vouches for
+/// are ever mapped as native code.
+/// </remarks>
+public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry, IOptions<PrecompiledArtifactOptions> options)
+{
+    // Far above any real artifact (a 2 MB module makes a 2.2 MB one); a registry answering more is not trusted with memory.
+    private const long MaxArtifactBytes = 512L * 1024 * 1024;
+
+    private readonly bool _usePrecompiled = options.Value.UsePrecompiledArtifacts;
+
+    public ValueTask<CachedModule> GetAsync(RouteEntry route, CancellationToken cancellationToken)
+    {
+        // The hot path: a loaded module, with no delegate or task allocated.
+        if (cache.TryGetLoaded(route.ModuleDigest, out var loaded))
+        {
+            return ValueTask.FromResult(loaded);
+        }
+        var precompiled = _usePrecompiled && route.PrecompiledDigest is { } artifactDigest && route.PrecompiledFingerprint is { } fingerprint
+            ? new PrecompiledArtifact(artifactDigest, fingerprint, ct => registry.PullBlobAsync(route.Repository, artifactDigest, MaxArtifactBytes, ct))
+            : null;
+        return cache.GetAsync(route.ModuleDigest, ct => registry.PullWasmModuleAsync(route.Repository, route.ModuleDigest, ct), precompiled, cancellationToken);
+    }
 }

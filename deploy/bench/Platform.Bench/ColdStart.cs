@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+
+namespace Platform.Bench;
+
+/// <summary>
+/// A fresh router (empty cache and state) answering its first request for the 30 KB hello and the ~2 MB bigmodule,
+/// once loading the precompiled artifact from the registry and once compiling the module itself.
+/// </summary>
+public static class ColdStart
+{
+    public const string Precompiled = "precompiled";
+    public const string Compile = "compile";
+
+    public static async Task<ColdStartSection> RunAsync(BenchSettings settings, PlatformApi api, RouterClient mainRouter, Routers routers, CancellationToken cancellationToken)
+    {
+        var hello = File.ReadAllBytes(Path.Combine(settings.AppsDirectory, "hello.wasm"));
+        var big = File.ReadAllBytes(Path.Combine(settings.AppsDirectory, "bigmodule.wasm"));
+        await api.EnsureDeployedAsync("hello", hello, cancellationToken);
+        await api.EnsureDeployedAsync("big", big, cancellationToken);
+        await mainRouter.WaitForAsync("big", "/", "checksum=", TimeSpan.FromSeconds(60), cancellationToken);
+
+        var runs = new List<ColdStartRun>();
+        foreach (var mode in new[] { Precompiled, Compile })
+        {
+            for (var repeat = 1; repeat <= settings.ColdStartRepeats; repeat++)
+            {
+                // A router that ignores precompiled artifacts compiles every module, as one with another engine would.
+                var extra = mode == Compile ? new Dictionary<string, string> { ["Platform__Router__UsePrecompiledArtifacts"] = "false" } : null;
+                var (process, client, readyMs) = await routers.StartAsync($"cold-{mode}-{repeat}", extra, cancellationToken);
+                await using (process)
+                using (client)
+                {
+                    var firstHello = await TimeAsync(client, "hello", "Hello from", cancellationToken);
+                    var firstBig = await TimeAsync(client, "big", "checksum=", cancellationToken);
+                    var secondHello = await TimeAsync(client, "hello", "Hello from", cancellationToken);
+                    var secondBig = await TimeAsync(client, "big", "checksum=", cancellationToken);
+                    var metrics = await client.MetricsAsync(cancellationToken);
+                    var run = new ColdStartRun(mode, repeat, readyMs, firstHello, firstBig, secondHello, secondBig,
+                        Routers.Compiles(metrics), Routers.PrecompiledLoads(metrics));
+                    Console.WriteLine($"  {mode,-11} #{repeat}: ready {readyMs,7:F0} ms, first hello {firstHello,7:F2} ms, first big {firstBig,7:F2} ms " +
+                                      $"(then {secondHello:F2} / {secondBig:F2} ms); compiles {run.Compiles}, precompiled loads {run.PrecompiledLoads}");
+                    runs.Add(run);
+                }
+            }
+        }
+
+        var (helloArtifact, helloTransfer) = await ArtifactTransferAsync(settings, mainRouter, "hello", cancellationToken);
+        var (bigArtifact, bigTransfer) = await ArtifactTransferAsync(settings, mainRouter, "big", cancellationToken);
+        return new ColdStartSection(runs, hello.Length, big.Length, helloArtifact, bigArtifact, helloTransfer, bigTransfer);
+    }
+
+    private static async Task<double> TimeAsync(RouterClient client, string app, string expected, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (status, body) = await client.GetAsync(app, "/", cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (status != HttpStatusCode.OK || !body.Contains(expected, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"App '{app}' on a fresh router answered {(int)status}: {body}");
+        }
+        return elapsed;
+    }
+
+    /// <summary>
+    /// Size of the app's precompiled artifact and the time one GET of it from the registry takes on loopback, the
+    /// "transfer time" of the first-request target. Null when the routing table names no artifact.
+    /// </summary>
+    private static async Task<(long? Bytes, double? Ms)> ArtifactTransferAsync(BenchSettings settings, RouterClient router, string app, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var routing = JsonDocument.Parse(await http.GetStringAsync($"{router.ManagementUrl}/routing", cancellationToken)).RootElement;
+        var route = routing.GetProperty("routes").EnumerateArray().FirstOrDefault(r => r.GetProperty("app").GetString() == app);
+        if (route.ValueKind != JsonValueKind.Object || !route.TryGetProperty("precompiledDigest", out var digest) || digest.ValueKind != JsonValueKind.String
+            || !route.TryGetProperty("repository", out var repository))
+        {
+            return (null, null);
+        }
+        var url = $"{settings.RegistryUrl}/v2/{repository.GetString()}/blobs/{digest.GetString()}";
+        await http.GetByteArrayAsync(url, cancellationToken); // warm the registry's own caches, as for the module
+        var started = Stopwatch.GetTimestamp();
+        var bytes = await http.GetByteArrayAsync(url, cancellationToken);
+        return (bytes.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text;
+
+namespace Platform.Bench;
+
+/// <summary>Targets of issue 6 and the Markdown form of a report.</summary>
+public static class Report
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    public static IReadOnlyList<Target> Targets(ThroughputSection? throughput, ColdStartSection? cold, DeploySection? deploy, ManyAppsSection? many)
+    {
+        var targets = new List<Target>();
+        if (throughput?.Find(Throughput.Router, 64) is { } router)
+        {
+            if (throughput.Find(Throughput.Kestrel, 64) is { } kestrel)
+            {
+                var ratio = router.RequestsPerSecond / kestrel.RequestsPerSecond;
+                targets.Add(new("Router vs bare Kestrel, 64 connections", ">= 0.25x", $"{ratio:F2}x ({router.RequestsPerSecond:F0} vs {kestrel.RequestsPerSecond:F0} req/s)", ratio >= 0.25));
+            }
+            if (throughput.Find(Throughput.Cgi, 64) is { } cgi)
+            {
+                var ratio = router.RequestsPerSecond / cgi.RequestsPerSecond;
+                targets.Add(new("Router vs lighttpd mod_cgi, 64 connections", ">= 5x", $"{ratio:F1}x ({router.RequestsPerSecond:F0} vs {cgi.RequestsPerSecond:F0} req/s)", ratio >= 5));
+            }
+            targets.Add(new("Router p99, 64 connections", "< 5 ms", $"{router.P99Us / 1000.0:F2} ms", router.P99Us < 5000));
+        }
+        if (cold is not null)
+        {
+            foreach (var (label, first, transfer) in new[]
+            {
+                ("30 KB hello", Median(cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).Select(r => r.FirstHelloMs)), cold.HelloArtifactTransferMs),
+                ("2 MB bigmodule", Median(cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).Select(r => r.FirstBigMs)), cold.BigArtifactTransferMs),
+            })
+            {
+                var withoutTransfer = first - (transfer ?? 0);
+                var precompiledUsed = cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).All(r => r.Compiles == 0);
+                targets.Add(new($"First request on a fresh router, precompiled artifact, {label}", "< 10 ms + transfer",
+                    $"{first:F1} ms" + (transfer is { } t ? $" ({withoutTransfer:F1} ms + {t:F1} ms transfer)" : " (no artifact in the routing table)") +
+                    (precompiledUsed ? "" : "; the router compiled"),
+                    transfer is not null && precompiledUsed && withoutTransfer < 10));
+            }
+        }
+        if (deploy is not null)
+        {
+            var p50 = Median(deploy.Runs.Select(r => r.LiveAfterAcceptMs));
+            targets.Add(new("Deploy-to-live (upload accepted -> router answers it), p50", "< 1 s", $"{p50:F0} ms", p50 < 1000));
+        }
+        if (many is not null)
+        {
+            var mib = many.RssAfterCallsBytes / 1048576.0;
+            targets.Add(new($"RSS of one router holding {many.Apps} apps, each called once", "< 512 MiB", $"{mib:F0} MiB", mib < 512 && many.Apps >= 1000));
+        }
+        return targets;
+    }
+
+    public static string Markdown(BenchReport report)
+    {
+        var md = new StringBuilder();
+        var m = report.Machine;
+        md.AppendLine(CultureInfo.InvariantCulture, $"# Benchmark results ({report.StartedAt:yyyy-MM-dd HH:mm} UTC, commit {report.Commit})");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryBytes / 1073741824.0:F0} GiB RAM; {m.Os}, kernel {m.Kernel}; .NET {m.DotNet}. " +
+                                                    $"Load average {m.LoadAverageStart:F1} at the start, {m.LoadAverageEnd:F1} at the end; the run took {report.DurationSeconds:F0} s.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"wrk on loopback, {report.Settings.DurationSeconds} s per run after {report.Settings.WarmupSeconds} s of warm-up, at most 2 client threads.");
+        md.AppendLine();
+
+        md.AppendLine("## Targets (issue 6)");
+        md.AppendLine();
+        md.AppendLine("| target | goal | measured | met |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (var t in report.Targets)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {t.Name} | {t.Goal} | {t.Measured} | {(t.Met switch { true => "yes", false => "**no**", _ => "n/a" })} |");
+        }
+        md.AppendLine();
+
+        if (report.Throughput is { } tp)
+        {
+            md.AppendLine("## Throughput: hello (fresh Wasm instance per request) vs bare Kestrel vs lighttpd mod_cgi");
+            md.AppendLine();
+            md.AppendLine("| connections | target | req/s | p50 ms | p99 ms | errors | router / target |");
+            md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var c in report.Settings.Connections)
+            {
+                var router = tp.Find(Throughput.Router, c);
+                foreach (var name in new[] { Throughput.Router, Throughput.Kestrel, Throughput.Cgi })
+                {
+                    if (tp.Find(name, c) is not { } r)
+                    {
+                        continue;
+                    }
+                    var ratio = name == Throughput.Router || router is null ? "" : $"{router.RequestsPerSecond / r.RequestsPerSecond:F2}x";
+                    md.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {c} | {Label(name)} | {r.RequestsPerSecond:F0} | {r.P50Us / 1000.0:F2} | {r.P99Us / 1000.0:F2} | {r.Errors + r.ErrorStatus} | {ratio} |");
+                }
+            }
+            md.AppendLine();
+        }
+
+        if (report.ColdStart is { } cold)
+        {
+            md.AppendLine("## Cold start: a fresh router (empty cache), first request per module (median of " +
+                          $"{report.Settings.ColdStartRepeats} routers, ms, measured by the client)");
+            md.AppendLine();
+            md.AppendLine("| module | size | with the precompiled artifact | compiling | second request |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+            double Med(string mode, Func<ColdStartRun, double> f) => Median(cold.Runs.Where(r => r.Mode == mode).Select(f));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| hello | {cold.HelloBytes / 1024.0:F0} KB (artifact {Kb(cold.HelloArtifactBytes)}) | {Med(ColdStart.Precompiled, r => r.FirstHelloMs):F1} | {Med(ColdStart.Compile, r => r.FirstHelloMs):F1} | {Med(ColdStart.Precompiled, r => r.SecondHelloMs):F2} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| bigmodule | {cold.BigBytes / 1024.0:F0} KB (artifact {Kb(cold.BigArtifactBytes)}) | {Med(ColdStart.Precompiled, r => r.FirstBigMs):F1} | {Med(ColdStart.Compile, r => r.FirstBigMs):F1} | {Med(ColdStart.Precompiled, r => r.SecondBigMs):F2} |");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Artifact transfer from the registry alone (one GET on loopback): hello {Ms(cold.HelloArtifactTransferMs)}, bigmodule {Ms(cold.BigArtifactTransferMs)}. " +
+                                                        $"Router start to ready (routing table loaded): {Med(ColdStart.Precompiled, r => r.ReadyMs):F0} ms. " +
+                                                        $"Compiles on the precompiled routers: {cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).Sum(r => r.Compiles)}; " +
+                                                        $"on the compiling ones: {cold.Runs.Where(r => r.Mode == ColdStart.Compile).Sum(r => r.Compiles)}.");
+            md.AppendLine();
+        }
+
+        if (report.Deploy is { } deploy)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"## Deploy-to-live ({deploy.Runs.Count} uploads of a {deploy.ModuleBytes / 1024.0:F0} KB module, ms)");
+            md.AppendLine();
+            md.AppendLine("| | p50 | min | max |");
+            md.AppendLine("| --- | ---: | ---: | ---: |");
+            foreach (var (label, f) in new (string, Func<DeployRun, double>)[]
+            {
+                ("upload accepted -> router answers it", r => r.LiveAfterAcceptMs),
+                ("upload request (validate, compile, push, record)", r => r.UploadMs),
+                ("upload start -> router answers it", r => r.LiveAfterUploadStartMs),
+            })
+            {
+                var values = deploy.Runs.Select(f).ToList();
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {Median(values):F0} | {values.Min():F0} | {values.Max():F0} |");
+            }
+            md.AppendLine();
+        }
+
+        if (report.ManyApps is { } many)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"## One router, {many.Apps} apps");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"{many.Apps} apps, each its own module (hello with a distinct custom section), deployed in {many.DeploySeconds:F0} s; " +
+                                                        $"a fresh router (module cache capacity {many.MaxCachedModules}, so every module stays loaded) called each once in {many.CallSeconds:F1} s " +
+                                                        $"({many.Failures} failures, {many.Compiles} compiles, {many.PrecompiledLoads} precompiled loads).");
+            md.AppendLine();
+            md.AppendLine("| RSS before the calls | RSS after | peak |");
+            md.AppendLine("| ---: | ---: | ---: |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {many.RssBeforeCallsBytes / 1048576.0:F0} MiB | {many.RssAfterCallsBytes / 1048576.0:F0} MiB | {many.PeakRssBytes / 1048576.0:F0} MiB |");
+            md.AppendLine();
+        }
+        return md.ToString();
+
+        static string Kb(long? bytes) => bytes is { } b ? $"{b / 1024.0:F0} KB" : "none";
+        static string Ms(double? ms) => ms is { } v ? $"{v:F1} ms" : "n/a";
+    }
+
+    private static string Label(string target) => target switch
+    {
+        Throughput.Router => "router (Wasm)",
+        Throughput.Kestrel => "bare Kestrel",
+        _ => "lighttpd mod_cgi",
+    };
+}

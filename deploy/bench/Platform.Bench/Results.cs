@@ -1,0 +1,31 @@
+namespace Platform.Bench;
+
+public sealed record MachineInfo(string Cpu, int Cores, long MemoryBytes, string Os, string Kernel, string DotNet, double LoadAverageStart, double LoadAverageEnd);
+
+public sealed record ThroughputSection(IReadOnlyList<WrkResult> Runs, IReadOnlyDictionary<string, string> ResponseBodies)
+{
+    public WrkResult? Find(string target, int connections) => Runs.FirstOrDefault(r => r.Target == target && r.Connections == connections);
+}
+
+/// <summary>One fresh router's first requests (milliseconds, measured by the client, connection set-up included).</summary>
+public sealed record ColdStartRun(string Mode, int Repeat, double ReadyMs, double FirstHelloMs, double FirstBigMs, double SecondHelloMs, double SecondBigMs,
+    long Compiles, long PrecompiledLoads);
+
+public sealed record ColdStartSection(IReadOnlyList<ColdStartRun> Runs, long HelloBytes, long BigBytes,
+    long? HelloArtifactBytes, long? BigArtifactBytes, double? HelloArtifactTransferMs, double? BigArtifactTransferMs);
+
+/// <summary>One upload: how long the API took to accept it, and how long after that the router answered with it.</summary>
+public sealed record DeployRun(int Version, double UploadMs, double LiveAfterAcceptMs, double LiveAfterUploadStartMs);
+
+public sealed record DeploySection(IReadOnlyList<DeployRun> Runs, long ModuleBytes);
+
+public sealed record ManyAppsSection(int Apps, double DeploySeconds, double CallSeconds, long RssBeforeCallsBytes, long RssAfterCallsBytes,
+    long PeakRssBytes, long Compiles, long PrecompiledLoads, int MaxCachedModules, int Failures);
+
+public sealed record Target(string Name, string Goal, string Measured, bool? Met);
+
+public sealed record BenchReport(
+    DateTimeOffset StartedAt, double DurationSeconds, MachineInfo Machine, string Commit, BenchSettingsSummary Settings,
+    ThroughputSection? Throughput, ColdStartSection? ColdStart, DeploySection? Deploy, ManyAppsSection? ManyApps, IReadOnlyList<Target> Targets);
+
+public sealed record BenchSettingsSummary(int DurationSeconds, int WarmupSeconds, IReadOnlyList<int> Connections, int ColdStartRepeats, int Deploys, int ManyApps);

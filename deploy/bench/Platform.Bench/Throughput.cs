@@ -1,0 +1,84 @@
+namespace Platform.Bench;
+
+/// <summary>The router serving hello next to the physical limit (bare Kestrel) and the classic alternative (lighttpd mod_cgi).</summary>
+public static class Throughput
+{
+    public const string Router = "router";
+    public const string Kestrel = "kestrel";
+    public const string Cgi = "cgi";
+
+    public static async Task<ThroughputSection> RunAsync(BenchSettings settings, PlatformApi api, RouterClient router, CancellationToken cancellationToken)
+    {
+        var hello = File.ReadAllBytes(Path.Combine(settings.AppsDirectory, "hello.wasm"));
+        await api.EnsureDeployedAsync("hello", hello, cancellationToken);
+        await router.WaitForAsync("hello", "/", "Hello from GET /", TimeSpan.FromSeconds(30), cancellationToken);
+
+        var kestrelUrl = $"http://127.0.0.1:{settings.PortBase}";
+        var cgiUrl = $"http://127.0.0.1:{settings.PortBase + 1}";
+        await using var kestrel = ChildProcess.Start("bare Kestrel", "dotnet", [settings.BaselineDll, "--urls", kestrelUrl],
+            Path.Combine(settings.OutputDirectory, "kestrel.log"), workingDirectory: Path.GetDirectoryName(settings.BaselineDll));
+        await using var lighttpd = StartLighttpd(settings, settings.PortBase + 1);
+        await RouterClient.WaitHealthyAsync(kestrelUrl + "/", kestrel, TimeSpan.FromSeconds(30), cancellationToken);
+        await RouterClient.WaitHealthyAsync(cgiUrl + "/", lighttpd, TimeSpan.FromSeconds(30), cancellationToken);
+
+        // The three must answer the same bytes, or the comparison says nothing.
+        using var plain = new HttpClient();
+        var bodies = new Dictionary<string, string>
+        {
+            [Router] = (await router.GetAsync("hello", "/", cancellationToken)).Body,
+            [Kestrel] = await plain.GetStringAsync(kestrelUrl + "/", cancellationToken),
+            [Cgi] = await plain.GetStringAsync(cgiUrl + "/", cancellationToken),
+        };
+        if (bodies.Values.Distinct().Count() != 1)
+        {
+            throw new InvalidOperationException("The three targets answer different bodies: " +
+                string.Join("; ", bodies.Select(kv => $"{kv.Key}='{kv.Value.ReplaceLineEndings("\\n")}'")));
+        }
+
+        var targets = new (string Name, string Url, string? Host)[]
+        {
+            (Router, router.RouterUrl + "/", router.HostOf("hello")),
+            (Kestrel, kestrelUrl + "/", null),
+            (Cgi, cgiUrl + "/", null),
+        };
+        var runs = new List<WrkResult>();
+        foreach (var (name, url, host) in targets)
+        {
+            foreach (var connections in settings.Connections)
+            {
+                if (settings.WarmupSeconds > 0)
+                {
+                    await Wrk.RunAsync(name, url, host, connections, settings.WarmupSeconds, cancellationToken);
+                }
+                var result = await Wrk.RunAsync(name, url, host, connections, settings.DurationSeconds, cancellationToken);
+                Console.WriteLine($"  {name,-8} c={connections,-3} {result.RequestsPerSecond,10:F0} req/s  p50 {result.P50Us / 1000.0,8:F2} ms  p99 {result.P99Us / 1000.0,8:F2} ms" +
+                                  $"  errors {result.Errors + result.ErrorStatus}  (load {result.LoadAverageBefore:F1})");
+                runs.Add(result);
+            }
+        }
+        return new ThroughputSection(runs, bodies);
+    }
+
+    private static ChildProcess StartLighttpd(BenchSettings settings, int port)
+    {
+        // mod_cgi forks and execs the native hello for every request: the classic per-request-process model.
+        var folder = Path.Combine(settings.OutputDirectory, "lighttpd");
+        Directory.CreateDirectory(folder);
+        var cgiDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.CgiProgram))!;
+        var cgiName = Path.GetFileName(settings.CgiProgram);
+        var config = Path.Combine(folder, "lighttpd.conf");
+        File.WriteAllText(config, $"""
+            server.document-root = "{cgiDirectory}"
+            server.bind = "127.0.0.1"
+            server.port = {port}
+            server.modules = ( "mod_rewrite", "mod_cgi" )
+            server.errorlog = "{folder}/error.log"
+            server.tag = "lighttpd"
+            server.max-connections = 1024
+            # Every path runs the program, with the path as PATH_INFO, as the router does for an app.
+            url.rewrite-once = ( "^/(.*)$" => "/{cgiName}/$1" )
+            cgi.assign = ( "{Path.GetExtension(cgiName)}" => "" )
+            """);
+        return ChildProcess.Start("lighttpd", "lighttpd", ["-D", "-f", config], Path.Combine(folder, "lighttpd.log"));
+    }
+}
