@@ -119,6 +119,12 @@ public sealed partial class ModuleCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether lookups go into the runtime's metrics (on by default). Off for a cache that is no app's, such as a
+    /// router's warm-up, so the figures count app modules only.
+    /// </summary>
+    public bool RecordTelemetry { get; init; } = true;
+
     /// <summary>Folder this engine's artifacts live in, or null when the cache is memory-only.</summary>
     public string? ArtifactDirectory => _directory;
 
@@ -196,7 +202,10 @@ public sealed partial class ModuleCache : IDisposable
                 _lru.AddFirst(node);
             }
             Interlocked.Increment(ref _memoryHits);
-            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "memory"));
+            if (RecordTelemetry)
+            {
+                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "memory"));
+            }
             module = node.Value.AsMemoryHit();
             return true;
         }
@@ -284,8 +293,11 @@ public sealed partial class ModuleCache : IDisposable
             var module = Module.DeserializeFile(_host.Engine, digest, path);
             var elapsed = stopwatch.Elapsed;
             Interlocked.Increment(ref _diskLoads);
-            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "disk"));
-            RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
+            if (RecordTelemetry)
+            {
+                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "disk"));
+                RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
+            }
             LogLoadedFromDisk(_logger, digest, elapsed.TotalMilliseconds);
             return new CachedModule(digest, module, ModuleSource.Disk, elapsed);
         }
@@ -314,23 +326,21 @@ public sealed partial class ModuleCache : IDisposable
             var expected = ParseDigest(artifact.Digest);
             var bytes = await artifact.Fetch(cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidDataException("the fetch returned nothing");
+            var fetched = stopwatch.Elapsed;
             var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
             if (!string.Equals(actual, expected, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"the bytes hash to 'sha256:{actual}', not to the expected '{artifact.Digest}'");
             }
-            var module = Module.Deserialize(_host.Engine, digest, bytes);
+            var module = LoadVerifiedArtifact(digest, bytes, actual);
             var elapsed = stopwatch.Elapsed;
             Interlocked.Increment(ref _precompiledLoads);
-            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "precompiled"));
-            RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
-            LogLoadedPrecompiled(_logger, digest, artifact.Digest, bytes.Length, elapsed.TotalMilliseconds);
-            if (_directory is not null)
+            if (RecordTelemetry)
             {
-                // The disk copy only spares a later process the pull; writing it (with fsync) stays off this request's path.
-                var hex = digest[DigestPrefix.Length..];
-                _ = Task.Run(() => WriteArtifact(hex, bytes), CancellationToken.None);
+                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "precompiled"));
+                RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
             }
+            LogLoadedPrecompiled(_logger, digest, artifact.Digest, bytes.Length, elapsed.TotalMilliseconds, fetched.TotalMilliseconds);
             return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -344,6 +354,31 @@ public sealed partial class ModuleCache : IDisposable
             LogPrecompiledFailed(_logger, artifact.Digest, digest, ex.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Loads artifact bytes already checked against their trusted digest. With a cache directory they are written
+    /// there first and mapped from the file: Wasmtime then maps code and data lazily instead of copying them into
+    /// fresh executable memory (for a 2 MB artifact about 0.3 ms instead of about 10), and the next process finds them.
+    /// </summary>
+    private Module LoadVerifiedArtifact(string digest, byte[] bytes, string bytesHex)
+    {
+        if (_directory is not null)
+        {
+            var path = ArtifactPath(digest[DigestPrefix.Length..]);
+            try
+            {
+                // No fsync: a file torn by a crash fails its checksum on the next load and is fetched again.
+                WriteAtomically(path + ".sha256", System.Text.Encoding.ASCII.GetBytes(bytesHex), flush: false);
+                WriteAtomically(path, bytes, flush: false);
+                return Module.DeserializeFile(_host.Engine, digest, path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogArtifactWriteFailed(_logger, path, ex.Message);
+            }
+        }
+        return Module.Deserialize(_host.Engine, digest, bytes);
     }
 
     private async Task<CachedModule> CompileAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
@@ -360,8 +395,11 @@ public sealed partial class ModuleCache : IDisposable
         var module = Module.FromBytes(_host.Engine, digest, bytes);
         var elapsed = stopwatch.Elapsed;
         Interlocked.Increment(ref _compiles);
-        RuntimeTelemetry.CacheMisses.Add(1);
-        RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
+        if (RecordTelemetry)
+        {
+            RuntimeTelemetry.CacheMisses.Add(1);
+            RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
+        }
         LogCompiled(_logger, digest, bytes.Length, elapsed.TotalMilliseconds);
 
         if (_directory is not null)
@@ -392,7 +430,7 @@ public sealed partial class ModuleCache : IDisposable
         }
     }
 
-    private static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    private static void WriteAtomically(string path, ReadOnlySpan<byte> content, bool flush = true)
     {
         var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
@@ -400,7 +438,7 @@ public sealed partial class ModuleCache : IDisposable
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: flush);
             }
             File.Move(temporary, path, overwrite: true);
         }
@@ -478,8 +516,8 @@ public sealed partial class ModuleCache : IDisposable
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Refused precompiled artifact for {Digest}: {Reason}")]
     private static partial void LogPrecompiledRefused(ILogger logger, string digest, string reason);
 
-    [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "Loaded module {Digest} from precompiled artifact {ArtifactDigest} ({Bytes} bytes) in {Milliseconds:F2} ms")]
-    private static partial void LogLoadedPrecompiled(ILogger logger, string digest, string artifactDigest, int bytes, double milliseconds);
+    [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "Loaded module {Digest} from precompiled artifact {ArtifactDigest} ({Bytes} bytes) in {Milliseconds:F2} ms, {FetchMilliseconds:F2} ms of it fetching")]
+    private static partial void LogLoadedPrecompiled(ILogger logger, string digest, string artifactDigest, int bytes, double milliseconds, double fetchMilliseconds);
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Precompiled artifact {ArtifactDigest} for module {Digest} could not be used ({Reason}); compiling the module instead")]
     private static partial void LogPrecompiledFailed(ILogger logger, string artifactDigest, string digest, string reason);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 using Platform.Oci;
 using Platform.Router.Routing;
 using Platform.Router.Serving;
@@ -22,6 +23,10 @@ public static class RouterHostingExtensions
         var managementUrl = config["Platform:Router:ManagementUrl"] ?? "http://127.0.0.1:9090";
         builder.WebHost.UseUrls(appUrl, managementUrl);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        // Hosting opens a logging scope (and its async-local state) per request whenever any logger is on at all;
+        // nothing here reads scopes, and the request log lines it would write are filtered out anyway.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        ConfigureTraceSampling(builder);
         // In-flight requests get this long to finish after SIGTERM (Kubernetes' grace period is longer).
         services.Configure<HostOptions>(o =>
         {
@@ -46,8 +51,25 @@ public static class RouterHostingExtensions
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<DrainState>();
+        services.AddSingleton<RouterWarmup>();
+        services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());
         services.AddHealthChecks().AddCheck<RouterReadyCheck>("routing-table", tags: [Extensions.ReadyTag]);
         return builder;
+    }
+
+    /// <summary>
+    /// Traces a share of requests (Platform:Router:TraceSampleRatio) plus every request whose caller sampled it,
+    /// instead of recording a span pair for every request. OTEL_TRACES_SAMPLER, when set, is left to the SDK.
+    /// </summary>
+    private static void ConfigureTraceSampling(WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RouterTelemetryOptions>().BindConfiguration(RouterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_TRACES_SAMPLER"]))
+        {
+            return;
+        }
+        builder.Services.ConfigureOpenTelemetryTracerProvider((services, tracing) =>
+            tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(services.GetRequiredService<IOptions<RouterTelemetryOptions>>().Value.TraceSampleRatio))));
     }
 
     public static WebApplication MapManagementEndpoints(this WebApplication app)
@@ -82,7 +104,10 @@ public static class RouterHostingExtensions
     {
         var managementPort = new Uri(app.Services.GetRequiredService<IOptions<RouterOptions>>().Value.ManagementUrl).Port;
         var handler = app.Services.GetRequiredService<AppTrafficHandler>();
-        app.UseWhen(ctx => ctx.Connection.LocalPort != managementPort, branch => branch.Run(handler.InvokeAsync));
+        // App traffic branches off first; endpoint routing (the management endpoints) comes after, so an app request
+        // never goes through endpoint matching. Calling UseRouting here keeps the host from adding it in front.
+        app.MapWhen(ctx => ctx.Connection.LocalPort != managementPort, branch => branch.Run(handler.InvokeAsync));
+        app.UseRouting();
         return app;
     }
 }
@@ -93,11 +118,12 @@ public sealed class DrainState
     public volatile bool Draining;
 }
 
-internal sealed class RouterReadyCheck(RoutingTableStore store, DrainState drain) : IHealthCheck
+internal sealed class RouterReadyCheck(RoutingTableStore store, DrainState drain, RouterWarmup warmup) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
             drain.Draining ? HealthCheckResult.Unhealthy("shutting down")
+            : !warmup.Completed ? HealthCheckResult.Unhealthy("warming up the serving path")
             : store.Current is { } s ? HealthCheckResult.Healthy($"routing table {s.Table.Revision} from {s.Source}, {s.Table.Routes.Count} app(s)")
             : HealthCheckResult.Unhealthy("no routing table yet (control plane not reached, none saved)"));
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.Metrics;
 
 namespace Platform.Router.Infrastructure;
@@ -7,6 +7,9 @@ namespace Platform.Router.Infrastructure;
 public sealed class RouterMetrics
 {
     public const string MeterName = "Platform.Router";
+
+    // Boxed once: a status tag boxed per request would be an allocation on the hot path.
+    private static readonly object[] s_statuses = Enumerable.Range(0, 600).Select(static s => (object)s).ToArray();
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
@@ -21,8 +24,20 @@ public sealed class RouterMetrics
 
     public void RequestServed(string app, int status, double milliseconds)
     {
-        var tags = new TagList { { "app", app }, { "status", status } };
-        _requests.Add(1, tags);
-        _duration.Record(milliseconds, new TagList { { "app", app } });
+        var boxed = (uint)status < (uint)s_statuses.Length ? s_statuses[status] : status;
+        _requests.Add(1, new KeyValuePair<string, object?>("app", app), new KeyValuePair<string, object?>("status", boxed));
+        _duration.Record(milliseconds, new KeyValuePair<string, object?>("app", app));
     }
+}
+
+/// <summary>Tracing settings of the router (section <c>Platform:Router</c>).</summary>
+public sealed class RouterTelemetryOptions
+{
+    /// <summary>
+    /// Share of requests without a sampled parent that are traced (a request span and its Wasm execution span).
+    /// Requests whose traceparent says "sampled" are always traced. Recording every request costs the hot path
+    /// allocations and CPU for spans that are mostly never exported; OTEL_TRACES_SAMPLER, when set, wins.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double TraceSampleRatio { get; set; } = 0.01;
 }

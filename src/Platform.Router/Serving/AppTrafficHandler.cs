@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Threading.RateLimiting;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -16,37 +17,87 @@ namespace Platform.Router.Serving;
 /// Serves app traffic: host name -> route -> module (cache or registry) -> a fresh Wasm instance per request (WAGI).
 /// Every failure becomes a problem response; nothing an app does can take the router down.
 /// </summary>
-public sealed class AppTrafficHandler(
-    RoutingTableStore routes,
-    ModuleLoader modules,
-    WagiExecutor executor,
-    RouterMetrics metrics,
-    RequestStats stats,
-    IOptions<RouterOptions> options,
-    IProblemDetailsService problems,
-    ILoggerFactory loggerFactory,
-    TimeProvider clock)
+/// <remarks>
+/// The hot path (a loaded module, a request without a body) completes synchronously and allocates little: what
+/// only depends on the route (limits, variables, the app-log callback) is built once per route, the concurrency
+/// gate takes a slot without a lease object, and the module lookup does not allocate on a hit.
+/// </remarks>
+public sealed class AppTrafficHandler : IDisposable
 {
-    private readonly ILogger _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
-    private readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
+    private readonly RoutingTableStore _routes;
+    private readonly ModuleLoader _modules;
+    private readonly WagiExecutor _executor;
+    private readonly RouterMetrics _metrics;
+    private readonly RequestStats _stats;
+    private readonly RouterOptions _options;
+    private readonly IProblemDetailsService _problems;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly RequestGate _gate;
+    // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
+    private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
+    private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
+
+    public AppTrafficHandler(
+        RoutingTableStore routes,
+        ModuleLoader modules,
+        WagiExecutor executor,
+        RouterMetrics metrics,
+        RequestStats stats,
+        IOptions<RouterOptions> options,
+        IProblemDetailsService problems,
+        ILoggerFactory loggerFactory,
+        TimeProvider clock)
     {
-        PermitLimit = options.Value.MaxConcurrency,
-        QueueLimit = options.Value.QueueLength,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-    });
+        _routes = routes;
+        _modules = modules;
+        _executor = executor;
+        _metrics = metrics;
+        _stats = stats;
+        _options = options.Value;
+        _problems = problems;
+        _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
+        _clock = clock;
+        _gate = new RequestGate(_options.MaxConcurrency, _options.QueueLength);
+        _createRouteState = route => new RouteState(route, _logger);
+    }
 
     public const long DefaultMaxBodyBytes = 10L * 1024 * 1024;
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
 
+    /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
+    private sealed class RouteState(RouteEntry route, ILogger logger)
+    {
+        public AppLimits Limits { get; } = new()
+        {
+            MemoryBytes = route.MemoryLimitBytes,
+            WallTime = TimeSpan.FromMilliseconds(route.TimeoutMilliseconds),
+            MaxRequestBodyBytes = DefaultMaxBodyBytes,
+            MaxResponseBytes = DefaultMaxResponseBytes,
+        };
+
+        public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables];
+
+        public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
+
+        public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
+    }
+
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        var app = AppHost.AppNameOf(context.Request.Host.Host, options.Value.AppDomain);
-        if (app is null || !routes.TryGetRoute(app, out var route))
+        // App requests are measured by platform.router.* (with the app); ASP.NET Core's generic request-duration
+        // metric would record each of them a second time, without it.
+        if (context.Features.Get<IHttpMetricsTagsFeature>() is { } hostingMetrics)
+        {
+            hostingMetrics.MetricsDisabled = true;
+        }
+        var app = AppHost.AppNameOf(context.Request.Host.Host, _options.AppDomain);
+        if (app is null || !_routes.TryGetRoute(app, out var route))
         {
             await Problem(context, StatusCodes.Status404NotFound, "app-not-found", "App not found",
                 app is null
-                    ? $"Host '{context.Request.Host.Host}' is not an app host; apps answer at <app>.{options.Value.AppDomain}."
+                    ? $"Host '{context.Request.Host.Host}' is not an app host; apps answer at <app>.{_options.AppDomain}."
                     : $"No app named '{app}' is deployed here.");
             return;
         }
@@ -59,29 +110,33 @@ public sealed class AppTrafficHandler(
         finally
         {
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            metrics.RequestServed(route.App, status, elapsedMs);
-            stats.Record(route.App, clock.GetUtcNow(), elapsedMs, status >= 500);
+            _metrics.RequestServed(route.App, status, elapsedMs);
+            _stats.Record(route.App, _clock.GetUtcNow(), elapsedMs, status >= 500);
         }
     }
 
-    private async Task<int> ServeAsync(HttpContext context, RouteEntry route)
+    private async ValueTask<int> ServeAsync(HttpContext context, RouteEntry route)
     {
         var aborted = context.RequestAborted;
-        using var lease = await _limiter.AcquireAsync(1, aborted);
-        if (!lease.IsAcquired)
+        if (!await _gate.EnterAsync(aborted))
         {
             context.Response.Headers.RetryAfter = "1";
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
-                $"More than {options.Value.MaxConcurrency} requests are running and {options.Value.QueueLength} waiting; retry shortly.");
+                $"More than {_options.MaxConcurrency} requests are running and {_options.QueueLength} waiting; retry shortly.");
         }
-
-        var limits = new AppLimits
+        try
         {
-            MemoryBytes = route.MemoryLimitBytes,
-            WallTime = TimeSpan.FromMilliseconds(route.TimeoutMilliseconds),
-            MaxRequestBodyBytes = DefaultMaxBodyBytes,
-            MaxResponseBytes = DefaultMaxResponseBytes,
-        };
+            return await ServeWithSlotAsync(context, route, _routeStates.GetValue(route, _createRouteState), aborted);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, RouteEntry route, RouteState state, CancellationToken aborted)
+    {
+        var limits = state.Limits;
         var body = await ReadBodyAsync(context, limits.MaxRequestBodyBytes, aborted);
         if (body is null)
         {
@@ -92,7 +147,7 @@ public sealed class AppTrafficHandler(
         CachedModule module;
         try
         {
-            module = await modules.GetAsync(route, aborted);
+            module = await _modules.GetAsync(route, aborted);
         }
         catch (OciRegistryUnavailableException ex)
         {
@@ -108,11 +163,19 @@ public sealed class AppTrafficHandler(
                 $"The module of app '{route.App}' (version {route.Version}) could not be loaded.");
         }
 
-        var request = WagiRequests.From(context, route, body.Value);
+        return await RunAsync(context, route, state, _executor, module, body.Value, aborted);
+    }
+
+    /// <summary>One fresh instance of the module for this request, and its answer written back.</summary>
+    private async ValueTask<int> RunAsync(HttpContext context, RouteEntry route, RouteState state, WagiExecutor executor, CachedModule module,
+        ReadOnlyMemory<byte> body, CancellationToken aborted)
+    {
+        var limits = state.Limits;
+        var request = WagiRequests.From(context, route, state.Variables, state.Version, body);
         WagiResult result;
         try
         {
-            result = executor.Execute(module, request, limits, line => _logger.AppLog(route.App, route.Version, line), aborted);
+            result = executor.Execute(module, request, limits, state.LogLine, aborted);
         }
         catch (ArgumentException ex)
         {
@@ -152,29 +215,46 @@ public sealed class AppTrafficHandler(
         }
     }
 
-    private static async Task WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
+    private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = result.StatusCode;
-        foreach (var (name, value) in result.Headers)
+        var headers = result.Headers;
+        for (var i = 0; i < headers.Count; i++)
         {
-            response.Headers.Append(name, value);
+            response.Headers.Append(headers[i].Key, headers[i].Value);
         }
         response.ContentLength = result.Body.Length;
-        if (result.Body.Length > 0 && !HttpMethods.IsHead(context.Request.Method))
+        if (result.Body.Length == 0 || HttpMethods.IsHead(context.Request.Method))
         {
-            await response.Body.WriteAsync(result.Body, cancellationToken);
+            return ValueTask.CompletedTask;
         }
+        // Straight into Kestrel's response pipe; the flush usually completes at once, so no state machine is boxed.
+        var flush = response.BodyWriter.WriteAsync(result.Body, cancellationToken);
+        if (flush.IsCompletedSuccessfully)
+        {
+            _ = flush.Result; // completes a pooled value-task source
+            return ValueTask.CompletedTask;
+        }
+        return AwaitFlushAsync(flush);
+
+        static async ValueTask AwaitFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> pending) => await pending;
     }
 
     /// <summary>Reads the whole body, or returns null when it is larger than the limit.</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long max, CancellationToken cancellationToken)
+    private static ValueTask<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long max, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (request.ContentLength is 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding")))
         {
-            return ReadOnlyMemory<byte>.Empty;
+            return ValueTask.FromResult<ReadOnlyMemory<byte>?>(ReadOnlyMemory<byte>.Empty);
         }
+        return ReadNonEmptyBodyAsync(context, max, cancellationToken);
+    }
+
+    private static async ValueTask<ReadOnlyMemory<byte>?> ReadNonEmptyBodyAsync(HttpContext context, long max, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
         if (request.ContentLength > max)
         {
             return null;
@@ -215,11 +295,25 @@ public sealed class AppTrafficHandler(
             return status;
         }
         context.Response.StatusCode = status;
-        await problems.WriteAsync(new ProblemDetailsContext
+        await _problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             ProblemDetails = new ProblemDetails { Status = status, Type = "https://platform.local/problems/" + kind, Title = title, Detail = detail },
         });
         return status;
     }
+
+    /// <summary>
+    /// Serves one synthetic request with <paramref name="module"/> on <paramref name="context"/>, through the same
+    /// code as app traffic but without the module lookup, metrics or request figures (give it an executor that
+    /// records no telemetry): the router's warm-up, so the first real request does not pay for compiling this path.
+    /// </summary>
+    internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
+    {
+        var state = new RouteState(route, _logger);
+        var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
+        return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
+    }
+
+    public void Dispose() => _gate.Dispose();
 }

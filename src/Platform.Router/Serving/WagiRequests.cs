@@ -8,15 +8,19 @@ namespace Platform.Router.Serving;
 /// <summary>Turns an ASP.NET Core request into what the WAGI executor needs; the executor never sees HttpContext.</summary>
 public static class WagiRequests
 {
-    public static WagiRequest From(HttpContext context, RouteEntry route, ReadOnlyMemory<byte> body)
+    /// <param name="appVariables">The route's variables as a list, built once per route rather than per request.</param>
+    /// <param name="version">The route's version number as text, for telemetry.</param>
+    public static WagiRequest From(HttpContext context, RouteEntry route, IReadOnlyList<KeyValuePair<string, string>> appVariables, string version,
+        ReadOnlyMemory<byte> body)
     {
         var request = context.Request;
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.ToUriComponent();
         var queryAt = rawTarget.IndexOf('?', StringComparison.Ordinal);
-        var headers = new List<KeyValuePair<string, string>>(request.Headers.Count);
+        var headers = new KeyValuePair<string, string>[request.Headers.Count];
+        var count = 0;
         foreach (var (name, values) in request.Headers)
         {
-            headers.Add(new(name, values.ToString()));
+            headers[count++] = new(name, values.ToString());
         }
         var remote = context.Connection.RemoteIpAddress?.ToString() ?? "";
         return new WagiRequest
@@ -34,13 +38,13 @@ public static class WagiRequests
             ContentLength = request.ContentLength,
             RemoteAddress = remote,
             RemoteHost = remote,
-            Headers = headers,
+            Headers = count == headers.Length ? headers : headers[..count],
             Body = body,
             MatchedRoute = "/...",
             FullUrl = request.GetDisplayUrl(),
-            AppVariables = [.. route.Variables],
+            AppVariables = appVariables,
             AppName = route.App,
-            AppVersion = route.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            AppVersion = version,
         };
     }
 }

@@ -39,6 +39,12 @@ public sealed partial class WagiExecutor : IDisposable
     }
 
     /// <summary>
+    /// Whether executions go into the runtime's metrics and spans (on by default). Off for executions that serve
+    /// no app, such as a router's warm-up.
+    /// </summary>
+    public bool RecordTelemetry { get; init; } = true;
+
+    /// <summary>
     /// Executes <paramref name="request"/> against <paramref name="module"/>. Never throws for anything the module
     /// does; throws <see cref="ArgumentException"/> for a request or limits that cannot be given to a module.
     /// </summary>
@@ -52,8 +58,11 @@ public sealed partial class WagiExecutor : IDisposable
         limits.Validate();
         var started = Stopwatch.GetTimestamp();
 
-        using var activity = RuntimeTelemetry.ActivitySource.StartActivity("wagi.execute");
-        if (activity is not null)
+        // The span is a child of the request's span. When that one is not recorded (sampled out), a child could
+        // only be dropped too, so none is created; without any current activity (a direct caller) it is up to the listener.
+        using var activity = !RecordTelemetry || Activity.Current is { Recorded: false } ? null : RuntimeTelemetry.ActivitySource.StartActivity("wagi.execute");
+        // An activity that is only propagated (not sampled) gets no tags: they would be allocated for nobody.
+        if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("app", request.AppName);
             activity.SetTag("version", request.AppVersion);
@@ -73,8 +82,20 @@ public sealed partial class WagiExecutor : IDisposable
         }
         else
         {
-            var environment = WagiEnvironment.Build(request);
-            result = Run(module, request, environment, limits, logLine, started, cancellationToken);
+            // Encoded straight into the layout args_get/environ_get copy out; a request that cannot be expressed
+            // as a C environment throws ArgumentException here, before anything runs.
+            var arguments = WagiEnvironment.EncodeArguments(request);
+            EncodedStrings variables;
+            try
+            {
+                variables = WagiEnvironment.EncodeVariables(request);
+            }
+            catch
+            {
+                arguments.Return();
+                throw;
+            }
+            result = Run(module, request, arguments, variables, limits, logLine, started, cancellationToken);
         }
 
         if (!result.IsSuccess && result.Error is not null)
@@ -82,28 +103,28 @@ public sealed partial class WagiExecutor : IDisposable
             SafeLog(logLine, $"[{result.Outcome}] {result.Error}");
             LogExecutionFailed(_logger, request.AppName, module.Digest, result.Outcome);
         }
-        activity?.SetTag("outcome", OutcomeTag(result.Outcome));
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("outcome", OutcomeTag(result.Outcome));
+        }
         if (activity is not null && !result.IsSuccess)
         {
             activity.SetStatus(ActivityStatusCode.Error, result.Outcome.ToString());
         }
-        RuntimeTelemetry.ExecutionDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeTag(result.Outcome)));
+        if (RecordTelemetry)
+        {
+            RuntimeTelemetry.ExecutionDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeTag(result.Outcome)));
+        }
         return result;
     }
 
-    private WagiResult Run(CachedModule module, WagiRequest request, WagiEnvironment environment, AppLimits limits,
+    private WagiResult Run(CachedModule module, WagiRequest request, EncodedStrings arguments, EncodedStrings variables, AppLimits limits,
         Action<string>? logLine, long started, CancellationToken cancellationToken)
     {
         var memoryLimit = Math.Min(limits.MemoryBytes, _host.MaxMemoryBytes);
-        var args = new EncodedStrings(environment.Arguments);
-        var variables = new string[environment.Variables.Count];
-        for (var i = 0; i < variables.Length; i++)
-        {
-            var (name, value) = environment.Variables[i];
-            variables[i] = name + "=" + value;
-        }
         var deadline = started + (long)(limits.WallTime.TotalSeconds * Stopwatch.Frequency);
-        using var context = new WasiContext(args, new EncodedStrings(variables), request.Body, (int)limits.MaxResponseBytes,
+        // The context owns the encoded strings from here and returns them to the pool when it is disposed.
+        using var context = new WasiContext(arguments, variables, request.Body, (int)limits.MaxResponseBytes,
             logLine, deadline, cancellationToken);
         using var store = new Store(_host.Engine, context);
 
@@ -119,7 +140,10 @@ public sealed partial class WagiExecutor : IDisposable
         {
             var instantiateStarted = Stopwatch.GetTimestamp();
             instance = _linker.Instantiate(store, module.Module);
-            RuntimeTelemetry.InstantiationDuration.Record(Stopwatch.GetElapsedTime(instantiateStarted).TotalSeconds);
+            if (RecordTelemetry)
+            {
+                RuntimeTelemetry.InstantiationDuration.Record(Stopwatch.GetElapsedTime(instantiateStarted).TotalSeconds);
+            }
         }
         catch (WasmtimeException ex)
         {

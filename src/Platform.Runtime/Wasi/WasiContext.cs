@@ -154,6 +154,8 @@ internal sealed class WasiContext : IDisposable
 
     public void Dispose()
     {
+        Args.Return();
+        Environment.Return();
         if (_stdout.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_stdout);
@@ -167,29 +169,54 @@ internal sealed class WasiContext : IDisposable
     }
 }
 
-/// <summary>A list of strings encoded once as NUL-terminated UTF-8, the layout args_get/environ_get copy out.</summary>
+/// <summary>
+/// A list of strings encoded once as NUL-terminated UTF-8, the layout args_get/environ_get copy out. The buffers
+/// come from the shared pools and go back when the request's <see cref="WasiContext"/> is disposed.
+/// </summary>
 internal sealed class EncodedStrings
 {
-    public EncodedStrings(IReadOnlyList<string> values)
+    private EncodedStrings(int[] offsets, byte[] blob)
     {
-        Count = values.Count;
-        Offsets = new int[values.Count];
-        var total = 0;
-        foreach (var v in values)
-        {
-            total += Encoding.UTF8.GetByteCount(v) + 1;
-        }
-        Blob = new byte[total];
-        var position = 0;
-        for (var i = 0; i < values.Count; i++)
-        {
-            Offsets[i] = position;
-            position += Encoding.UTF8.GetBytes(values[i], Blob.AsSpan(position));
-            Blob[position++] = 0;
-        }
+        Offsets = offsets;
+        Blob = blob;
     }
 
-    public int Count { get; }
-    public int[] Offsets { get; }
-    public byte[] Blob { get; }
+    /// <summary>Number of strings.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Start of each string in <see cref="Blob"/> (the first <see cref="Count"/> entries are valid).</summary>
+    public int[] Offsets { get; private set; }
+
+    /// <summary>The encoded strings; only the first <see cref="Length"/> bytes are valid.</summary>
+    public byte[] Blob { get; private set; }
+
+    public int Length { get; private set; }
+
+    public ReadOnlySpan<byte> Bytes => Blob.AsSpan(0, Length);
+
+    /// <summary>Room for <paramref name="maxCount"/> strings of at most <paramref name="maxBytes"/> bytes in all.</summary>
+    public static EncodedStrings Rent(int maxCount, int maxBytes) =>
+        new(ArrayPool<int>.Shared.Rent(Math.Max(1, maxCount)), ArrayPool<byte>.Shared.Rent(Math.Max(1, maxBytes)));
+
+    /// <summary>Where the next string goes; call <see cref="End"/> with the bytes written (NUL included).</summary>
+    public Span<byte> Begin() => Blob.AsSpan(Length);
+
+    public void End(int written)
+    {
+        Offsets[Count++] = Length;
+        Length += written;
+    }
+
+    public void Return()
+    {
+        if (Blob.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(Blob);
+            ArrayPool<int>.Shared.Return(Offsets);
+            Blob = [];
+            Offsets = [];
+            Count = 0;
+            Length = 0;
+        }
+    }
 }

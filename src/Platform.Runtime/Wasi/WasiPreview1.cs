@@ -155,17 +155,17 @@ internal static unsafe class WasiPreview1
     private static int StringSizes(Caller caller, EncodedStrings strings, int countPtr, int sizePtr)
     {
         var guest = GuestOf(caller, Ctx(caller));
-        return guest.TryWriteU32(countPtr, (uint)strings.Count) && guest.TryWriteU32(sizePtr, (uint)strings.Blob.Length) ? Success : Fault;
+        return guest.TryWriteU32(countPtr, (uint)strings.Count) && guest.TryWriteU32(sizePtr, (uint)strings.Length) ? Success : Fault;
     }
 
     private static int CopyStrings(Caller caller, EncodedStrings strings, int pointersPtr, int bufferPtr)
     {
         var guest = GuestOf(caller, Ctx(caller));
-        if (!guest.TrySpan(bufferPtr, strings.Blob.Length, out var buffer) || !guest.TrySpan(pointersPtr, strings.Count * 4, out var pointers))
+        if (!guest.TrySpan(bufferPtr, strings.Length, out var buffer) || !guest.TrySpan(pointersPtr, strings.Count * 4, out var pointers))
         {
             return Fault;
         }
-        strings.Blob.CopyTo(buffer);
+        strings.Bytes.CopyTo(buffer);
         for (var i = 0; i < strings.Count; i++)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(pointers[(i * 4)..], (uint)bufferPtr + (uint)strings.Offsets[i]);
