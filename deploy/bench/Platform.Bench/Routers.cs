@@ -66,6 +66,17 @@ public sealed class Routers(BenchSettings settings)
         return total;
     }
 
+    /// <summary>Sum of a Prometheus sample's series (e.g. a histogram's _sum), as a double.</summary>
+    public static double Sum(string metrics, string name)
+    {
+        double total = 0;
+        foreach (Match m in Regex.Matches(metrics, $@"^{Regex.Escape(name)}(\{{[^}}]*\}})? (?<value>[0-9.eE+-]+)", RegexOptions.Multiline))
+        {
+            total += double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+        return total;
+    }
+
     public static long Compiles(string metrics) => Counter(metrics, "platform_runtime_module_cache_misses_total");
 
     public static long PrecompiledLoads(string metrics) => Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\"");
