@@ -9,6 +9,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private int _disposed;
 
     private ChildProcess(Process process, StreamWriter log, string name)
     {
@@ -88,6 +89,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         try
         {
             if (!_process.HasExited)

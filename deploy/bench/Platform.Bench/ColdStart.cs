@@ -21,6 +21,7 @@ public static class ColdStart
         await api.EnsureDeployedAsync("big", big, cancellationToken);
         await mainRouter.WaitForAsync("big", "/", "checksum=", TimeSpan.FromSeconds(60), cancellationToken);
 
+        var digests = await ModuleDigestsAsync(mainRouter, cancellationToken);
         var runs = new List<ColdStartRun>();
         foreach (var mode in new[] { Precompiled, Compile })
         {
@@ -40,10 +41,13 @@ public static class ColdStart
                     var bigLoad = LoadSeconds(metrics) * 1000 - helloLoad;
                     var secondHello = await TimeAsync(client, "hello", "Hello from", cancellationToken);
                     var secondBig = await TimeAsync(client, "big", "checksum=", cancellationToken);
+                    await process.DisposeAsync(); // flushes its log
+                    var log = await File.ReadAllTextAsync(client.LogPath!, cancellationToken);
                     var run = new ColdStartRun(mode, repeat, readyMs, firstHello, firstBig, secondHello, secondBig,
-                        Routers.Compiles(metrics), Routers.PrecompiledLoads(metrics), helloLoad, bigLoad);
-                    Console.WriteLine($"  {mode,-11} #{repeat}: ready {readyMs,7:F0} ms, first hello {firstHello,7:F2} ms (load {helloLoad:F1}), " +
-                                      $"first big {firstBig,7:F2} ms (load {bigLoad:F1}), then {secondHello:F2} / {secondBig:F2} ms; " +
+                        Routers.Compiles(metrics), Routers.PrecompiledLoads(metrics), helloLoad, bigLoad,
+                        FetchMs(log, digests.GetValueOrDefault("hello")), FetchMs(log, digests.GetValueOrDefault("big")));
+                    Console.WriteLine($"  {mode,-11} #{repeat}: ready {readyMs,7:F0} ms, first hello {firstHello,7:F2} ms (load {helloLoad:F1}, fetch {run.HelloFetchMs:F1}), " +
+                                      $"first big {firstBig,7:F2} ms (load {bigLoad:F1}, fetch {run.BigFetchMs:F1}), then {secondHello:F2} / {secondBig:F2} ms; " +
                                       $"compiles {run.Compiles}, precompiled loads {run.PrecompiledLoads}");
                     runs.Add(run);
                 }
@@ -53,6 +57,28 @@ public static class ColdStart
         var (helloArtifact, helloTransfer) = await ArtifactTransferAsync(settings, mainRouter, "hello", cancellationToken);
         var (bigArtifact, bigTransfer) = await ArtifactTransferAsync(settings, mainRouter, "big", cancellationToken);
         return new ColdStartSection(runs, hello.Length, big.Length, helloArtifact, bigArtifact, helloTransfer, bigTransfer);
+    }
+
+    private static async Task<Dictionary<string, string>> ModuleDigestsAsync(RouterClient router, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var routing = JsonDocument.Parse(await http.GetStringAsync($"{router.ManagementUrl}/routing", cancellationToken)).RootElement;
+        return routing.GetProperty("routes").EnumerateArray().ToDictionary(r => r.GetProperty("app").GetString()!, r => r.GetProperty("moduleDigest").GetString()!);
+    }
+
+    /// <summary>
+    /// How long the router took to fetch the module's precompiled artifact from the registry, from its debug log line
+    /// ("Loaded module ... in T ms, F ms of it fetching"); null when it did not load one.
+    /// </summary>
+    private static double? FetchMs(string log, string? moduleDigest)
+    {
+        if (moduleDigest is null)
+        {
+            return null;
+        }
+        var match = System.Text.RegularExpressions.Regex.Match(log,
+            $@"Loaded module {System.Text.RegularExpressions.Regex.Escape(moduleDigest)} from precompiled artifact .*? in [0-9.]+ ms, (?<fetch>[0-9.]+) ms of it fetching");
+        return match.Success ? double.Parse(match.Groups["fetch"].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
     /// <summary>The Prometheus exporter serves a cached scrape for 300 ms; waiting past that gives current figures.</summary>

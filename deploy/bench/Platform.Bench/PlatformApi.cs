@@ -68,8 +68,11 @@ public sealed class PlatformApi(string controlPlaneUrl, string adminKey) : IDisp
 }
 
 /// <summary>Requests to apps through a router, with the app's host name as a browser would send it.</summary>
-public sealed class RouterClient(string routerUrl, string managementUrl) : IDisposable
+public sealed class RouterClient(string routerUrl, string managementUrl, string? logPath = null) : IDisposable
 {
+    /// <summary>The router's log file when the driver started it.</summary>
+    public string? LogPath => logPath;
+
     private readonly Uri _router = new(routerUrl);
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64, AllowAutoRedirect = false })
     {

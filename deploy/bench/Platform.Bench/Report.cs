@@ -35,18 +35,18 @@ public static class Report
         }
         if (cold is not null)
         {
-            foreach (var (label, first, transfer) in new[]
+            var precompiledRuns = cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).ToList();
+            var precompiledUsed = precompiledRuns.All(r => r.Compiles == 0 && r.HelloFetchMs is not null && r.BigFetchMs is not null);
+            foreach (var (label, first, beyond) in new[]
             {
-                ("30 KB hello", Median(cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).Select(r => r.FirstHelloMs)), cold.HelloArtifactTransferMs),
-                ("2 MB bigmodule", Median(cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).Select(r => r.FirstBigMs)), cold.BigArtifactTransferMs),
+                // Per router: its first request minus the time it spent fetching the artifact (its own log), then the median.
+                ("30 KB hello", Median(precompiledRuns.Select(r => r.FirstHelloMs)), Median(precompiledRuns.Select(r => r.FirstHelloMs - (r.HelloFetchMs ?? double.NaN)))),
+                ("2 MB bigmodule", Median(precompiledRuns.Select(r => r.FirstBigMs)), Median(precompiledRuns.Select(r => r.FirstBigMs - (r.BigFetchMs ?? double.NaN)))),
             })
             {
-                var withoutTransfer = first - (transfer ?? 0);
-                var precompiledUsed = cold.Runs.Where(r => r.Mode == ColdStart.Precompiled).All(r => r.Compiles == 0);
-                targets.Add(new($"First request on a fresh router, precompiled artifact, {label}", "< 10 ms + transfer (median registry GET)",
-                    $"{first:F1} ms" + (transfer is { } t ? $" ({withoutTransfer:F1} ms + {t:F1} ms transfer)" : " (no artifact in the routing table)") +
-                    (precompiledUsed ? "" : "; the router compiled"),
-                    transfer is not null && precompiledUsed && withoutTransfer < 10));
+                targets.Add(new($"First request on a fresh router, precompiled artifact, {label}", "< 10 ms + transfer",
+                    precompiledUsed ? $"{first:F1} ms; {beyond:F1} ms beyond the router's own fetch of the artifact" : $"{first:F1} ms; the router compiled (no artifact used)",
+                    precompiledUsed && beyond < 10));
             }
         }
         if (deploy is not null)
@@ -111,15 +111,15 @@ public static class Report
             md.AppendLine("## Cold start: a fresh router (empty cache), first request per module (median of " +
                           $"{report.Settings.ColdStartRepeats} routers, ms, measured by the client)");
             md.AppendLine();
-            md.AppendLine("| module | size | first request, precompiled artifact | router's load of it (pull, verify, map) | first request, compiling | router's compile | second request |");
-            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| module | size | first request, precompiled artifact | of which the router fetched the artifact | and verified + mapped it | first request, compiling | router's compile | second request |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             double Med(string mode, Func<ColdStartRun, double> f) => Median(cold.Runs.Where(r => r.Mode == mode).Select(f));
-            md.AppendLine(CultureInfo.InvariantCulture, $"| hello | {cold.HelloBytes / 1024.0:F0} KB (artifact {Kb(cold.HelloArtifactBytes)}) | {Med(ColdStart.Precompiled, r => r.FirstHelloMs):F1} | {Med(ColdStart.Precompiled, r => r.HelloLoadMs):F1} | {Med(ColdStart.Compile, r => r.FirstHelloMs):F1} | {Med(ColdStart.Compile, r => r.HelloLoadMs):F1} | {Med(ColdStart.Precompiled, r => r.SecondHelloMs):F2} |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| bigmodule | {cold.BigBytes / 1024.0:F0} KB (artifact {Kb(cold.BigArtifactBytes)}) | {Med(ColdStart.Precompiled, r => r.FirstBigMs):F1} | {Med(ColdStart.Precompiled, r => r.BigLoadMs):F1} | {Med(ColdStart.Compile, r => r.FirstBigMs):F1} | {Med(ColdStart.Compile, r => r.BigLoadMs):F1} | {Med(ColdStart.Precompiled, r => r.SecondBigMs):F2} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| hello | {cold.HelloBytes / 1024.0:F0} KB (artifact {Kb(cold.HelloArtifactBytes)}) | {Med(ColdStart.Precompiled, r => r.FirstHelloMs):F1} | {Med(ColdStart.Precompiled, r => r.HelloFetchMs ?? double.NaN):F1} | {Med(ColdStart.Precompiled, r => r.HelloLoadMs - (r.HelloFetchMs ?? double.NaN)):F1} | {Med(ColdStart.Compile, r => r.FirstHelloMs):F1} | {Med(ColdStart.Compile, r => r.HelloLoadMs):F1} | {Med(ColdStart.Precompiled, r => r.SecondHelloMs):F2} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| bigmodule | {cold.BigBytes / 1024.0:F0} KB (artifact {Kb(cold.BigArtifactBytes)}) | {Med(ColdStart.Precompiled, r => r.FirstBigMs):F1} | {Med(ColdStart.Precompiled, r => r.BigFetchMs ?? double.NaN):F1} | {Med(ColdStart.Precompiled, r => r.BigLoadMs - (r.BigFetchMs ?? double.NaN)):F1} | {Med(ColdStart.Compile, r => r.FirstBigMs):F1} | {Med(ColdStart.Compile, r => r.BigLoadMs):F1} | {Med(ColdStart.Precompiled, r => r.SecondBigMs):F2} |");
             md.AppendLine();
-            md.AppendLine("The first request is measured by the client, connection set-up included; hello is the first module each fresh router loads, " +
-                          "so its figure also carries what is paid once per process. The load columns are the router's own metrics " +
-                          "(platform_runtime_module_load/compile_duration); a compile figure excludes pulling the module.");
+            md.AppendLine("First and second requests are measured by the client, connection set-up included; hello is the first module each fresh " +
+                          "router loads, so its figure also carries what is paid once per process. The fetch and load columns are the router's own " +
+                          "figures (its debug log and platform_runtime_module_load/compile_duration); a compile figure excludes pulling the module.");
             md.AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"Artifact transfer from the registry alone (median of 7 GETs on loopback): hello {Ms(cold.HelloArtifactTransferMs)}, bigmodule {Ms(cold.BigArtifactTransferMs)}. " +
                                                         $"Router start to ready (routing table loaded): {Med(ColdStart.Precompiled, r => r.ReadyMs):F0} ms. " +

@@ -9,7 +9,7 @@ public sealed record ThroughputSection(IReadOnlyList<WrkResult> Runs, IReadOnlyD
 
 /// <summary>One fresh router's first requests (milliseconds, measured by the client, connection set-up included).</summary>
 public sealed record ColdStartRun(string Mode, int Repeat, double ReadyMs, double FirstHelloMs, double FirstBigMs, double SecondHelloMs, double SecondBigMs,
-    long Compiles, long PrecompiledLoads, double HelloLoadMs, double BigLoadMs);
+    long Compiles, long PrecompiledLoads, double HelloLoadMs, double BigLoadMs, double? HelloFetchMs, double? BigFetchMs);
 
 public sealed record ColdStartSection(IReadOnlyList<ColdStartRun> Runs, long HelloBytes, long BigBytes,
     long? HelloArtifactBytes, long? BigArtifactBytes, double? HelloArtifactTransferMs, double? BigArtifactTransferMs);
