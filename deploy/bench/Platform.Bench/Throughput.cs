@@ -42,9 +42,10 @@ public static class Throughput
             (Cgi, cgiUrl + "/", null),
         };
         var runs = new List<WrkResult>();
-        foreach (var (name, url, host) in targets)
+        // Connection count outermost: the figures a ratio compares are taken minutes apart at most, not the whole run.
+        foreach (var connections in settings.Connections)
         {
-            foreach (var connections in settings.Connections)
+            foreach (var (name, url, host) in targets)
             {
                 if (settings.WarmupSeconds > 0)
                 {
