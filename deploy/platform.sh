@@ -19,22 +19,8 @@ CONFIGURATION="${PLATFORM_CONFIGURATION:-Release}"
 RUN_PACKAGES=(postgresql docker-registry curl ca-certificates)
 TEST_PACKAGES=(postgresql docker-registry clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt skopeo apache2-utils kubectl chromium openssl curl ca-certificates)
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-ensure_packages() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    [[ $EUID -eq 0 ]] || die "missing Debian packages (${missing[*]}); run as root or install them first"
-    log "Installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-  command -v dotnet >/dev/null || die "the .NET SDK 10 (dotnet) is not on PATH"
-}
+# shellcheck source=lib.sh
+source "$ROOT/deploy/lib.sh"
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 as_postgres() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }

@@ -24,22 +24,8 @@ export PLATFORM_ROUTER_URL="http://127.0.0.1:${BENCH_ROUTER_PORT:-18080}"
 export PLATFORM_ROUTER_MANAGEMENT_URL="http://127.0.0.1:${BENCH_ROUTER_MANAGEMENT_PORT:-19090}"
 export BENCH_PORT_BASE="${BENCH_PORT_BASE:-18200}"
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-ensure_packages() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    [[ $EUID -eq 0 ]] || die "missing Debian packages (${missing[*]}); run as root or install them first"
-    log "Installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-  command -v dotnet >/dev/null || die "the .NET SDK 10 (dotnet) is not on PATH"
-}
+# shellcheck source=../lib.sh
+source "$ROOT/deploy/lib.sh"
 
 port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 

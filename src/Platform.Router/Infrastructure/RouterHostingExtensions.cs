@@ -50,7 +50,6 @@ public static class RouterHostingExtensions
         services.AddOptions<PrecompiledArtifactOptions>().BindConfiguration(RouterOptions.Section);
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<AppTrafficHandler>();
-        services.AddSingleton<DrainState>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());
         services.AddHealthChecks().AddCheck<RouterReadyCheck>("routing-table", tags: [Extensions.ReadyTag]);
@@ -89,13 +88,9 @@ public static class RouterHostingExtensions
                 }),
             })
             : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
-        var drain = app.Services.GetRequiredService<DrainState>();
+        // Readiness itself turns false through the shared "not-stopping" check of the service defaults.
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Router");
-        app.Lifetime.ApplicationStopping.Register(() =>
-        {
-            drain.Draining = true;
-            logger.Draining();
-        });
+        app.Lifetime.ApplicationStopping.Register(logger.Draining);
         return app;
     }
 
@@ -112,18 +107,11 @@ public static class RouterHostingExtensions
     }
 }
 
-/// <summary>Set when the host begins to stop, so readiness turns false before connections close.</summary>
-public sealed class DrainState
-{
-    public volatile bool Draining;
-}
-
-internal sealed class RouterReadyCheck(RoutingTableStore store, DrainState drain, RouterWarmup warmup) : IHealthCheck
+internal sealed class RouterReadyCheck(RoutingTableStore store, RouterWarmup warmup) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
-            drain.Draining ? HealthCheckResult.Unhealthy("shutting down")
-            : !warmup.Completed ? HealthCheckResult.Unhealthy("warming up the serving path")
+            !warmup.Completed ? HealthCheckResult.Unhealthy("warming up the serving path")
             : store.Current is { } s ? HealthCheckResult.Healthy($"routing table {s.Table.Revision} from {s.Source}, {s.Table.Routes.Count} app(s)")
             : HealthCheckResult.Unhealthy("no routing table yet (control plane not reached, none saved)"));
 }
