@@ -30,7 +30,43 @@ public sealed record RouteEntry(
     int TimeoutMilliseconds,
     IReadOnlyDictionary<string, string> Variables,
     string? PrecompiledDigest = null,
+    string? PrecompiledFingerprint = null,
+    IReadOnlyList<string>? AllowedOutboundHosts = null,
+    IReadOnlyList<ComponentEntry>? Components = null,
+    IReadOnlyList<HttpRouteEntry>? HttpRoutes = null);
+
+/// <summary>
+/// One component of an app version (a Spin-style bundle has several; a single uploaded module is one component on
+/// <c>/...</c>). When <see cref="RouteEntry.Components"/> is null the route's own module fields describe the only
+/// component (tables written before bundles existed).
+/// </summary>
+/// <param name="Id">Component id as written in spin.toml (<c>[component.ID]</c>).</param>
+/// <param name="ModuleDigest">sha256 digest of the component's Wasm bytes (a blob in the route's repository).</param>
+/// <param name="Kind">"wagi" (a WASI preview-1 command module speaking CGI) or "http" (a wasi:http component).</param>
+/// <param name="Entrypoint">WAGI: the export to call instead of <c>_start</c>; null means <c>_start</c>.</param>
+/// <param name="Argv">WAGI: Spin's argv template (<c>${SCRIPT_NAME}</c>, <c>${ARGS}</c>); null means <c>${SCRIPT_NAME} ${ARGS}</c>.</param>
+/// <param name="Environment">The component's own environment from the manifest (the app's variables override it).</param>
+/// <param name="AllowedOutboundHosts">The component's allow-list in Spin's syntax; empty allows nothing.</param>
+/// <param name="Files">The component's read-only files, each a blob in the route's repository.</param>
+public sealed record ComponentEntry(
+    string Id,
+    string ModuleDigest,
+    string Kind,
+    string? Entrypoint,
+    string? Argv,
+    IReadOnlyDictionary<string, string> Environment,
+    IReadOnlyList<string> AllowedOutboundHosts,
+    IReadOnlyList<FileEntry> Files,
+    string? PrecompiledDigest = null,
     string? PrecompiledFingerprint = null);
+
+/// <param name="Path">Absolute path the guest sees (<c>/static/index.html</c>); always normalised, never <c>..</c>.</param>
+/// <param name="Digest">sha256 digest of the content (a blob in the route's repository; identical files share one).</param>
+public sealed record FileEntry(string Path, string Digest, long Size);
+
+/// <param name="Route">The route as written in spin.toml: <c>/a/b</c> (exact), <c>/a/...</c> (wildcard) or <c>/...</c>.</param>
+/// <param name="Component">Id of the component in <see cref="RouteEntry.Components"/> that serves it.</param>
+public sealed record HttpRouteEntry(string Route, string Component);
 
 /// <summary>Per-app request figures a router reports for whole minutes (latency as histogram counts).</summary>
 public sealed record RequestStatsReport(string RouterId, IReadOnlyList<AppMinuteStats> Minutes);
