@@ -194,16 +194,20 @@ public sealed unsafe partial class ComponentHost
         {
             byte* name;
             nuint length;
-            ComponentItem item;
+            IntPtr external = IntPtr.Zero;
             var found = imports
-                ? NativeMethods.wasmtime_component_type_import_nth(type, engine, i, &name, &length, &item)
-                : NativeMethods.wasmtime_component_type_export_nth(type, engine, i, &name, &length, &item);
+                ? NativeMethods.wasmtime_component_type_import_nth(type, engine, i, &name, &length, &external)
+                : NativeMethods.wasmtime_component_type_export_nth(type, engine, i, &name, &length, &external);
             if (!found)
             {
                 continue;
             }
+            // The name borrows from the component type, which lives until the caller deletes it.
             names.Add(Encoding.UTF8.GetString(name, checked((int)length)));
-            NativeMethods.wasmtime_component_item_delete(&item);
+            if (external != IntPtr.Zero)
+            {
+                NativeMethods.wasmtime_component_extern_delete(external);
+            }
         }
         return names;
     }

@@ -79,26 +79,21 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)]
     public static partial nuint wasmtime_component_type_import_count(IntPtr type, IntPtr engine);
 
+    // Wasmtime 50 returns a wasmtime_component_extern_t* here (freed with wasmtime_component_extern_delete); the
+    // headers of 49 and earlier wrote a wasmtime_component_item_t instead.
     [LibraryImport(Library)]
     [return: MarshalAs(UnmanagedType.U1)]
-    public static partial bool wasmtime_component_type_import_nth(IntPtr type, IntPtr engine, nuint nth, byte** name, nuint* nameLength, ComponentItem* item);
+    public static partial bool wasmtime_component_type_import_nth(IntPtr type, IntPtr engine, nuint nth, byte** name, nuint* nameLength, IntPtr* external);
 
     [LibraryImport(Library)]
     public static partial nuint wasmtime_component_type_export_count(IntPtr type, IntPtr engine);
 
     [LibraryImport(Library)]
     [return: MarshalAs(UnmanagedType.U1)]
-    public static partial bool wasmtime_component_type_export_nth(IntPtr type, IntPtr engine, nuint nth, byte** name, nuint* nameLength, ComponentItem* item);
+    public static partial bool wasmtime_component_type_export_nth(IntPtr type, IntPtr engine, nuint nth, byte** name, nuint* nameLength, IntPtr* external);
 
     [LibraryImport(Library)]
-    public static partial void wasmtime_component_item_delete(ComponentItem* item);
-
-    [LibraryImport(Library)]
-    public static partial nuint wasmtime_component_instance_type_export_count(IntPtr type, IntPtr engine);
-
-    [LibraryImport(Library)]
-    [return: MarshalAs(UnmanagedType.U1)]
-    public static partial bool wasmtime_component_instance_type_export_nth(IntPtr type, IntPtr engine, nuint nth, byte** name, nuint* nameLength, ComponentItem* item);
+    public static partial void wasmtime_component_extern_delete(IntPtr external);
 
     [LibraryImport(Library)]
     public static partial IntPtr wasmtime_component_get_export_index(IntPtr component, IntPtr instanceExportIndex, byte* name, nuint nameLength);
@@ -237,29 +232,24 @@ internal unsafe struct ValVec
     public void* Data;
 }
 
-/// <summary>wasmtime_component_instance_t.</summary>
-[StructLayout(LayoutKind.Sequential)]
+/// <summary>wasmtime_component_instance_t (16 bytes with padding).</summary>
+[StructLayout(LayoutKind.Sequential, Size = 16)]
 internal struct ComponentInstance
 {
     public ulong StoreId;
     public uint Private;
 }
 
-/// <summary>wasmtime_component_func_t.</summary>
-[StructLayout(LayoutKind.Sequential)]
+/// <summary>
+/// wasmtime_component_func_t: an inner struct { u64 store_id; u32 } (padded to 16 bytes), then a u32, so 24 bytes;
+/// a smaller struct would let Wasmtime write past it.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 24)]
 internal struct ComponentFunc
 {
-    public ulong StoreId;
-    public uint Private1;
-    public uint Private2;
-}
-
-/// <summary>wasmtime_component_item_t: a kind byte and a union whose largest member (a valtype) is two words.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 32)]
-internal struct ComponentItem
-{
-    [FieldOffset(0)] public byte Kind;
-    [FieldOffset(8)] public IntPtr Pointer;
+    [FieldOffset(0)] public ulong StoreId;
+    [FieldOffset(8)] public uint Private1;
+    [FieldOffset(16)] public uint Private2;
 }
 
 /// <summary>
