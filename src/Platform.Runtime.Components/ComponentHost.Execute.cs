@@ -96,7 +96,7 @@ public sealed unsafe partial class ComponentHost
             }
 
             var headers = new Fields([.. state.Request.Headers
-                .Where(h => WasiImports.IsValidFieldName(h.Key) && !WasiImports.IsForbiddenField(h.Key))
+                .Where(h => WasiImports.IsValidFieldName(h.Key) && !WasiImports.IsHopByHop(h.Key))
                 .Select(h => KeyValuePair.Create(h.Key.ToLowerInvariant(), WasiImports.Latin1(h.Value)))], immutable: true);
             args[0] = OwnHandle(state, context, ResourceKind.IncomingRequest, new IncomingRequest(state.Request, headers));
             argsBuilt = 1;

@@ -375,7 +375,7 @@ internal static unsafe class WasiHttp
             }
             future.Taken = true;
             var response = future.Result.Response!;
-            var headers = new Fields([.. response.Headers.Where(h => WasiImports.IsValidFieldName(h.Key) && !WasiImports.IsForbiddenField(h.Key))], immutable: true);
+            var headers = new Fields([.. response.Headers.Where(h => WasiImports.IsValidFieldName(h.Key) && !WasiImports.IsHopByHop(h.Key) && WasiImports.IsValidFieldValue(h.Value))], immutable: true);
             c.Return(V.Some(V.Ok(V.Ok(c.Own(ResourceKind.IncomingResponse, new IncomingResponse(response, headers))))));
         });
         add(Types, "[method]incoming-response.status", 1, 1, c =>

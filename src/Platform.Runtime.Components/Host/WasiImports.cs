@@ -16,9 +16,10 @@ internal static unsafe class WasiImports
     private const ulong WriteBudget = 64 * 1024;
     private const ulong MaxRandomBytes = 1024 * 1024;
 
-    private static readonly HashSet<string> s_forbiddenHeaders = new(StringComparer.OrdinalIgnoreCase)
+    // Connection-level headers: never passed to a guest and never accepted from one (the server frames messages).
+    private static readonly HashSet<string> s_hopByHopHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings", "host",
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings",
     };
 
     /// <summary>Interface name (without version) -> resources it defines.</summary>
@@ -336,7 +337,11 @@ internal static unsafe class WasiImports
         return true;
     }
 
-    public static bool IsForbiddenField(string name) => s_forbiddenHeaders.Contains(name);
+    /// <summary>Hop-by-hop headers, which incoming requests and responses from upstreams do not carry to the guest.</summary>
+    public static bool IsHopByHop(string name) => s_hopByHopHeaders.Contains(name);
+
+    /// <summary>What a guest may not set (header-error.forbidden): hop-by-hop headers and Host, which the authority decides.</summary>
+    public static bool IsForbiddenField(string name) => s_hopByHopHeaders.Contains(name) || name.Equals("host", StringComparison.OrdinalIgnoreCase);
 
     public static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
 

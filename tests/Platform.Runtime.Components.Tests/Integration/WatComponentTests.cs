@@ -152,4 +152,14 @@ public sealed class WatComponentTests(ComponentFixture fixture, ITestOutputHelpe
         Assert.Equal(ComponentOutcome.RequestTooLarge, result.Outcome);
         Assert.Equal(413, result.StatusCode);
     }
+
+    [Fact]
+    public void The_apps_variables_are_the_components_environment_and_nothing_of_the_hosts_leaks()
+    {
+        var log = new List<string>();
+        var request = ComponentFixture.Get("/") with { Environment = [KeyValuePair.Create("GREETING", "hello world"), KeyValuePair.Create("EMPTY", "")] };
+        Run("env", request, log: log);
+
+        Assert.Equal(["GREETING=hello world", "EMPTY="], log.Where(l => !l.StartsWith('[')).ToList());
+    }
 }
