@@ -154,7 +154,7 @@ public sealed class ModuleCache : IDisposable
     {
         try
         {
-            var entry = await _producer.ProduceAsync(digest, fetch, precompiled, cancellationToken).ConfigureAwait(false);
+            var entry = await _producer.ProduceAsync(digest, fetch, precompiled, cancellationToken);
             Insert(entry);
             return entry;
         }

@@ -28,8 +28,8 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
     {
         var hex = digest[(digest.IndexOf(':') + 1)..];
         return TryLoadFromDisk(digest, hex)
-            ?? (precompiled is null ? null : await TryLoadPrecompiledAsync(digest, hex, precompiled, cancellationToken).ConfigureAwait(false))
-            ?? await CompileAsync(digest, hex, fetch, cancellationToken).ConfigureAwait(false);
+            ?? (precompiled is null ? null : await TryLoadPrecompiledAsync(digest, hex, precompiled, cancellationToken))
+            ?? await CompileAsync(digest, hex, fetch, cancellationToken);
     }
 
     private CachedModule? TryLoadFromDisk(string digest, string hex)
@@ -71,7 +71,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            var bytes = await artifact.Fetch(cancellationToken).ConfigureAwait(false)
+            var bytes = await artifact.Fetch(cancellationToken)
                 ?? throw new InvalidDataException("the fetch returned nothing");
             var fetched = stopwatch.Elapsed;
             // Native code that Wasmtime maps unchecked: unlike Wasm bytes (which Wasmtime validates when compiling), an
@@ -107,7 +107,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
 
     private async Task<CachedModule> CompileAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
     {
-        var bytes = await fetch(cancellationToken).ConfigureAwait(false)
+        var bytes = await fetch(cancellationToken)
             ?? throw new InvalidOperationException($"The fetch delegate returned null for '{digest}'.");
         var stopwatch = Stopwatch.StartNew();
         var module = Module.FromBytes(host.Engine, digest, bytes);
