@@ -84,6 +84,8 @@ public sealed unsafe partial class ComponentHost
                 var message = NativeMethods.TakeErrorMessage(error);
                 var outcome = state.Cancelled ? ComponentOutcome.Cancelled
                     : state.TimedOut ? ComponentOutcome.Timeout
+                    // "maximum concurrent ... instance count of N reached" when the pooling allocator is full.
+                    : message.Contains("maximum concurrent", StringComparison.OrdinalIgnoreCase) ? ComponentOutcome.Overloaded
                     : message.Contains("memory", StringComparison.OrdinalIgnoreCase) ? ComponentOutcome.MemoryLimit
                     : ComponentOutcome.Trap;
                 return Failure(outcome, $"instantiation failed: {message}", started, instantiation);
@@ -229,6 +231,7 @@ public sealed unsafe partial class ComponentHost
             ComponentOutcome.Timeout => 504,
             ComponentOutcome.RequestTooLarge => 413,
             ComponentOutcome.Cancelled => 499,
+            ComponentOutcome.Overloaded => 503,
             _ => 500,
         },
         Error = error,

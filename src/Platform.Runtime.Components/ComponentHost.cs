@@ -132,6 +132,25 @@ public sealed unsafe partial class ComponentHost
         return null;
     }
 
+    /// <summary>
+    /// What an upload needs: null and the precompiled artifact (see <see cref="LoadedComponent.Serialize"/>) when the
+    /// component can serve HTTP here, otherwise the reason, which quotes the missing imports or the exports.
+    /// </summary>
+    public string? ValidateAndPrecompile(ReadOnlySpan<byte> wasm, out byte[]? artifact)
+    {
+        artifact = null;
+        var problem = Validate(wasm, out var component);
+        if (component is null)
+        {
+            return problem;
+        }
+        using (component)
+        {
+            artifact = component.Serialize();
+        }
+        return null;
+    }
+
     private LoadedComponent Finish(IntPtr component, TimeSpan loadTime, bool fromArtifact)
     {
         IntPtr linker = IntPtr.Zero;

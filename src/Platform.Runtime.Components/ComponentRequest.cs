@@ -49,6 +49,8 @@ public enum ComponentOutcome
     RequestTooLarge,
     /// <summary>The caller's cancellation token fired.</summary>
     Cancelled,
+    /// <summary>The engine had no instance slot free (pooling allocator full, or without component slots).</summary>
+    Overloaded,
 }
 
 /// <summary>The result of one execution: a response for <see cref="ComponentOutcome.Ok"/>, otherwise the reason.</summary>

@@ -90,4 +90,26 @@ public sealed class ComponentValidationTests(ComponentFixture fixture)
 
         Assert.Throws<ComponentLoadException>(() => fixture.Host.Deserialize(artifact[..(artifact.Length / 3)]));
     }
+
+    [Fact]
+    public void Validating_for_an_upload_gives_an_artifact_that_serves_without_compiling()
+    {
+        var problem = fixture.Host.ValidateAndPrecompile(ComponentFixture.Bytes("respond"), out var artifact);
+
+        Assert.Null(problem);
+        Assert.NotNull(artifact);
+        using var loaded = fixture.Host.Deserialize(artifact);
+        var result = fixture.Host.Execute(loaded, ComponentFixture.Get("/"), Platform.Runtime.AppLimits.Default, null, CancellationToken.None);
+        Assert.Equal(ComponentOutcome.Ok, result.Outcome);
+        Assert.Equal(201, result.StatusCode);
+    }
+
+    [Fact]
+    public void Validating_a_component_with_a_missing_import_for_an_upload_gives_no_artifact()
+    {
+        var problem = fixture.Host.ValidateAndPrecompile(ComponentFixture.Bytes("missing-import"), out var artifact);
+
+        Assert.Null(artifact);
+        Assert.Contains("fermyon:spin/key-value@2.0.0", problem);
+    }
 }
