@@ -162,4 +162,34 @@ public sealed class WatComponentTests(ComponentFixture fixture, ITestOutputHelpe
 
         Assert.Equal(["GREETING=hello world", "EMPTY="], log.Where(l => !l.StartsWith('[')).ToList());
     }
+
+    [Fact]
+    public void A_component_creating_handles_without_end_traps_at_a_handle_limit()
+    {
+        var result = Run("handleflood", ComponentFixture.Get("/"));
+
+        // Wasmtime's own per-store handle limit comes first; the host's table cap (100 000) is the second line.
+        Assert.Equal(ComponentOutcome.Trap, result.Outcome);
+        Assert.Matches("handle limit exceeded|live handles", result.Error);
+        Assert.Equal(ComponentOutcome.Ok, Run("respond", ComponentFixture.Get("/")).Outcome);
+    }
+
+    [Fact]
+    public void A_component_answering_with_an_error_code_is_an_error_response_naming_the_case()
+    {
+        var result = Run("errorresponse", ComponentFixture.Get("/"));
+
+        Assert.Equal(ComponentOutcome.ErrorResponse, result.Outcome);
+        Assert.Equal(500, result.StatusCode);
+        Assert.Equal("internal-error", result.ErrorCode);
+    }
+
+    [Fact]
+    public void A_body_over_the_response_limit_is_response_too_large()
+    {
+        var result = Run("respond", ComponentFixture.Get("/"), Limits with { MaxResponseBytes = 10 });
+
+        Assert.Equal(ComponentOutcome.ResponseTooLarge, result.Outcome);
+        Assert.Contains("10 bytes", result.Error);
+    }
 }
