@@ -15,13 +15,20 @@ internal sealed class RequestState
     // A guest that creates handles without dropping them is stopped here instead of growing the table forever.
     private const int MaxHandles = 100_000;
     private const int MaxLogLineBytes = 16 * 1024;
+    // Output beyond this per request is dropped (with one note), so a chatty guest cannot flood the app log.
+    private const long MaxLogBytesPerRequest = 1024 * 1024;
 
     private readonly List<Entry> _entries = [new(0, null)];
     private readonly Stack<int> _free = new();
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
+    // One decoder per stream, so a UTF-8 character split across two writes is decoded whole.
+    private readonly Decoder _stdoutDecoder = Encoding.UTF8.GetDecoder();
+    private readonly Decoder _stderrDecoder = Encoding.UTF8.GetDecoder();
     private readonly Action<string>? _logLine;
     private int _live;
+    private long _loggedBytes;
+    private bool _logTruncated;
 
     public RequestState(ComponentRequest request, AppLimits limits, IComponentOutboundHttp outbound, Action<string>? logLine,
         long deadlineTimestamp, CancellationToken cancellationToken)
@@ -65,7 +72,7 @@ internal sealed class RequestState
     /// <summary>The first trap a host function raised (the reason the guest stopped).</summary>
     public string? HostTrap { get; set; }
 
-    /// <summary>Recent stderr text, for telling a failed allocation from other traps.</summary>
+    /// <summary>Whether the guest said it ran out of memory, for telling a failed allocation from other traps.</summary>
     public bool SawOutOfMemory { get; private set; }
 
     public static RequestState FromContext(IntPtr context)
@@ -163,14 +170,25 @@ internal sealed class RequestState
 
     public void WriteOutput(OutputTarget target, ReadOnlySpan<byte> bytes)
     {
+        _loggedBytes += bytes.Length;
+        if (_loggedBytes > MaxLogBytesPerRequest)
+        {
+            if (!_logTruncated)
+            {
+                _logTruncated = true;
+                Log($"[platform] the component wrote more than {MaxLogBytesPerRequest} bytes to stdout and stderr; the rest is dropped");
+            }
+            return;
+        }
         var buffer = target == OutputTarget.Stdout ? _stdout : _stderr;
-        var prefix = target == OutputTarget.Stdout ? "" : "";
-        var text = Encoding.UTF8.GetString(bytes);
-        foreach (var ch in text)
+        var decoder = target == OutputTarget.Stdout ? _stdoutDecoder : _stderrDecoder;
+        var chars = new char[decoder.GetCharCount(bytes, flush: false)];
+        decoder.GetChars(bytes, chars, flush: false);
+        foreach (var ch in chars)
         {
             if (ch == '\n')
             {
-                EmitLine(buffer, prefix);
+                EmitLine(buffer);
             }
             else if (buffer.Length < MaxLogLineBytes)
             {
@@ -183,15 +201,15 @@ internal sealed class RequestState
     {
         if (_stdout.Length > 0)
         {
-            EmitLine(_stdout, "");
+            EmitLine(_stdout);
         }
         if (_stderr.Length > 0)
         {
-            EmitLine(_stderr, "");
+            EmitLine(_stderr);
         }
     }
 
-    private void EmitLine(StringBuilder buffer, string prefix)
+    private void EmitLine(StringBuilder buffer)
     {
         var line = buffer.ToString().TrimEnd('\r');
         buffer.Clear();
@@ -199,7 +217,7 @@ internal sealed class RequestState
         {
             SawOutOfMemory = true;
         }
-        Log(prefix + line);
+        Log(line);
     }
 
     public void Log(string line)
