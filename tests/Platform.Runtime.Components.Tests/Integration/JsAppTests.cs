@@ -106,17 +106,6 @@ public sealed class JsAppTests(ComponentFixture fixture, ITestOutputHelper outpu
     }
 
     [Fact]
-    public void An_outbound_fetch_is_refused_as_denied_without_a_connection()
-    {
-        var log = new List<string>();
-        var result = Run(ComponentFixture.Get("/fetch?url=http://127.0.0.1:9/x"), log);
-
-        Assert.Equal(ComponentOutcome.Ok, result.Outcome);
-        Assert.Equal(502, result.StatusCode);
-        Assert.Contains(log, l => l.Contains("fetch http://127.0.0.1:9/x failed", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void A_serialized_artifact_deserializes_and_serves_without_compiling()
     {
         var compiled = fixture.Load("js-echo");
