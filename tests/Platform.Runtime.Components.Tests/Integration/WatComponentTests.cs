@@ -192,4 +192,13 @@ public sealed class WatComponentTests(ComponentFixture fixture, ITestOutputHelpe
         Assert.Equal(ComponentOutcome.ResponseTooLarge, result.Outcome);
         Assert.Contains("10 bytes", result.Error);
     }
+
+    [Fact]
+    public void A_component_declaring_another_result_type_for_a_host_function_traps_and_the_host_keeps_serving()
+    {
+        var result = Run("badresult", ComponentFixture.Get("/"));
+
+        Assert.Equal(ComponentOutcome.Trap, result.Outcome);
+        Assert.Equal(ComponentOutcome.Ok, Run("respond", ComponentFixture.Get("/")).Outcome);
+    }
 }
