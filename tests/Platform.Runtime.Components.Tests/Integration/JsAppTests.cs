@@ -113,10 +113,13 @@ public sealed class JsAppTests(ComponentFixture fixture, ITestOutputHelper outpu
         var artifact = compiled.Serialize();
         var serializeTime = Stopwatch.GetElapsedTime(serializeStarted);
 
+        var rssBefore = Process.GetCurrentProcess().WorkingSet64;
         using var loaded = fixture.Host.Deserialize(artifact);
         var result = fixture.Host.Execute(loaded, ComponentFixture.Get("/from-artifact"), Limits, null, CancellationToken.None);
+        var rssAfter = Process.GetCurrentProcess().WorkingSet64;
 
-        output.WriteLine($"artifact {artifact.Length / 1024 / 1024.0:F1} MiB, serialize {serializeTime.TotalMilliseconds:F0} ms, deserialize {loaded.LoadTime.TotalMilliseconds:F1} ms, first request {result.Duration.TotalMilliseconds:F2} ms");
+        output.WriteLine($"artifact {artifact.Length / 1024 / 1024.0:F1} MiB, serialize {serializeTime.TotalMilliseconds:F0} ms, deserialize {loaded.LoadTime.TotalMilliseconds:F1} ms, "
+            + $"first request {result.Duration.TotalMilliseconds:F2} ms, RSS +{(rssAfter - rssBefore) / 1024.0 / 1024:F1} MiB for the loaded copy and its first request");
         Assert.True(loaded.FromArtifact);
         Assert.Equal(ComponentOutcome.Ok, result.Outcome);
         Assert.Equal("/from-artifact", Json(result).GetProperty("path").GetString());
