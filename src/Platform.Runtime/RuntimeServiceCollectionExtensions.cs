@@ -22,6 +22,11 @@ public static class RuntimeServiceCollectionExtensions
         services.AddSingleton<WasmEngineHost>();
         services.AddSingleton<ModuleCache>();
         services.AddSingleton<ModuleValidator>();
+        services.AddOptions<Outbound.OutboundOptions>()
+            .BindConfiguration(Outbound.OutboundOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<Outbound.OutboundHttpClient>();
         services.AddSingleton<WagiExecutor>();
         return services;
     }

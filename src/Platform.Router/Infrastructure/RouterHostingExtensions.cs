@@ -39,6 +39,16 @@ public static class RouterHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
         services.AddPlatformRuntime(o => o.CacheDirectory = config["Platform:Router:CacheDirectory"] ?? o.CacheDirectory);
+        // Apps never reach the platform itself unless their allow-list names the exact address and port.
+        services.AddOptions<Platform.Runtime.Outbound.OutboundOptions>()
+            .PostConfigure<IOptions<RouterOptions>, IOptions<OciRegistryOptions>>((o, router, registry) =>
+            {
+                o.ProtectedEndpoints.AddRange([router.Value.Url, router.Value.ManagementUrl, router.Value.ControlPlaneUrl]);
+                if (!string.IsNullOrEmpty(registry.Value.Url))
+                {
+                    o.ProtectedEndpoints.Add(registry.Value.Url);
+                }
+            });
 
         services.AddSingleton<RoutingTableStore>();
         services.AddHttpClient<RoutingTableSync>(c => c.Timeout = Timeout.InfiniteTimeSpan);

@@ -81,6 +81,23 @@ public sealed class AppTrafficHandler : IDisposable
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 
         public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
+
+        /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
+        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, logger);
+    }
+
+    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, ILogger logger)
+    {
+        try
+        {
+            return Platform.Runtime.Outbound.OutboundPolicy.Create(route.AllowedOutboundHosts, route.App);
+        }
+        catch (FormatException ex)
+        {
+            // The control plane validates lists; one that still fails here must not open anything.
+            logger.AppLog(route.App, route.Version, "[platform] outbound HTTP disabled: " + ex.Message);
+            return new Platform.Runtime.Outbound.OutboundPolicy(Platform.Runtime.Outbound.AllowedHosts.None, route.App);
+        }
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -171,7 +188,7 @@ public sealed class AppTrafficHandler : IDisposable
         ReadOnlyMemory<byte> body, CancellationToken aborted)
     {
         var limits = state.Limits;
-        var request = WagiRequests.From(context, route, state.Variables, state.Version, body);
+        var request = WagiRequests.From(context, route, state.Variables, state.Version, body, state.Outbound);
         WagiResult result;
         try
         {
