@@ -180,7 +180,7 @@ public sealed class AllowedHostEntry
         }
         if (rest.IndexOfAny(['?', '#', '@', '\\']) >= 0)
         {
-            return Bad("it must be scheme://host[:port] with no user, query or fragment");
+            return Bad("it must be scheme://host[:port], with no path, user, query or fragment");
         }
 
         string hostPart;
@@ -216,6 +216,10 @@ public sealed class AllowedHostEntry
             var colon = rest.LastIndexOf(':');
             // An unbracketed IPv6 CIDR like ff00::/8:80 (Spin's syntax): the port follows the prefix length.
             var slash = rest.IndexOf('/');
+            if (slash >= 0 && !IPAddress.TryParse(rest[..slash], out _))
+            {
+                return Bad("it must be scheme://host[:port], with no path, user, query or fragment");
+            }
             if (slash >= 0)
             {
                 var portColon = rest.IndexOf(':', slash);
