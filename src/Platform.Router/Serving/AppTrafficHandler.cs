@@ -192,7 +192,9 @@ public sealed class AppTrafficHandler : IDisposable
         WagiResult result;
         try
         {
-            result = executor.Execute(module, request, limits, state.LogLine, aborted);
+            result = OutboundExecution.MayBlock(module)
+                ? await OutboundExecution.RunOnOwnThreadAsync(executor, module, request, limits, state.LogLine, aborted)
+                : executor.Execute(module, request, limits, state.LogLine, aborted);
         }
         catch (ArgumentException ex)
         {

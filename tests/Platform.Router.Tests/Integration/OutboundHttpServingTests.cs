@@ -38,6 +38,19 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         return $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
     }
 
+    private async Task<string> WaitForCallAsync(string app, string script, string expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        string last;
+        do
+        {
+            last = await CallAsync(app, script);
+        }
+        while (!last.Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Pause());
+        Assert.Contains(expected, last);
+        return last;
+    }
+
     private async Task<HttpResponseMessage> PatchAsync(string app, object body)
     {
         using var client = Stack.ControlPlane.CreateClient();
@@ -106,7 +119,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { "http://127.0.0.1:*" } })).EnsureSuccessStatusCode();
         // The wildcard list does reach the test's upstream once the change is live ...
-        await Stack.WaitForAppAsync(app, "/", "error=0 status=200", TimeSpan.FromSeconds(5));
+        await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
 
         // ... but never the platform's own control plane or the router's management port.
         var controlPlane = await CallAsync(app, $"url={Stack.ControlPlane.Url}/api/v1/apps\n");
@@ -122,7 +135,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         var app = Unique("slowcall");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" }, timeoutSeconds = 2 })).EnsureSuccessStatusCode();
-        await Stack.WaitForAppAsync(app, "/", "error=0 status=200", TimeSpan.FromSeconds(5));
+        await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
 
         var watch = Stopwatch.StartNew();
         var response = await Stack.Router.SendAsync(app, "/", HttpMethod.Post, new StringContent($"url={Up.Url("/slow?s=30")}\n"));
@@ -145,7 +158,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         var app = Unique("counted");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
-        await Stack.WaitForAppAsync(app, "/", "error=0 status=200", TimeSpan.FromSeconds(5));
+        await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         string metrics;
@@ -153,11 +166,12 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         {
             metrics = await Stack.Router.MetricsAsync();
         }
-        while (!metrics.Contains($"app=\"{app}\"", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Pause());
-        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("platform_runtime_outbound_calls", StringComparison.Ordinal) && l.Contains($"app=\"{app}\"", StringComparison.Ordinal));
-        Assert.NotNull(line);
-        Assert.Contains("host=\"127.0.0.1\"", line);
-        Assert.Contains("status=\"200\"", line);
+        while (Line(metrics) is null && DateTime.UtcNow < deadline && await Pause());
+        Assert.True(Line(metrics) is not null, metrics);
+
+        string? Line(string text) => text.Split('\n').FirstOrDefault(l => l.StartsWith("platform_runtime_outbound_calls", StringComparison.Ordinal)
+            && l.Contains($"app=\"{app}\"", StringComparison.Ordinal) && l.Contains("host=\"127.0.0.1\"", StringComparison.Ordinal)
+            && l.Contains("status=\"200\"", StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -172,7 +186,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         await Stack.ControlPlane.DeployAsync(slow, TestApps.Bytes("http-client"));
         await Stack.ControlPlane.DeployAsync(other, TestApps.Bytes("hello"));
         (await PatchAsync(slow, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
-        await Stack.WaitForAppAsync(slow, "/", "error=0 status=200", TimeSpan.FromSeconds(5));
+        await WaitForCallAsync(slow, $"url={Up.Url("/echo")}\n", "error=0 status=200");
         await Stack.WaitForAppAsync(other, "/", "");
 
         async Task<List<double>> SampleAsync(TimeSpan span)
