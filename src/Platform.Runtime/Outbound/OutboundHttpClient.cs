@@ -150,8 +150,9 @@ public sealed partial class OutboundHttpClient : IDisposable
             return Finish(activity, policy, request, OutboundStatus.DestinationNotAllowed, null,
                 $"denied {request.Method} {url.Origin}: {denial.Message}", started, appLog);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or SocketException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever the upstream or the network does, the guest gets an error code, never a host fault.
             return Finish(activity, policy, request, OutboundStatus.UpstreamFailed, null,
                 $"{request.Method} {url.Origin} failed: {Describe(ex)}", started, appLog);
         }

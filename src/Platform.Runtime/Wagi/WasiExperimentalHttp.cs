@@ -150,7 +150,8 @@ internal static unsafe class WasiExperimentalHttp
             state.Log($"[outbound] refused: {state.Budget.Max} responses are open in this request (too_many_sessions); close one first");
             return TooManySessions;
         }
-        if (!IsToken(method) || method.Length > 32)
+        // CONNECT would turn an allowed host into a tunnel to anywhere; it is not a request an API needs.
+        if (!IsToken(method) || method.Length > 32 || method.Equals("CONNECT", StringComparison.OrdinalIgnoreCase))
         {
             state.Log($"[outbound] refused: '{Printable(method)}' is not an HTTP method");
             return InvalidMethod;
