@@ -83,14 +83,19 @@ public sealed class AppTrafficHandler : IDisposable
         public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
 
         /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
-        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, logger);
+        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
+
+        /// <summary>Each bundle component's own allow-list (spin.toml), by component id; empty for single-module apps.</summary>
+        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } =
+            route.Components?.ToDictionary(c => c.Id, c => OutboundPolicyOf(route, c.AllowedOutboundHosts, logger), StringComparer.Ordinal)
+            ?? new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>();
     }
 
-    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, ILogger logger)
+    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, IReadOnlyList<string>? hosts, ILogger logger)
     {
         try
         {
-            return Platform.Runtime.Outbound.OutboundPolicy.Create(route.AllowedOutboundHosts, route.App);
+            return Platform.Runtime.Outbound.OutboundPolicy.Create(hosts, route.App);
         }
         catch (FormatException ex)
         {
