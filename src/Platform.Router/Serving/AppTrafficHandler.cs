@@ -86,9 +86,17 @@ public sealed class AppTrafficHandler : IDisposable
         public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
 
         /// <summary>Each bundle component's own allow-list (spin.toml), by component id; empty for single-module apps.</summary>
-        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } =
-            route.Components?.ToDictionary(c => c.Id, c => OutboundPolicyOf(route, c.AllowedOutboundHosts, logger), StringComparer.Ordinal)
-            ?? new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>();
+        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } = ComponentPolicies(route, logger);
+    }
+
+    private static Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentPolicies(RouteEntry route, ILogger logger)
+    {
+        var policies = new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>(StringComparer.Ordinal);
+        foreach (var component in route.Components ?? [])
+        {
+            policies[component.Id] = OutboundPolicyOf(route, component.AllowedOutboundHosts, logger);
+        }
+        return policies;
     }
 
     private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, IReadOnlyList<string>? hosts, ILogger logger)
