@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Oci;
+
+namespace Platform.Bundles;
+
+/// <summary>
+/// How a bundle version is stored: one OCI artifact in Spin's layout (what <c>spin registry push</c> writes, see
+/// docs/bundles.md for where it differs). Config: the resolved ("locked") app as JSON with media type
+/// <see cref="SpinConfigMediaType"/>; one layer per distinct module and per distinct file content, so identical
+/// content is one layer and one blob; the original spin.toml as a last layer, so the artifact is complete on its own.
+/// </summary>
+public static class BundleLayout
+{
+    public const string SpinConfigMediaType = "application/vnd.fermyon.spin.application.v1+config";
+    public const string WasmLayerMediaType = "application/vnd.wasm.content.layer.v1+wasm";
+    public const string DataLayerMediaType = "application/vnd.wasm.content.layer.v1+data";
+
+    /// <summary>Our own: the manifest as uploaded (Spin does not ship it; its config holds the locked app only).</summary>
+    public const string ManifestLayerMediaType = "application/vnd.platform.spin.manifest.v2+toml";
+
+    public static OciArtifact ToArtifact(ResolvedBundle bundle, string appName, int number, string created)
+    {
+        var layers = new List<OciBlob>();
+        var added = new HashSet<(string MediaType, string Digest)>();
+        foreach (var component in bundle.Components)
+        {
+            if (added.Add((WasmLayerMediaType, component.ModuleDigest)))
+            {
+                layers.Add(new OciBlob(WasmLayerMediaType, component.Module,
+                    new Dictionary<string, string> { [OciAnnotations.Title] = component.Source }));
+            }
+        }
+        foreach (var file in bundle.Components.SelectMany(c => c.Files))
+        {
+            if (added.Add((DataLayerMediaType, file.Digest)))
+            {
+                layers.Add(new OciBlob(DataLayerMediaType, file.Content, new Dictionary<string, string> { [OciAnnotations.Title] = file.ArchivePath }));
+            }
+        }
+        layers.Add(new OciBlob(ManifestLayerMediaType, System.Text.Encoding.UTF8.GetBytes(bundle.ManifestText),
+            new Dictionary<string, string> { [OciAnnotations.Title] = BundleArchive.ManifestFileName }));
+
+        return new OciArtifact
+        {
+            Config = new OciBlob(SpinConfigMediaType, LockedApp(bundle)),
+            Layers = layers,
+            Annotations = new Dictionary<string, string>
+            {
+                [OciAnnotations.Title] = bundle.Manifest.Application.Name,
+                [OciAnnotations.Version] = $"v{number}",
+                [OciAnnotations.Created] = created,
+                ["local.platform.app"] = appName,
+            },
+        };
+    }
+
+    /// <summary>The locked app in the shape of Spin's <c>LockedApp</c> (spin_lock_version 1), contents referred to by digest.</summary>
+    public static byte[] LockedApp(ResolvedBundle bundle)
+    {
+        var app = bundle.Manifest.Application;
+        var metadata = new JsonObject { ["name"] = app.Name };
+        if (app.Version is not null)
+        {
+            metadata["version"] = app.Version;
+        }
+        if (app.Description is not null)
+        {
+            metadata["description"] = app.Description;
+        }
+        var triggers = new JsonArray();
+        foreach (var t in bundle.Manifest.Triggers)
+        {
+            var config = new JsonObject { ["component"] = t.Component };
+            config["route"] = t.Route is null ? new JsonObject { ["private"] = true } : t.Route;
+            var executor = new JsonObject { ["type"] = t.Executor };
+            if (t.Entrypoint is not null)
+            {
+                executor["entrypoint"] = t.Entrypoint;
+            }
+            if (t.Argv is not null)
+            {
+                executor["argv"] = t.Argv;
+            }
+            config["executor"] = executor;
+            triggers.Add(new JsonObject { ["id"] = t.Id, ["trigger_type"] = "http", ["trigger_config"] = config });
+        }
+        var components = new JsonArray();
+        foreach (var c in bundle.Components)
+        {
+            var env = new JsonObject();
+            foreach (var (k, v) in c.Environment)
+            {
+                env[k] = v;
+            }
+            components.Add(new JsonObject
+            {
+                ["id"] = c.Id,
+                ["metadata"] = new JsonObject { ["allowed_outbound_hosts"] = new JsonArray([.. c.AllowedOutboundHosts.Select(h => (JsonNode)h!)]) },
+                ["source"] = new JsonObject { ["content_type"] = "application/wasm", ["content"] = new JsonObject { ["digest"] = c.ModuleDigest } },
+                ["env"] = env,
+                ["files"] = new JsonArray([.. c.Files.Select(f => (JsonNode)new JsonObject { ["content"] = new JsonObject { ["digest"] = f.Digest }, ["path"] = f.GuestPath })]),
+            });
+        }
+        var locked = new JsonObject
+        {
+            ["spin_lock_version"] = 1,
+            ["metadata"] = metadata,
+            ["triggers"] = triggers,
+            ["components"] = components,
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(locked);
+    }
+}
