@@ -38,8 +38,11 @@ public static class BundleLayout
                 layers.Add(new OciBlob(DataLayerMediaType, file.Content, new Dictionary<string, string> { [OciAnnotations.Title] = file.ArchivePath }));
             }
         }
-        layers.Add(new OciBlob(ManifestLayerMediaType, System.Text.Encoding.UTF8.GetBytes(bundle.ManifestText),
-            new Dictionary<string, string> { [OciAnnotations.Title] = BundleArchive.ManifestFileName }));
+        if (bundle.ManifestText.Length > 0)
+        {
+            layers.Add(new OciBlob(ManifestLayerMediaType, System.Text.Encoding.UTF8.GetBytes(bundle.ManifestText),
+                new Dictionary<string, string> { [OciAnnotations.Title] = BundleArchive.ManifestFileName }));
+        }
 
         return new OciArtifact
         {
@@ -110,5 +113,93 @@ public static class BundleLayout
             ["components"] = components,
         };
         return JsonSerializer.SerializeToUtf8Bytes(locked);
+    }
+}
+
+/// <summary>A locked app read back from an artifact's config: the manifest as Spin resolved it, contents by digest.</summary>
+public sealed record LockedBundle(SpinManifest Manifest, IReadOnlyList<LockedComponent> Components);
+
+public sealed record LockedComponent(string Id, string ModuleDigest, IReadOnlyList<(string Path, string Digest)> Files);
+
+public static class LockedAppReader
+{
+    /// <summary>Reads the config of a Spin app artifact (ours or one <c>spin registry push</c> wrote).</summary>
+    /// <exception cref="BundleException">Not a locked app, or one using what this platform does not run.</exception>
+    public static LockedBundle Read(ReadOnlySpan<byte> config)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(config);
+        }
+        catch (JsonException ex)
+        {
+            throw BundleException.Invalid("invalid-artifact", "Invalid Spin artifact", $"The artifact's config is not JSON: {ex.Message}");
+        }
+        try
+        {
+            return ReadCore(root as JsonObject ?? throw new InvalidOperationException("the config is not a JSON object"));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw BundleException.Invalid("invalid-artifact", "Invalid Spin artifact", $"The artifact's locked app cannot be read: {ex.Message}");
+        }
+    }
+
+    private static LockedBundle ReadCore(JsonObject root)
+    {
+        if (root["variables"] is JsonObject { Count: > 0 })
+        {
+            throw BundleException.Unsupported("variables", "The app declares application variables, which are not supported yet");
+        }
+        var metadata = root["metadata"] as JsonObject;
+        var application = new SpinApplication(metadata?["name"]?.GetValue<string>() ?? "app", metadata?["version"]?.GetValue<string>(),
+            metadata?["description"]?.GetValue<string>(), []);
+        var triggers = new List<SpinHttpTrigger>();
+        foreach (var t in root["triggers"]?.AsArray() ?? [])
+        {
+            var type = t!["trigger_type"]?.GetValue<string>();
+            if (type != "http")
+            {
+                throw BundleException.Unsupported($"trigger.{type}", $"Trigger type '{type}' is not supported; only http is");
+            }
+            var config = t["trigger_config"]!.AsObject();
+            var component = config["component"]!.GetValue<string>();
+            var route = config["route"] is JsonValue r ? r.GetValue<string>() : null;
+            var executor = config["executor"] as JsonObject;
+            var kind = executor?["type"]?.GetValue<string>() switch
+            {
+                "wagi" => SpinExecutors.Wagi,
+                null or "spin" or "http" => SpinExecutors.Http,
+                var other => throw BundleException.Unsupported("executor.type", $"Executor type '{other}' is not supported"),
+            };
+            triggers.Add(new SpinHttpTrigger(t["id"]?.GetValue<string>() ?? $"{component}-http-trigger", component, route, kind,
+                executor?["entrypoint"]?.GetValue<string>(), executor?["argv"]?.GetValue<string>()));
+        }
+        var components = new List<SpinComponent>();
+        var locked = new List<LockedComponent>();
+        foreach (var c in root["components"]?.AsArray() ?? [])
+        {
+            var id = c!["id"]!.GetValue<string>();
+            var digest = c["source"]?["content"]?["digest"]?.GetValue<string>()
+                ?? throw BundleException.Unsupported($"component.{id}.source", $"Component '{id}' has no content digest for its module");
+            var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (k, v) in c["env"] as JsonObject ?? [])
+            {
+                env[k] = v!.GetValue<string>();
+            }
+            var hosts = (c["metadata"]?["allowed_outbound_hosts"] as JsonArray ?? []).Select(h => h!.GetValue<string>()).ToList();
+            var files = new List<(string, string)>();
+            foreach (var f in c["files"]?.AsArray() ?? [])
+            {
+                var path = f!["path"]!.GetValue<string>();
+                var fileDigest = f["content"]?["digest"]?.GetValue<string>()
+                    ?? throw BundleException.Unsupported($"component.{id}.files", $"Component '{id}' has the file '{path}' without a content digest (archive layers are not supported)");
+                files.Add((ResolvedBundle.NormalizeGuest(path.StartsWith('/') ? path : "/" + path, $"component '{id}': file"), fileDigest));
+            }
+            components.Add(new SpinComponent(id, $"{id}.wasm", null, env, [], [], hosts));
+            locked.Add(new LockedComponent(id, digest, files));
+        }
+        return new LockedBundle(new SpinManifest(application, triggers, components), locked);
     }
 }

@@ -42,6 +42,56 @@ public sealed partial record ResolvedBundle(
     /// <exception cref="BundleException">Unknown component, missing file, bad path, duplicate or malformed route, wasi:http component.</exception>
     public static ResolvedBundle Resolve(BundleArchive archive, SpinManifest manifest)
     {
+        var (routes, kinds) = ResolveRoutes(manifest);
+        var components = new List<ResolvedComponent>();
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal); // archive path -> digest, so each file is hashed once
+        foreach (var component in manifest.Components)
+        {
+            var where = $"component '{component.Id}'";
+            var source = NormalizeRelative(component.Source, $"{where}: source");
+            if (!archive.TryGetFile(source, out var module))
+            {
+                throw BundleException.Invalid("missing-file", "File not in the bundle",
+                    $"The source '{component.Source}' of {where} is not in the bundle.");
+            }
+            var files = ResolveFiles(archive, component, digests);
+            kinds.TryGetValue(component.Id, out var trigger);
+            components.Add(new ResolvedComponent(component.Id, source, SpinExecutors.Wagi, trigger?.Entrypoint, trigger?.Argv,
+                component.Environment, component.AllowedOutboundHosts, module, DigestOf(source, module, digests), files));
+        }
+        if (components.Count == 0)
+        {
+            throw BundleException.Invalid("invalid-manifest", "Invalid spin.toml", "spin.toml defines no components.");
+        }
+        return new ResolvedBundle(manifest, archive.ManifestText, components, routes);
+    }
+
+    /// <summary>A bundle from a locked app whose contents were pulled by digest (deploy by reference); same route checks.</summary>
+    public static ResolvedBundle FromLocked(LockedBundle locked, IReadOnlyDictionary<string, byte[]> blobs, string manifestText)
+    {
+        var (routes, kinds) = ResolveRoutes(locked.Manifest);
+        var known = locked.Components.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var trigger in locked.Manifest.Triggers.Where(t => !known.Contains(t.Component)))
+        {
+            throw BundleException.Invalid("unknown-component", "Unknown component", $"Trigger '{trigger.Id}' names '{trigger.Component}', which the artifact does not hold.");
+        }
+        var components = new List<ResolvedComponent>();
+        foreach (var (manifestComponent, c) in locked.Manifest.Components.Zip(locked.Components))
+        {
+            kinds.TryGetValue(c.Id, out var trigger);
+            components.Add(new ResolvedComponent(c.Id, manifestComponent.Source, SpinExecutors.Wagi, trigger?.Entrypoint, trigger?.Argv,
+                manifestComponent.Environment, manifestComponent.AllowedOutboundHosts, blobs[c.ModuleDigest], c.ModuleDigest,
+                [.. c.Files.Select(f => new ResolvedFile(f.Path, f.Path.TrimStart('/'), f.Digest, blobs[f.Digest]))]));
+        }
+        if (components.Count == 0)
+        {
+            throw BundleException.Invalid("invalid-artifact", "Invalid Spin artifact", "The artifact's locked app has no components.");
+        }
+        return new ResolvedBundle(locked.Manifest, manifestText, components, routes);
+    }
+
+    private static (List<HttpRouteEntry> Routes, Dictionary<string, SpinHttpTrigger> Kinds) ResolveRoutes(SpinManifest manifest)
+    {
         var routes = new List<HttpRouteEntry>();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal); // canonical route -> route as written
         var kinds = new Dictionary<string, SpinHttpTrigger>(StringComparer.Ordinal);
@@ -75,28 +125,7 @@ public sealed partial record ResolvedBundle(
             seen[pattern.Canonical] = trigger.Route;
             routes.Add(new HttpRouteEntry(trigger.Route, trigger.Component));
         }
-
-        var components = new List<ResolvedComponent>();
-        var digests = new Dictionary<string, string>(StringComparer.Ordinal); // archive path -> digest, so each file is hashed once
-        foreach (var component in manifest.Components)
-        {
-            var where = $"component '{component.Id}'";
-            var source = NormalizeRelative(component.Source, $"{where}: source");
-            if (!archive.TryGetFile(source, out var module))
-            {
-                throw BundleException.Invalid("missing-file", "File not in the bundle",
-                    $"The source '{component.Source}' of {where} is not in the bundle.");
-            }
-            var files = ResolveFiles(archive, component, digests);
-            kinds.TryGetValue(component.Id, out var trigger);
-            components.Add(new ResolvedComponent(component.Id, source, SpinExecutors.Wagi, trigger?.Entrypoint, trigger?.Argv,
-                component.Environment, component.AllowedOutboundHosts, module, DigestOf(source, module, digests), files));
-        }
-        if (components.Count == 0)
-        {
-            throw BundleException.Invalid("invalid-manifest", "Invalid spin.toml", "spin.toml defines no components.");
-        }
-        return new ResolvedBundle(manifest, archive.ManifestText, components, routes);
+        return (routes, kinds);
     }
 
     private static List<ResolvedFile> ResolveFiles(BundleArchive archive, SpinComponent component, Dictionary<string, string> digests)
