@@ -120,7 +120,7 @@ public sealed class BundleArchive
         }
         catch (EndOfStreamException ex)
         {
-            throw BundleException.Invalid("invalid-bundle", "Invalid bundle", $"The archive is truncated: {ex.Message}");
+            throw BundleException.Invalid("invalid-bundle", "Invalid bundle", $"The body is not a complete tar or tar.gz archive (it ends early): {ex.Message}");
         }
         catch (FormatException ex)
         {

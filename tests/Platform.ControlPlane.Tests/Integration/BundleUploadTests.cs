@@ -183,7 +183,7 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
 
     public static TheoryData<string, string, string> BadBundles => new()
     {
-        { "malformed-toml", "invalid-manifest", "line 4" },
+        { "malformed-toml", "invalid-manifest", "line 5" },
         { "unknown-component", "unknown-component", "'ghost'" },
         { "missing-source", "missing-file", "'modules/missing.wasm'" },
         { "missing-file", "missing-file", "'docs/none.txt'" },
@@ -200,7 +200,8 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         { "variables", "unsupported-manifest-key", "'variables'" },
         { "kv", "unsupported-manifest-key", "'component.web.key_value_stores'" },
         { "url-source", "unsupported-manifest-key", "'component.web.source.url'" },
-        { "invalid-wasm", "invalid-module", "'modules/invalid.wasm'" },
+        { "invalid-wasm", "invalid-module", "'modules/nostart.wasm'" },
+        { "not-wasm", "not-wasm", "'modules/invalid.wasm'" },
         { "no-manifest", "bundle-missing-manifest", "spin.toml" },
         { "not-an-archive", "invalid-bundle", "tar" },
         { "version-1", "unsupported-manifest-version", "version 1" },
@@ -232,7 +233,8 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
             "variables" => With(Web() + "[variables]\ntoken = { required = true }\n").TarGz(),
             "kv" => With(Web("key_value_stores = [\"default\"]")).TarGz(),
             "url-source" => With(Web().Replace("source = \"modules/hello.wasm\"", "source = { url = \"https://example.com/x.wasm\", digest = \"sha256:00\" }")).TarGz(),
-            "invalid-wasm" => With(Web().Replace("modules/hello.wasm", "modules/invalid.wasm")).File("modules/invalid.wasm", TestApps.Bytes("invalid")).TarGz(),
+            "invalid-wasm" => With(Web().Replace("modules/hello.wasm", "modules/nostart.wasm")).File("modules/nostart.wasm", TestApps.Bytes("nostart")).TarGz(),
+            "not-wasm" => With(Web().Replace("modules/hello.wasm", "modules/invalid.wasm")).File("modules/invalid.wasm", TestApps.Bytes("invalid")).TarGz(),
             "no-manifest" => new BundleBuilder().File("modules/hello.wasm", hello).TarGz(),
             "not-an-archive" => System.Text.Encoding.UTF8.GetBytes("this is not a tar archive, just some text that is long enough to be read"),
             "version-1" => With("spin_manifest_version = \"1\"\nname = \"old\"\ntrigger = { type = \"http\", base = \"/\" }\n").TarGz(),
