@@ -108,6 +108,9 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         Assert.Equal(Sha("<h1>hello</h1>"), indexFile.GetProperty("digest").GetString());
         Assert.Equal("<h1>hello</h1>".Length, indexFile.GetProperty("size").GetInt64());
         Assert.Equal(Sha(TestApps.Bytes("hello")), tableComponents["exact"].GetProperty("moduleDigest").GetString());
+        // Each distinct module got its precompiled artifact, carried per component.
+        Assert.All(tableComponents.Values, c => Assert.StartsWith("sha256:", c.GetProperty("precompiledDigest").GetString()));
+        Assert.Equal(tableComponents["echo"].GetProperty("precompiledDigest").GetString(), tableComponents["exact"].GetProperty("precompiledDigest").GetString());
         // The legacy fields still name a module a component-unaware router can pull.
         Assert.Contains(route.GetProperty("moduleDigest").GetString(), tableComponents.Values.Select(c => c.GetProperty("moduleDigest").GetString()));
 
@@ -179,6 +182,31 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         var v2 = (await GetManifestAsync(app, "v2")).GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()).ToList();
         Assert.Equal(v1, v2);
         Assert.Equal(first.GetProperty("digest").GetString(), second.GetProperty("digest").GetString());
+    }
+
+    [Fact]
+    public async Task Activating_a_single_module_version_after_a_bundle_swaps_components_and_routes_in_the_table()
+    {
+        var app = ApiHelpers.UniqueAppName("swap");
+        await _client.CreateAppAsync(app);
+        await (await _client.UploadAsync(app, TestApps.Bytes("hello"))).ExpectAsync(201);
+        await (await UploadBundleAsync(app, ThreeRouteBundle().TarGz())).ExpectAsync(201);
+        Assert.Equal(3, (await RouteOfAsync(app)).GetProperty("components").GetArrayLength());
+
+        await (await _client.PostAsync($"/api/v1/apps/{app}/versions/1/activate", null)).ExpectAsync(200);
+        var route = await RouteOfAsync(app);
+        Assert.Equal(1, route.GetProperty("version").GetInt32());
+        Assert.Equal(app, Assert.Single(route.GetProperty("components").EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal("/...", Assert.Single(route.GetProperty("httpRoutes").EnumerateArray()).GetProperty("route").GetString());
+
+        await (await _client.PostAsync($"/api/v1/apps/{app}/versions/2/activate", null)).ExpectAsync(200);
+        Assert.Equal(3, (await RouteOfAsync(app)).GetProperty("httpRoutes").GetArrayLength());
+    }
+
+    private async Task<JsonElement> RouteOfAsync(string app)
+    {
+        var table = await (await _router.GetAsync("/internal/v1/routes")).ExpectAsync(200);
+        return table.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("app").GetString() == app);
     }
 
     public static TheoryData<string, string, string> BadBundles => new()
@@ -299,10 +327,46 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         await source.PushArtifactAsync("team/three", "1.0", Platform.Bundles.BundleLayout.ToArtifact(resolved, "three", 1, "2026-01-01T00:00:00Z"));
         var wasm = await source.PushWasmModuleAsync("hello", 3, TestApps.Bytes("hello"));
 
+        // What `spin registry push` writes: Spin's media types, a LockedApp config, file paths relative, no spin.toml layer.
+        var probe = TestApps.Bytes("probe");
+        var page = System.Text.Encoding.UTF8.GetBytes("<p>from spin</p>");
+        var locked = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            spin_lock_version = 1,
+            metadata = new { name = "spin-pushed", version = "0.1.0", origin = "file:///app/spin.toml" },
+            triggers = new object[]
+            {
+                new { id = "trigger-web", trigger_type = "http", trigger_config = new { component = "web", route = "/...", executor = new { type = "wagi", argv = "${SCRIPT_NAME} ${ARGS}" } } },
+            },
+            components = new object[]
+            {
+                new
+                {
+                    id = "web",
+                    metadata = new { allowed_outbound_hosts = new[] { "https://example.com" } },
+                    source = new { content_type = "application/wasm", content = new { digest = Sha(probe) } },
+                    env = new Dictionary<string, string> { ["MODE"] = "spin" },
+                    files = new object[] { new { content = new { digest = Sha(page) }, path = "static/index.html" } },
+                },
+            },
+        });
+        await source.PushArtifactAsync("spin/pushed", "latest", new Platform.Oci.OciArtifact
+        {
+            Config = new Platform.Oci.OciBlob("application/vnd.fermyon.spin.application.v1+config", locked),
+            Layers =
+            [
+                new Platform.Oci.OciBlob("application/vnd.wasm.content.layer.v1+wasm", probe),
+                new Platform.Oci.OciBlob("application/vnd.wasm.content.layer.v1+data", page),
+            ],
+        });
+
         var bundleApp = ApiHelpers.UniqueAppName("byref");
         var moduleApp = ApiHelpers.UniqueAppName("byrefwasm");
+        var spinApp = ApiHelpers.UniqueAppName("byrefspin");
         await _client.CreateAppAsync(bundleApp);
         await _client.CreateAppAsync(moduleApp);
+        await _client.CreateAppAsync(spinApp);
+        await (await _client.PostAsJsonAsync($"/api/v1/apps/{spinApp}/versions", new { ociReference = $"{other.HostPort}/spin/pushed" })).ExpectAsync(201);
         await (await _client.PostAsJsonAsync($"/api/v1/apps/{bundleApp}/versions", new { ociReference = $"{other.HostPort}/team/three:1.0" })).ExpectAsync(201);
         var module = await (await _client.PostAsJsonAsync($"/api/v1/apps/{moduleApp}/versions",
             new { ociReference = $"{other.HostPort}/{wasm.Repository}@{wasm.ManifestDigest}" })).ExpectAsync(201);
@@ -323,6 +387,17 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         }
         Assert.Equal(ThreeRoutes, await _client.GetStringAsync($"/api/v1/apps/{bundleApp}/versions/1/manifest"));
         Assert.True(await BlobExistsAsync(fixture.Registry.Url, moduleApp, module.GetProperty("digest").GetString()!));
+
+        var spin = await (await _client.GetAsync($"/api/v1/apps/{spinApp}/versions/1")).ExpectAsync(200);
+        Assert.Equal("spin-pushed", spin.GetProperty("applicationName").GetString());
+        var web = Assert.Single(spin.GetProperty("components").EnumerateArray());
+        Assert.Equal(Sha(probe), web.GetProperty("digest").GetString());
+        Assert.Equal(["MODE"], web.GetProperty("environmentNames").EnumerateArray().Select(e => e.GetString()));
+        var mounted = Assert.Single(web.GetProperty("files").EnumerateArray());
+        Assert.Equal("/static/index.html", mounted.GetProperty("path").GetString());
+        Assert.True(await BlobExistsAsync(fixture.Registry.Url, spinApp, Sha(page)));
+        Assert.True(await BlobExistsAsync(fixture.Registry.Url, spinApp, Sha(probe)));
+        await (await _client.GetAsync($"/api/v1/apps/{spinApp}/versions/1/manifest")).ExpectProblemAsync(404);
 
         // A reference to a registry that is gone now is a 502 problem and stores nothing.
         var failed = ApiHelpers.UniqueAppName("byrefgone");
