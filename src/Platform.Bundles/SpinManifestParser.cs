@@ -48,7 +48,7 @@ public static partial class SpinManifestParser
             }
         }
 
-        var triggers = ParseTriggers(root, components, componentIds);
+        var triggers = ParseTriggers(root, components, componentIds, HttpBase(root));
         return new SpinManifest(application, triggers, components);
     }
 
@@ -74,9 +74,16 @@ public static partial class SpinManifestParser
     private static SpinApplication ParseApplication(TomlTable table)
     {
         CheckKeys(table, "application", ["name", "version", "description", "authors", "tool", "trigger"]);
-        if (table.TryGetValue("trigger", out var global) && !(global is TomlTable { Count: 0 }))
+        if (table.TryGetValue("trigger", out var global))
         {
-            throw BundleException.Unsupported("application.trigger", "Application-wide trigger settings are not supported");
+            foreach (var (type, settings) in As<TomlTable>(global, "application.trigger"))
+            {
+                if (type != "http")
+                {
+                    throw BundleException.Unsupported($"application.trigger.{type}", $"Trigger type '{type}' is not supported; only http is");
+                }
+                CheckKeys(As<TomlTable>(settings, "application.trigger.http"), "application.trigger.http", ["base"]);
+            }
         }
         var name = Required<string>(table, "name", "application");
         if (name.Length == 0)
@@ -156,7 +163,26 @@ public static partial class SpinManifestParser
             StringList(table, "exclude_files", path), StringList(table, "allowed_outbound_hosts", path));
     }
 
-    private static List<SpinHttpTrigger> ParseTriggers(TomlTable root, List<SpinComponent> components, HashSet<string> componentIds)
+    /// <summary>Spin 2's <c>[application.trigger.http] base</c>: a prefix of every HTTP route ("/" when absent).</summary>
+    private static string HttpBase(TomlTable root)
+    {
+        if (root["application"] is TomlTable app && app.TryGetValue("trigger", out var t) && t is TomlTable triggers
+            && triggers.TryGetValue("http", out var h) && h is TomlTable http && http.TryGetValue("base", out var b))
+        {
+            var value = As<string>(b, "application.trigger.http.base");
+            if (!value.StartsWith('/'))
+            {
+                throw BundleException.Invalid("invalid-route", "Invalid route", $"application.trigger.http.base '{value}' must start with '/'.");
+            }
+            return value;
+        }
+        return "/";
+    }
+
+    private static string WithBase(string httpBase, string route) =>
+        httpBase is "/" or "" || !route.StartsWith('/') ? route : httpBase.TrimEnd('/') + route;
+
+    private static List<SpinHttpTrigger> ParseTriggers(TomlTable root, List<SpinComponent> components, HashSet<string> componentIds, string httpBase)
     {
         var raw = new List<(TomlTable Table, string Path)>();
         if (root.TryGetValue("trigger", out var triggerValue))
@@ -253,7 +279,7 @@ public static partial class SpinManifestParser
             switch (routeValue)
             {
                 case string r:
-                    route = r;
+                    route = WithBase(httpBase, r);
                     break;
                 case TomlTable routeTable:
                     CheckKeys(routeTable, $"{path}.route", ["private"]);

@@ -96,6 +96,34 @@ public sealed class SpinManifestParserTests
     }
 
     [Fact]
+    public void A_spin_2_http_base_prefixes_every_route_and_base_slash_changes_nothing()
+    {
+        // The shape third-party WAGI apps write (e.g. a generated fermyon-router manifest).
+        const string manifest = """
+            spin_manifest_version = 2
+            [application]
+            name = "router"
+            version = "0.0.1"
+            authors = ["Someone"]
+            [application.trigger.http]
+            base = "BASE"
+            [[trigger.http]]
+            id = "trigger-fermyon-router"
+            component = "router"
+            route = "/..."
+            executor = { type = "wagi" }
+            [component.router]
+            source = "bin/router.wasm"
+            """;
+        var root = SpinManifestParser.Parse(manifest.Replace("BASE", "/"));
+        Assert.Equal("/...", Assert.Single(root.Triggers).Route);
+        Assert.Equal("trigger-fermyon-router", root.Triggers[0].Id);
+        Assert.Equal("/app/...", Assert.Single(SpinManifestParser.Parse(manifest.Replace("BASE", "/app/")).Triggers).Route);
+        var ex = Assert.Throws<BundleException>(() => SpinManifestParser.Parse(manifest.Replace("base = \"BASE\"", "other = 1")));
+        Assert.Contains("'application.trigger.http.other'", ex.Message);
+    }
+
+    [Fact]
     public void A_trigger_without_an_executor_is_a_wasi_http_component()
     {
         var manifest = SpinManifestParser.Parse("""
