@@ -186,7 +186,8 @@ public sealed partial record ResolvedBundle(
             var destination = NormalizeGuest(mount.Destination!, $"{where}: files destination");
             if (archive.TryGetFile(source, out _))
             {
-                Add(destination, source);
+                // A file placed at "/" keeps its name there; elsewhere the destination is the file's own path.
+                Add(destination == "/" ? "/" + source[(source.LastIndexOf('/') + 1)..] : destination, source);
             }
             else if (archive.IsDirectory(source))
             {

@@ -291,8 +291,8 @@ public static class VersionsApi
                 {
                     return TooLarge(file.Length, maxBundle, "bundle");
                 }
-                var spooled = await SpoolAsync(file.OpenReadStream(), maxBundle, cancellationToken);
-                return spooled.Problem ?? new UploadRead(null, spooled.File, null, null);
+                // The form reader has already buffered a large part to disk; read it from there rather than copy it again.
+                return new UploadRead(null, file.OpenReadStream(), null, null);
             }
             if (file.Length > maxModule)
             {
