@@ -9,10 +9,10 @@ namespace Platform.Runtime;
 /// The platform's own implementation of <c>wasi_snapshot_preview1</c>, defined on a Linker with host functions
 /// that read per-request state from the Store's data (<see cref="WasiContext"/>).
 /// Why not Wasmtime's WASI: building its context per request cost about 280 µs and giving stdin as a temporary
-/// file even more (docs/runtime-performance.md); this needs neither, and since only fds 0-2 exist there is no
-/// filesystem or socket a module could reach, whatever it calls.
+/// file even more (docs/runtime-performance.md); this needs neither. Besides fds 0-2 only the request's own read-only
+/// <see cref="ComponentFiles"/> exist (WasiPreview1.Files.cs), so there is no host file or socket a module could reach.
 /// </summary>
-internal static unsafe class WasiPreview1
+internal static unsafe partial class WasiPreview1
 {
     public const string ModuleName = "wasi_snapshot_preview1";
 
@@ -95,40 +95,8 @@ internal static unsafe class WasiPreview1
         linker.DefineFunction(M, "environ_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Environment, count, size)));
         linker.DefineFunction(M, "clock_res_get", (CallerFunc<int, int, int>)ClockResGet);
         linker.DefineFunction(M, "clock_time_get", (CallerFunc<int, long, int, int>)ClockTimeGet);
-        linker.DefineFunction(M, "fd_advise", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_allocate", (CallerFunc<int, long, long, int>)((c, fd, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_close", (CallerFunc<int, int>)FdClose);
-        linker.DefineFunction(M, "fd_datasync", (CallerFunc<int, int>)((c, fd) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_fdstat_get", (CallerFunc<int, int, int>)FdFdstatGet);
-        // Accepting flag changes on stdio is harmless: reads and writes here never block.
-        linker.DefineFunction(M, "fd_fdstat_set_flags", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_fdstat_set_rights", (CallerFunc<int, long, long, int>)((c, fd, _, _) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_filestat_get", (CallerFunc<int, int, int>)FdFilestatGet);
-        linker.DefineFunction(M, "fd_filestat_set_size", (CallerFunc<int, long, int>)((c, fd, _) => Stdio(c, fd, Inval)));
-        linker.DefineFunction(M, "fd_filestat_set_times", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Inval)));
-        linker.DefineFunction(M, "fd_pread", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Spipe)));
-        // No preopened directories: EBADF for every fd ends wasi-libc's preopen scan at once.
-        linker.DefineFunction(M, "fd_prestat_get", (CallerFunc<int, int, int>)((c, fd, _) => Badf));
-        linker.DefineFunction(M, "fd_prestat_dir_name", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Badf));
-        linker.DefineFunction(M, "fd_pwrite", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_read", (CallerFunc<int, int, int, int, int>)FdRead);
-        linker.DefineFunction(M, "fd_readdir", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "fd_renumber", (CallerFunc<int, int, int>)((c, fd, to) => Ctx(c).IsOpen(fd) && Ctx(c).IsOpen(to) ? Notsup : Badf));
-        linker.DefineFunction(M, "fd_seek", (CallerFunc<int, long, int, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_sync", (CallerFunc<int, int>)((c, fd) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_tell", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Spipe)));
+        DefineFiles(linker);
         linker.DefineFunction(M, "fd_write", (CallerFunc<int, int, int, int, int>)FdWrite);
-        // Path functions need a directory fd, and there is none.
-        linker.DefineFunction(M, "path_create_directory", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_filestat_get", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_filestat_set_times", (CallerFunc<int, int, int, int, long, long, int, int>)((c, fd, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_link", (CallerFunc<int, int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_open", (CallerFunc<int, int, int, int, int, long, long, int, int, int>)((c, fd, _, _, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_readlink", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_remove_directory", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_rename", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_symlink", (CallerFunc<int, int, int, int, int, int>)((c, _, _, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_unlink_file", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
         linker.DefineFunction(M, "poll_oneoff", (CallerFunc<int, int, int, int, int>)PollOneoff);
         linker.DefineFunction(M, "proc_exit", (CallerAction<int>)ProcExit);
         linker.DefineFunction(M, "proc_raise", (CallerFunc<int, int>)((c, _) => Nosys));
@@ -221,87 +189,12 @@ internal static unsafe class WasiPreview1
     private static ulong TimestampToNanoseconds(long timestamp) =>
         (ulong)((UInt128)(ulong)timestamp * 1_000_000_000 / (ulong)Stopwatch.Frequency);
 
-    private static int FdClose(Caller caller, int fd)
-    {
-        var ctx = Ctx(caller);
-        if (!ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        ctx.Close(fd);
-        return Success;
-    }
-
-    private static int FdFdstatGet(Caller caller, int fd, int resultPtr)
-    {
-        var ctx = Ctx(caller);
-        if (!ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        if (!GuestOf(caller, ctx).TrySpan(resultPtr, 24, out var stat))
-        {
-            return Fault;
-        }
-        // Filetype "unknown" (not a character device) tells wasi-libc stdout is no terminal, so it buffers
-        // fully instead of writing line by line: fewer host calls per response.
-        stat.Clear();
-        var rights = (fd == 0 ? RightFdRead : RightFdWrite) | RightFdFilestatGet | RightPollFdReadwrite;
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[8..], rights);
-        return Success;
-    }
-
-    private static int FdFilestatGet(Caller caller, int fd, int resultPtr)
-    {
-        var ctx = Ctx(caller);
-        if (!ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        if (!GuestOf(caller, ctx).TrySpan(resultPtr, 64, out var stat))
-        {
-            return Fault;
-        }
-        stat.Clear();
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[24..], 1); // nlink
-        return Success;
-    }
-
-    private static int FdRead(Caller caller, int fd, int iovsPtr, int iovsLength, int resultPtr)
-    {
-        var ctx = Ctx(caller);
-        if (fd != 0 || !ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        var guest = GuestOf(caller, ctx);
-        if (iovsLength < 0 || !guest.TrySpan(iovsPtr, iovsLength * 8, out var iovs))
-        {
-            return Fault;
-        }
-        var remaining = ctx.Stdin.Span[ctx.StdinPosition..];
-        var total = 0;
-        for (var i = 0; i < iovsLength && remaining.Length > 0; i++)
-        {
-            var ptr = (int)BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8)..]);
-            var len = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8 + 4)..]), (uint)remaining.Length);
-            if (!guest.TrySpan(ptr, len, out var target))
-            {
-                return Fault;
-            }
-            remaining[..len].CopyTo(target);
-            remaining = remaining[len..];
-            total += len;
-        }
-        ctx.StdinPosition += total;
-        return guest.TryWriteU32(resultPtr, (uint)total) ? Success : Fault;
-    }
-
     private static int FdWrite(Caller caller, int fd, int iovsPtr, int iovsLength, int resultPtr)
     {
         var ctx = Ctx(caller);
         if (fd is not (1 or 2) || !ctx.IsOpen(fd))
         {
+            // Files here are read-only; they were never opened for writing.
             return Badf;
         }
         var guest = GuestOf(caller, ctx);
@@ -394,8 +287,11 @@ internal static unsafe class WasiPreview1
             else if (tag is 1 or 2)
             {
                 var fd = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
-                var usable = ctx.IsOpen(fd) && (tag == 1 ? fd == 0 : fd is 1 or 2);
-                ulong available = tag == 1 && usable ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition) : 0;
+                var file = tag == 1 ? ctx.FileTable?.Get(fd) : null;
+                var usable = file is { Node.IsDirectory: false } || (ctx.IsOpen(fd) && (tag == 1 ? fd == 0 : fd is 1 or 2));
+                ulong available = tag != 1 || !usable ? 0
+                    : file is null ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition)
+                    : (ulong)Math.Max(0, file.Node.Size - file.Position);
                 WriteEvent(events, written++, sub, usable ? Success : Badf, tag, available);
             }
             else
