@@ -49,6 +49,8 @@ public static class RouterHostingExtensions
         services.AddSingleton<RouterMetrics>();
         services.AddOptions<PrecompiledArtifactOptions>().BindConfiguration(RouterOptions.Section);
         services.AddSingleton<ModuleLoader>();
+        services.AddSingleton<ComponentFilesLoader>();
+        services.AddSingleton<AppRouteResolver>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());
