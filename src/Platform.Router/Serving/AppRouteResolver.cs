@@ -31,7 +31,7 @@ public sealed class AppRouteResolver(ModuleLoader modules, ComponentFilesLoader 
                 module = await modules.GetAsync(component, cancellationToken);
                 tree = await files.GetAsync(app.Entry.App, component, cancellationToken);
             }
-            catch (Exception ex) when (ex is OciRegistryException or ModuleDigestMismatchException or Wasmtime.WasmtimeException or InvalidDataException
+            catch (Exception ex) when (ex is OciRegistryException or Wasmtime.WasmtimeException or InvalidDataException
                 or ArgumentException && ex is not OciRegistryUnavailableException)
             {
                 throw new ComponentLoadException(component.Id, $"component '{component.Id}' could not be loaded: {ex.Message}", ex);
