@@ -1,5 +1,6 @@
 using System.Text;
 using Platform.Runtime;
+using Wasmtime;
 
 namespace Platform.Runtime.Tests.Integration;
 
@@ -189,6 +190,70 @@ public sealed class ComponentFilesTests(RuntimeFixture fixture)
         Assert.Contains("PATH_INFO=/sub/file.txt", lines);
         Assert.Contains("COMPONENT_ONLY=yes", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("PATH=", StringComparison.Ordinal) || l.StartsWith("HOME=", StringComparison.Ordinal));
+    }
+
+    // "static" is at 300, "static/a.txt" at 320, "../x" at 340 in the module's memory.
+    [Theory]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 65530) (i32.const 20) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 21)]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 320) (i32.const 12) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 65534))", 21)]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 320) (i32.const -1) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 21)]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 340) (i32.const 4) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 76)]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 320) (i32.const 12) (i32.const 1) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 69)]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 320) (i32.const 12) (i32.const 0) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 64))", 69)]
+    [InlineData("(call $path_open (i32.const 3) (i32.const 0) (i32.const 320) (i32.const 12) (i32.const 2) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 54)]
+    [InlineData("(call $path_open (i32.const 9) (i32.const 0) (i32.const 320) (i32.const 12) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 8)]
+    [InlineData("(call $path_open (i32.const 1) (i32.const 0) (i32.const 320) (i32.const 12) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64))", 54)]
+    [InlineData("(call $fd_readdir (i32.const 3) (i32.const 65500) (i32.const 100) (i64.const 0) (i32.const 64))", 21)]
+    [InlineData("(call $fd_readdir (i32.const 3) (i32.const 400) (i32.const -5) (i64.const 0) (i32.const 64))", 21)]
+    [InlineData("(call $fd_readdir (i32.const 3) (i32.const 400) (i32.const 100) (i64.const -1) (i32.const 64))", 0)]
+    [InlineData("(call $fd_prestat_get (i32.const 3) (i32.const 65533))", 21)]
+    [InlineData("(call $fd_prestat_get (i32.const 4) (i32.const 64))", 8)]
+    [InlineData("(call $fd_prestat_dir_name (i32.const 3) (i32.const 65536) (i32.const 1))", 21)]
+    [InlineData("(call $fd_prestat_dir_name (i32.const 3) (i32.const 64) (i32.const 0))", 37)]
+    [InlineData("(call $path_filestat_get (i32.const 3) (i32.const 0) (i32.const 300) (i32.const 6) (i32.const 65500))", 21)]
+    [InlineData("(call $path_filestat_get (i32.const 3) (i32.const 0) (i32.const 300) (i32.const 6) (i32.const 400))", 0)]
+    [InlineData("(call $path_unlink_file (i32.const 3) (i32.const 320) (i32.const 12))", 69)]
+    [InlineData("(call $path_unlink_file (i32.const 3) (i32.const 65530) (i32.const 100))", 21)]
+    [InlineData("(call $fd_read (i32.const 3) (i32.const 0) (i32.const 1) (i32.const 64))", 31)]
+    [InlineData("(call $fd_seek (i32.const 3) (i64.const 0) (i32.const 0) (i32.const 64))", 31)]
+    [InlineData("(call $fd_close (i32.const 4))", 8)]
+    public async Task Hostile_file_calls_get_an_errno_never_a_crash(string call, int expectedErrno)
+    {
+        var wat = $$"""
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_prestat_get" (func $fd_prestat_get (param i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_prestat_dir_name" (func $fd_prestat_dir_name (param i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "path_unlink_file" (func $path_unlink_file (param i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "Status: 200\0a\0a")
+              (data (i32.const 300) "static")
+              (data (i32.const 320) "static/a.txt")
+              (data (i32.const 340) "../x")
+              (func (export "_start") (local $errno i32)
+                (i32.store (i32.const 0) (i32.const 100))
+                (i32.store (i32.const 4) (i32.const 13))
+                (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+                (local.set $errno {{call}})
+                (i32.store8 (i32.const 200) (i32.add (i32.const 48) (i32.div_u (local.get $errno) (i32.const 10))))
+                (i32.store8 (i32.const 201) (i32.add (i32.const 48) (i32.rem_u (local.get $errno) (i32.const 10))))
+                (i32.store (i32.const 16) (i32.const 200))
+                (i32.store (i32.const 20) (i32.const 2))
+                (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))))
+            """;
+        var bytes = Module.ConvertText(wat);
+        var module = await fixture.Cache.GetAsync(RuntimeFixture.DigestOf(bytes), _ => Task.FromResult(bytes), CancellationToken.None);
+
+        using var result = fixture.Executor.Execute(module, new WagiRequest { Method = "GET", Files = s_files }, AppLimits.Default, null, CancellationToken.None);
+
+        Assert.Equal(WagiOutcome.Ok, result.Outcome);
+        Assert.Equal(expectedErrno.ToString("00", System.Globalization.CultureInfo.InvariantCulture), Encoding.ASCII.GetString(result.Body.Span));
     }
 
     [Fact]
