@@ -58,41 +58,41 @@ internal static unsafe partial class WasiPreview1
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static void DefineFiles(Linker linker)
-    {
-        const string M = ModuleName;
-        linker.DefineFunction(M, "fd_advise", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => ForFd(c, fd, Spipe, Success)));
-        linker.DefineFunction(M, "fd_allocate", (CallerFunc<int, long, long, int>)((c, fd, _, _) => ForFd(c, fd, Spipe, Badf)));
-        linker.DefineFunction(M, "fd_close", (CallerFunc<int, int>)FdClose);
-        linker.DefineFunction(M, "fd_datasync", (CallerFunc<int, int>)((c, fd) => ForFd(c, fd, Success, Success)));
-        linker.DefineFunction(M, "fd_fdstat_get", (CallerFunc<int, int, int>)FdFdstatGet);
+    /// <summary>The filesystem's part of the one function table (<see cref="s_functions"/>).</summary>
+    private static (string Name, Delegate Function)[] FileFunctions() =>
+    [
+        ("fd_advise", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => ForFd(c, fd, Spipe, Success))),
+        ("fd_allocate", (CallerFunc<int, long, long, int>)((c, fd, _, _) => ForFd(c, fd, Spipe, Badf))),
+        ("fd_close", (CallerFunc<int, int>)FdClose),
+        ("fd_datasync", (CallerFunc<int, int>)((c, fd) => ForFd(c, fd, Success, Success))),
+        ("fd_fdstat_get", (CallerFunc<int, int, int>)FdFdstatGet),
         // Accepting flag changes on stdio is harmless: reads and writes here never block. A file may not become append-only.
-        linker.DefineFunction(M, "fd_fdstat_set_flags", (CallerFunc<int, int, int>)((c, fd, flags) => ForFd(c, fd, Success, (flags & FdflagAppend) != 0 ? Rofs : Success)));
-        linker.DefineFunction(M, "fd_fdstat_set_rights", (CallerFunc<int, long, long, int>)FdFdstatSetRights);
-        linker.DefineFunction(M, "fd_filestat_get", (CallerFunc<int, int, int>)FdFilestatGet);
-        linker.DefineFunction(M, "fd_filestat_set_size", (CallerFunc<int, long, int>)((c, fd, _) => ForFd(c, fd, Inval, Rofs)));
-        linker.DefineFunction(M, "fd_filestat_set_times", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => ForFd(c, fd, Inval, Rofs)));
-        linker.DefineFunction(M, "fd_pread", (CallerFunc<int, int, int, long, int, int>)FdPread);
-        linker.DefineFunction(M, "fd_prestat_get", (CallerFunc<int, int, int>)FdPrestatGet);
-        linker.DefineFunction(M, "fd_prestat_dir_name", (CallerFunc<int, int, int, int>)FdPrestatDirName);
-        linker.DefineFunction(M, "fd_pwrite", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => ForFd(c, fd, Spipe, Badf)));
-        linker.DefineFunction(M, "fd_read", (CallerFunc<int, int, int, int, int>)FdRead);
-        linker.DefineFunction(M, "fd_readdir", (CallerFunc<int, int, int, long, int, int>)FdReaddir);
-        linker.DefineFunction(M, "fd_renumber", (CallerFunc<int, int, int>)((c, fd, to) => IsAnyOpen(Ctx(c), fd) && IsAnyOpen(Ctx(c), to) ? Notsup : Badf));
-        linker.DefineFunction(M, "fd_seek", (CallerFunc<int, long, int, int, int>)FdSeek);
-        linker.DefineFunction(M, "fd_sync", (CallerFunc<int, int>)((c, fd) => ForFd(c, fd, Success, Success)));
-        linker.DefineFunction(M, "fd_tell", (CallerFunc<int, int, int>)FdTell);
-        linker.DefineFunction(M, "path_create_directory", (CallerFunc<int, int, int, int>)((c, fd, p, l) => PathMutation(c, fd, p, l)));
-        linker.DefineFunction(M, "path_filestat_get", (CallerFunc<int, int, int, int, int, int>)PathFilestatGet);
-        linker.DefineFunction(M, "path_filestat_set_times", (CallerFunc<int, int, int, int, long, long, int, int>)((c, fd, _, p, l, _, _, _) => PathMutation(c, fd, p, l)));
-        linker.DefineFunction(M, "path_link", (CallerFunc<int, int, int, int, int, int, int, int>)((c, fd, _, p, l, to, _, _) => PathMutation(c, fd, p, l, to)));
-        linker.DefineFunction(M, "path_open", (CallerFunc<int, int, int, int, int, long, long, int, int, int>)PathOpen);
-        linker.DefineFunction(M, "path_readlink", (CallerFunc<int, int, int, int, int, int, int>)PathReadlink);
-        linker.DefineFunction(M, "path_remove_directory", (CallerFunc<int, int, int, int>)((c, fd, p, l) => PathMutation(c, fd, p, l)));
-        linker.DefineFunction(M, "path_rename", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, p, l, to, _, _) => PathMutation(c, fd, p, l, to)));
-        linker.DefineFunction(M, "path_symlink", (CallerFunc<int, int, int, int, int, int>)((c, _, _, fd, p, l) => PathMutation(c, fd, p, l)));
-        linker.DefineFunction(M, "path_unlink_file", (CallerFunc<int, int, int, int>)((c, fd, p, l) => PathMutation(c, fd, p, l)));
-    }
+        ("fd_fdstat_set_flags", (CallerFunc<int, int, int>)((c, fd, flags) => ForFd(c, fd, Success, (flags & FdflagAppend) != 0 ? Rofs : Success))),
+        ("fd_fdstat_set_rights", (CallerFunc<int, long, long, int>)FdFdstatSetRights),
+        ("fd_filestat_get", (CallerFunc<int, int, int>)FdFilestatGet),
+        ("fd_filestat_set_size", (CallerFunc<int, long, int>)((c, fd, _) => ForFd(c, fd, Inval, Rofs))),
+        ("fd_filestat_set_times", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => ForFd(c, fd, Inval, Rofs))),
+        ("fd_pread", (CallerFunc<int, int, int, long, int, int>)FdPread),
+        ("fd_prestat_get", (CallerFunc<int, int, int>)FdPrestatGet),
+        ("fd_prestat_dir_name", (CallerFunc<int, int, int, int>)FdPrestatDirName),
+        ("fd_pwrite", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => ForFd(c, fd, Spipe, Badf))),
+        ("fd_read", (CallerFunc<int, int, int, int, int>)FdRead),
+        ("fd_readdir", (CallerFunc<int, int, int, long, int, int>)FdReaddir),
+        ("fd_renumber", (CallerFunc<int, int, int>)((c, fd, to) => IsAnyOpen(Ctx(c), fd) && IsAnyOpen(Ctx(c), to) ? Notsup : Badf)),
+        ("fd_seek", (CallerFunc<int, long, int, int, int>)FdSeek),
+        ("fd_sync", (CallerFunc<int, int>)((c, fd) => ForFd(c, fd, Success, Success))),
+        ("fd_tell", (CallerFunc<int, int, int>)FdTell),
+        ("path_create_directory", (CallerFunc<int, int, int, int>)((c, fd, p, l) => PathMutation(c, fd, p, l))),
+        ("path_filestat_get", (CallerFunc<int, int, int, int, int, int>)PathFilestatGet),
+        ("path_filestat_set_times", (CallerFunc<int, int, int, int, long, long, int, int>)((c, fd, _, p, l, _, _, _) => PathMutation(c, fd, p, l))),
+        ("path_link", (CallerFunc<int, int, int, int, int, int, int, int>)((c, fd, _, p, l, to, _, _) => PathMutation(c, fd, p, l, to))),
+        ("path_open", (CallerFunc<int, int, int, int, int, long, long, int, int, int>)PathOpen),
+        ("path_readlink", (CallerFunc<int, int, int, int, int, int, int>)PathReadlink),
+        ("path_remove_directory", (CallerFunc<int, int, int, int>)((c, fd, p, l) => PathMutation(c, fd, p, l))),
+        ("path_rename", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, p, l, to, _, _) => PathMutation(c, fd, p, l, to))),
+        ("path_symlink", (CallerFunc<int, int, int, int, int, int>)((c, _, _, fd, p, l) => PathMutation(c, fd, p, l))),
+        ("path_unlink_file", (CallerFunc<int, int, int, int>)((c, fd, p, l) => PathMutation(c, fd, p, l))),
+    ];
 
     private static bool IsAnyOpen(WasiContext ctx, int fd) => ctx.IsOpen(fd) || ctx.FileTable?.Get(fd) is not null;
 

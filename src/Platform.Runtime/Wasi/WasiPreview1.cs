@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Reflection;
 using System.Security.Cryptography;
 using Wasmtime;
 
@@ -33,79 +34,63 @@ internal static unsafe partial class WasiPreview1
     private const ulong RightPollFdReadwrite = 1UL << 27;
 
     /// <summary>
+    /// The one table of every function this implementation defines, as the delegate the linker gets. The validator's
+    /// signatures are read off the delegates' types, so what is validated and what is defined cannot drift apart.
+    /// </summary>
+    private static readonly (string Name, Delegate Function)[] s_functions =
+    [
+        ("args_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Args, ptrs, buf))),
+        ("args_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Args, count, size))),
+        ("environ_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Environment, ptrs, buf))),
+        ("environ_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Environment, count, size))),
+        ("clock_res_get", (CallerFunc<int, int, int>)ClockResGet),
+        ("clock_time_get", (CallerFunc<int, long, int, int>)ClockTimeGet),
+        ("fd_write", (CallerFunc<int, int, int, int, int>)FdWrite),
+        ("poll_oneoff", (CallerFunc<int, int, int, int, int>)PollOneoff),
+        ("proc_exit", (CallerAction<int>)ProcExit),
+        ("proc_raise", (CallerFunc<int, int>)((c, _) => Nosys)),
+        ("sched_yield", (CallerFunc<int>)(c => Success)),
+        ("random_get", (CallerFunc<int, int, int>)RandomGet),
+        ("sock_accept", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notsock))),
+        ("sock_recv", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notsock))),
+        ("sock_send", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notsock))),
+        ("sock_shutdown", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Notsock))),
+        .. FileFunctions(),
+    ];
+
+    /// <summary>
     /// Every function this implementation defines with its signature: 'i' is i32, 'I' is i64; the part after
     /// '>' is the result. The validator refuses imports that are not in this table.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Signatures { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["args_get"] = "ii>i",
-        ["args_sizes_get"] = "ii>i",
-        ["environ_get"] = "ii>i",
-        ["environ_sizes_get"] = "ii>i",
-        ["clock_res_get"] = "ii>i",
-        ["clock_time_get"] = "iIi>i",
-        ["fd_advise"] = "iIIi>i",
-        ["fd_allocate"] = "iII>i",
-        ["fd_close"] = "i>i",
-        ["fd_datasync"] = "i>i",
-        ["fd_fdstat_get"] = "ii>i",
-        ["fd_fdstat_set_flags"] = "ii>i",
-        ["fd_fdstat_set_rights"] = "iII>i",
-        ["fd_filestat_get"] = "ii>i",
-        ["fd_filestat_set_size"] = "iI>i",
-        ["fd_filestat_set_times"] = "iIIi>i",
-        ["fd_pread"] = "iiiIi>i",
-        ["fd_prestat_get"] = "ii>i",
-        ["fd_prestat_dir_name"] = "iii>i",
-        ["fd_pwrite"] = "iiiIi>i",
-        ["fd_read"] = "iiii>i",
-        ["fd_readdir"] = "iiiIi>i",
-        ["fd_renumber"] = "ii>i",
-        ["fd_seek"] = "iIii>i",
-        ["fd_sync"] = "i>i",
-        ["fd_tell"] = "ii>i",
-        ["fd_write"] = "iiii>i",
-        ["path_create_directory"] = "iii>i",
-        ["path_filestat_get"] = "iiiii>i",
-        ["path_filestat_set_times"] = "iiiiIIi>i",
-        ["path_link"] = "iiiiiii>i",
-        ["path_open"] = "iiiiiIIii>i",
-        ["path_readlink"] = "iiiiii>i",
-        ["path_remove_directory"] = "iii>i",
-        ["path_rename"] = "iiiiii>i",
-        ["path_symlink"] = "iiiii>i",
-        ["path_unlink_file"] = "iii>i",
-        ["poll_oneoff"] = "iiii>i",
-        ["proc_exit"] = "i>",
-        ["proc_raise"] = "i>i",
-        ["sched_yield"] = ">i",
-        ["random_get"] = "ii>i",
-        ["sock_accept"] = "iii>i",
-        ["sock_recv"] = "iiiiii>i",
-        ["sock_send"] = "iiiii>i",
-        ["sock_shutdown"] = "ii>i",
-    };
+    public static IReadOnlyDictionary<string, string> Signatures { get; } =
+        s_functions.ToDictionary(f => f.Name, f => SignatureOf(f.Function.GetType()), StringComparer.Ordinal);
+
+    // Linker.DefineFunction has one generic overload per delegate shape; each table entry picks its own once.
+    private static readonly MethodInfo[] s_defineFunction = [.. typeof(Linker).GetMethods()
+        .Where(m => m.Name == nameof(Linker.DefineFunction) && m.IsGenericMethodDefinition && m.GetParameters().Length == 3)];
 
     public static void Define(Linker linker)
     {
-        const string M = ModuleName;
-        linker.DefineFunction(M, "args_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Args, ptrs, buf)));
-        linker.DefineFunction(M, "args_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Args, count, size)));
-        linker.DefineFunction(M, "environ_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Environment, ptrs, buf)));
-        linker.DefineFunction(M, "environ_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Environment, count, size)));
-        linker.DefineFunction(M, "clock_res_get", (CallerFunc<int, int, int>)ClockResGet);
-        linker.DefineFunction(M, "clock_time_get", (CallerFunc<int, long, int, int>)ClockTimeGet);
-        DefineFiles(linker);
-        linker.DefineFunction(M, "fd_write", (CallerFunc<int, int, int, int, int>)FdWrite);
-        linker.DefineFunction(M, "poll_oneoff", (CallerFunc<int, int, int, int, int>)PollOneoff);
-        linker.DefineFunction(M, "proc_exit", (CallerAction<int>)ProcExit);
-        linker.DefineFunction(M, "proc_raise", (CallerFunc<int, int>)((c, _) => Nosys));
-        linker.DefineFunction(M, "sched_yield", (CallerFunc<int>)(c => Success));
-        linker.DefineFunction(M, "random_get", (CallerFunc<int, int, int>)RandomGet);
-        linker.DefineFunction(M, "sock_accept", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notsock)));
-        linker.DefineFunction(M, "sock_recv", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notsock)));
-        linker.DefineFunction(M, "sock_send", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notsock)));
-        linker.DefineFunction(M, "sock_shutdown", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Notsock)));
+        foreach (var (name, function) in s_functions)
+        {
+            var type = function.GetType();
+            var definition = type.GetGenericTypeDefinition();
+            var method = s_defineFunction.Single(m =>
+                m.GetParameters()[2].ParameterType is { IsGenericType: true } p && p.GetGenericTypeDefinition() == definition
+                && p.GetGenericArguments().All(a => a.IsGenericParameter)); // not the overloads taking tuple results
+            method.MakeGenericMethod(type.GetGenericArguments()).Invoke(linker, [ModuleName, name, function]);
+        }
+    }
+
+    private static string SignatureOf(Type delegateType)
+    {
+        var arguments = delegateType.GetGenericArguments();
+        var isFunc = delegateType.Name.StartsWith("CallerFunc", StringComparison.Ordinal);
+        var parameters = isFunc ? arguments[..^1] : arguments;
+        return string.Concat(parameters.Select(Code)) + ">" + (isFunc ? Code(arguments[^1]).ToString() : "");
+
+        static char Code(Type t) => t == typeof(int) ? 'i' : t == typeof(long) ? 'I'
+            : throw new InvalidOperationException($"WASI preview 1 uses only i32 and i64, not {t}");
     }
 
     private static WasiContext Ctx(Caller caller) => (WasiContext)caller.GetData()!;
