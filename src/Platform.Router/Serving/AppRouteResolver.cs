@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Platform.Contracts;
 using Platform.Oci;
+using Platform.Router.Infrastructure;
 using Platform.Router.Routing;
 using Platform.Runtime;
 
@@ -11,7 +12,7 @@ namespace Platform.Router.Serving;
 /// component is served only when both are present) and adds the WAGI dynamic routes of modules that export
 /// <c>_routes</c> (run once per module), so the app's routes and what they need swap together with the table.
 /// </summary>
-public sealed class AppRouteResolver(ModuleLoader modules, ComponentFilesLoader files, WagiExecutor executor)
+public sealed class AppRouteResolver(ModuleLoader modules, ComponentFilesLoader files, WagiExecutor executor, ILogger<AppRouteResolver> logger)
 {
     // _routes output depends only on the module, so it is kept by digest across routing tables.
     private readonly ConcurrentDictionary<string, IReadOnlyList<WagiDynamicRoute>?> _dynamicRoutes = new(StringComparer.Ordinal);
@@ -48,6 +49,10 @@ public sealed class AppRouteResolver(ModuleLoader modules, ComponentFilesLoader 
                     throw new ComponentLoadException(component.Id, $"component '{component.Id}': {ex.Message}", ex);
                 }
                 _dynamicRoutes.TryAdd(component.ModuleDigest, dynamic);
+                if (dynamic is not null)
+                {
+                    logger.DynamicRoutesDeclared(app.Entry.App, component.Id, dynamic.Count);
+                }
             }
             loaded[component] = (tree, dynamic);
         }

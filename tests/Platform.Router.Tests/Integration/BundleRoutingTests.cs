@@ -200,6 +200,35 @@ public sealed class BundleRoutingTests : IAsyncLifetime
         Assert.Equal("api-v1", Variables((await GetAsync("/api/items")).Body)["COMPONENT"]);
     }
 
+    [Fact]
+    public async Task A_version_whose_files_are_not_all_in_the_registry_is_not_served_and_says_which_component()
+    {
+        var entry = _v1.Routes[0];
+        var missing = "sha256:" + new string('0', 64);
+        var components = entry.Components!.Select(c => c.Id == "static"
+            ? c with { Files = [.. c.Files, new FileEntry("/missing.txt", missing, 12)] }
+            : c).ToArray();
+        _tables.Publish(new RoutingTable("broken", DateTimeOffset.UtcNow, [entry with { Version = 9, Components = components }]));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        HttpStatusCode status;
+        string body;
+        do
+        {
+            (status, body, _) = await GetAsync("/api/items");
+            await Task.Delay(50);
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+
+        // Not even the routes of intact components answer: a version is served whole or not at all.
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Contains("component 'static' could not be loaded", body);
+        Assert.Equal(HttpStatusCode.BadGateway, (await GetAsync("/static/index.html")).Status);
+
+        _tables.Publish(_v1);
+        await WaitForAsync("/static/index.html", "version one");
+    }
+
     public async Task DisposeAsync()
     {
         await _router.DisposeAsync();
