@@ -31,8 +31,8 @@ public static class WagiRequests
         if (match is not null)
         {
             // SCRIPT_NAME is the part of the path the route consumed, PATH_INFO the rest; the raw path loses as many segments.
+            var consumed = path.EndsWith(match.PathInfo, StringComparison.Ordinal) ? path[..^match.PathInfo.Length] : path;
             path = match.PathInfo;
-            var consumed = (request.Path.Value ?? "/")[..^match.PathInfo.Length];
             scriptName = consumed.Length > 1 && consumed.EndsWith('/') ? consumed[..^1] : consumed.Length == 0 ? "/" : consumed;
             rawPath = scriptName == "/" ? rawPath : RawRest(rawPath, scriptName.AsSpan().Count('/'));
         }
