@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Reflection;
@@ -244,73 +245,94 @@ internal static unsafe partial class WasiPreview1
         {
             return Inval;
         }
-        if (count > 4096 || !guest.TrySpan(subscriptionsPtr, count * SubscriptionSize, out var subscriptions)
+        if (count > 4096 || !guest.TrySpan(subscriptionsPtr, count * SubscriptionSize, out var raw)
             || !guest.TrySpan(eventsPtr, count * EventSize, out var events))
         {
             return Fault;
         }
 
-        var written = 0;
-        ulong shortestWait = ulong.MaxValue;
-        for (var i = 0; i < count; i++)
+        // Parsed once, before any event is written: the guest may let the events overlap the subscriptions.
+        Subscription[]? rented = null;
+        var subscriptions = count <= 16 ? stackalloc Subscription[count] : (rented = ArrayPool<Subscription>.Shared.Rent(count)).AsSpan(0, count);
+        try
         {
-            var sub = subscriptions.Slice(i * SubscriptionSize, SubscriptionSize);
-            var tag = sub[8];
-            if (tag == 0)
-            {
-                var clockId = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
-                var timeout = BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]);
-                var absolute = (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0;
-                if (!TryNow(ctx, clockId, out var now))
-                {
-                    WriteEvent(events, written++, sub, Inval, tag, 0);
-                    continue;
-                }
-                var wait = absolute ? (timeout > now ? timeout - now : 0) : timeout;
-                shortestWait = Math.Min(shortestWait, wait);
-            }
-            else if (tag is 1 or 2)
-            {
-                var fd = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
-                var file = tag == 1 ? ctx.FileTable?.Get(fd) : null;
-                var usable = file is { Node.IsDirectory: false } || (ctx.IsOpen(fd) && (tag == 1 ? fd == 0 : fd is 1 or 2));
-                ulong available = tag != 1 || !usable ? 0
-                    : file is null ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition)
-                    : (ulong)Math.Max(0, file.Node.Size - file.Position);
-                WriteEvent(events, written++, sub, usable ? Success : Badf, tag, available);
-            }
-            else
-            {
-                WriteEvent(events, written++, sub, Inval, tag, 0);
-            }
-        }
-
-        if (written == 0 && shortestWait != ulong.MaxValue)
-        {
-            SleepWithinDeadline(ctx, shortestWait);
             for (var i = 0; i < count; i++)
             {
-                var sub = subscriptions.Slice(i * SubscriptionSize, SubscriptionSize);
-                if (sub[8] != 0)
+                var sub = raw.Slice(i * SubscriptionSize, SubscriptionSize);
+                subscriptions[i] = new Subscription(
+                    BinaryPrimitives.ReadUInt64LittleEndian(sub),
+                    sub[8],
+                    (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]),
+                    (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0);
+            }
+            var written = 0;
+            ulong shortestWait = ulong.MaxValue;
+            foreach (ref readonly var sub in subscriptions)
+            {
+                if (sub.Tag == 0)
                 {
-                    continue;
+                    if (!TryNow(ctx, sub.ClockIdOrFd, out var now))
+                    {
+                        WriteEvent(events, written++, sub.Userdata, Inval, sub.Tag, 0);
+                        continue;
+                    }
+                    shortestWait = Math.Min(shortestWait, sub.WaitFrom(now));
                 }
-                TryNow(ctx, (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]), out var now);
-                var timeout = BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]);
-                var absolute = (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0;
-                var wait = absolute ? (timeout > now ? timeout - now : 0) : timeout;
-                if (absolute ? wait == 0 : wait <= shortestWait)
+                else if (sub.Tag is 1 or 2)
                 {
-                    WriteEvent(events, written++, sub, Success, 0, 0);
+                    var fd = sub.ClockIdOrFd;
+                    var file = sub.Tag == 1 ? ctx.FileTable?.Get(fd) : null;
+                    var usable = file is { Node.IsDirectory: false } || (ctx.IsOpen(fd) && (sub.Tag == 1 ? fd == 0 : fd is 1 or 2));
+                    ulong available = sub.Tag != 1 || !usable ? 0
+                        : file is null ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition)
+                        : (ulong)Math.Max(0, file.Node.Size - file.Position);
+                    WriteEvent(events, written++, sub.Userdata, usable ? Success : Badf, sub.Tag, available);
+                }
+                else
+                {
+                    WriteEvent(events, written++, sub.Userdata, Inval, sub.Tag, 0);
                 }
             }
-            if (written == 0)
+
+            if (written == 0 && shortestWait != ulong.MaxValue)
             {
-                // An absolute deadline on a clock that moved less than expected: report the first clock anyway.
-                WriteEvent(events, written++, subscriptions[..SubscriptionSize], Success, 0, 0);
+                SleepWithinDeadline(ctx, shortestWait);
+                foreach (ref readonly var sub in subscriptions)
+                {
+                    if (sub.Tag != 0)
+                    {
+                        continue;
+                    }
+                    TryNow(ctx, sub.ClockIdOrFd, out var now);
+                    if (sub.Absolute ? sub.WaitFrom(now) == 0 : sub.Timeout <= shortestWait)
+                    {
+                        WriteEvent(events, written++, sub.Userdata, Success, 0, 0);
+                    }
+                }
+                if (written == 0)
+                {
+                    // An absolute deadline on a clock that moved less than expected: report the first clock anyway.
+                    var first = subscriptions[0];
+                    WriteEvent(events, written++, first.Userdata, Success, 0, 0);
+                }
+            }
+            return guest.TryWriteU32(resultPtr, (uint)written) ? Success : Fault;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<Subscription>.Shared.Return(rented);
             }
         }
-        return guest.TryWriteU32(resultPtr, (uint)written) ? Success : Fault;
+    }
+
+    /// <summary>One poll_oneoff subscription as read from the guest: userdata, tag (0 clock, 1 read, 2 write) and its fields.</summary>
+    private readonly record struct Subscription(ulong Userdata, byte Tag, int ClockIdOrFd, ulong Timeout, bool Absolute)
+    {
+        /// <summary>Nanoseconds until a clock subscription fires, seen from <paramref name="now"/>.</summary>
+        public ulong WaitFrom(ulong now) => Absolute ? (Timeout > now ? Timeout - now : 0) : Timeout;
     }
 
     private static void SleepWithinDeadline(WasiContext ctx, ulong nanoseconds)
@@ -330,11 +352,11 @@ internal static unsafe partial class WasiPreview1
         }
     }
 
-    private static void WriteEvent(Span<byte> events, int index, ReadOnlySpan<byte> subscription, int error, byte type, ulong bytes)
+    private static void WriteEvent(Span<byte> events, int index, ulong userdata, int error, byte type, ulong bytes)
     {
         var e = events.Slice(index * 32, 32);
         e.Clear();
-        subscription[..8].CopyTo(e); // userdata
+        BinaryPrimitives.WriteUInt64LittleEndian(e, userdata);
         BinaryPrimitives.WriteUInt16LittleEndian(e[8..], (ushort)error);
         e[10] = type;
         BinaryPrimitives.WriteUInt64LittleEndian(e[16..], bytes);
