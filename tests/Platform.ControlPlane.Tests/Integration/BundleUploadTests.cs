@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.ControlPlane.Tests.Support;
 using Platform.Testing;
 
@@ -182,6 +184,52 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         var v2 = (await GetManifestAsync(app, "v2")).GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()).ToList();
         Assert.Equal(v1, v2);
         Assert.Equal(first.GetProperty("digest").GetString(), second.GetProperty("digest").GetString());
+    }
+
+    [Fact]
+    public async Task Uploading_an_unchanged_bundle_again_uploads_no_blob_and_a_changed_file_uploads_only_that_file()
+    {
+        var uploads = new List<string>();
+        await using var factory = fixture.CreateFactory().WithWebHostBuilder(b => b.ConfigureTestServices(services =>
+            services.AddHttpClient(OciServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => new BlobUploadRecorder(uploads))));
+        var client = fixture.CreateClient(factory: factory);
+        var app = ApiHelpers.UniqueAppName("dedupe");
+        await client.CreateAppAsync(app);
+
+        await (await client.UploadAsync(app, ThreeRouteBundle().TarGz(), "application/gzip")).ExpectAsync(201);
+        Assert.NotEmpty(uploads);
+        uploads.Clear();
+        await (await client.UploadAsync(app, ThreeRouteBundle().TarGz(), "application/gzip")).ExpectAsync(201);
+        Assert.Empty(uploads);
+
+        var changed = new BundleBuilder()
+            .File("spin.toml", ThreeRoutes)
+            .File("modules/probe.wasm", TestApps.Bytes("probe"))
+            .File("modules/hello.wasm", TestApps.Bytes("hello"))
+            .File("assets/index.html", "<h1>changed</h1>")
+            .File("assets/css/site.css", "body { color: red }")
+            .File("docs/a.txt", "same text")
+            .File("docs/b.txt", "same text")
+            .TarGz();
+        await (await client.UploadAsync(app, changed, "application/gzip")).ExpectAsync(201);
+        // The new file and the locked-app config that names it; nothing else.
+        Assert.Equal(2, uploads.Count);
+    }
+
+    /// <summary>Counts blob upload sessions (POST .../blobs/uploads/) the control plane opens.</summary>
+    private sealed class BlobUploadRecorder(List<string> uploads) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/blobs/uploads/", StringComparison.Ordinal))
+            {
+                lock (uploads)
+                {
+                    uploads.Add(request.RequestUri.AbsolutePath);
+                }
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
