@@ -21,6 +21,9 @@ public sealed class App
     public int? MemoryLimitMb { get; set; }
     public int? TimeoutSeconds { get; set; }
 
+    /// <summary>Outbound HTTP allow-list of a single-module app, in Spin's allowed_outbound_hosts syntax; empty allows nothing.</summary>
+    public List<string> AllowedOutboundHosts { get; set; } = [];
+
     public List<AppVersion> Versions { get; set; } = [];
 }
 

@@ -34,6 +34,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
                         (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
                         v => v.Aggregate(0, (h, kv) => HashCode.Combine(h, kv.Key.GetHashCode(), kv.Value.GetHashCode())),
                         v => new Dictionary<string, string>(v)));
+            e.Property(a => a.AllowedOutboundHosts).HasDefaultValueSql("'{}'::text[]");
             e.HasMany(a => a.Versions).WithOne(v => v.App).HasForeignKey(v => v.AppId).OnDelete(DeleteBehavior.Cascade);
         });
         b.Entity<AppVersion>(e =>

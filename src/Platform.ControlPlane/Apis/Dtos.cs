@@ -5,7 +5,9 @@ namespace Platform.ControlPlane.Apis;
 public sealed record CreateAppRequest(string Name, Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null);
 
 /// <summary>Changes to an app's settings; absent fields stay as they are.</summary>
-public sealed record UpdateAppRequest(Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null);
+/// <param name="AllowedOutboundHosts">Replaces the app's outbound allow-list (Spin's allowed_outbound_hosts syntax); an empty list allows nothing.</param>
+public sealed record UpdateAppRequest(Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
+    List<string>? AllowedOutboundHosts = null);
 
 public sealed record AppResponse(
     string Name,
@@ -17,7 +19,8 @@ public sealed record AppResponse(
     string Status,
     IReadOnlyDictionary<string, string> Variables,
     int MemoryLimitMb,
-    int TimeoutSeconds);
+    int TimeoutSeconds,
+    IReadOnlyList<string> AllowedOutboundHosts);
 
 public sealed record VersionResponse(
     int Number,
@@ -92,7 +95,8 @@ internal static class DtoMapping
         app.ActiveVersionNumber is null ? "no-version" : "running",
         app.Variables,
         app.MemoryLimitMb ?? options.DefaultMemoryLimitMb,
-        app.TimeoutSeconds ?? options.DefaultTimeoutSeconds);
+        app.TimeoutSeconds ?? options.DefaultTimeoutSeconds,
+        app.AllowedOutboundHosts);
 
     public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber)
     {

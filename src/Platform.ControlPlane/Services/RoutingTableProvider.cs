@@ -91,8 +91,9 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
         }
         else
         {
+            // A single module's allow-list is the app's own (PATCH /apps/{app}); a bundle's come from its manifest.
             components = [new ComponentEntry(app.Name, version.ModuleDigest, "wagi", null, null,
-                new SortedDictionary<string, string>(StringComparer.Ordinal), [], [], digest, fingerprint)];
+                new SortedDictionary<string, string>(StringComparer.Ordinal), [.. app.AllowedOutboundHosts], [], digest, fingerprint)];
             httpRoutes = [new HttpRouteEntry("/...", app.Name)];
         }
         return new RouteEntry(
@@ -106,6 +107,7 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             new SortedDictionary<string, string>(app.Variables, StringComparer.Ordinal),
             digest,
             fingerprint,
+            AllowedOutboundHosts: app.AllowedOutboundHosts.Count == 0 ? null : [.. app.AllowedOutboundHosts],
             Components: components,
             HttpRoutes: httpRoutes);
     }
