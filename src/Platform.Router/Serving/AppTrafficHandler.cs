@@ -85,6 +85,36 @@ public sealed class AppTrafficHandler : IDisposable
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 
         public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
+
+        /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
+        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
+
+        /// <summary>Each bundle component's own allow-list (spin.toml), by component id; empty for single-module apps.</summary>
+        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } = ComponentPolicies(route, logger);
+    }
+
+    private static Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentPolicies(RouteEntry route, ILogger logger)
+    {
+        var policies = new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>(StringComparer.Ordinal);
+        foreach (var component in route.Components ?? [])
+        {
+            policies[component.Id] = OutboundPolicyOf(route, component.AllowedOutboundHosts, logger);
+        }
+        return policies;
+    }
+
+    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, IReadOnlyList<string>? hosts, ILogger logger)
+    {
+        try
+        {
+            return Platform.Runtime.Outbound.OutboundPolicy.Create(hosts, route.App);
+        }
+        catch (FormatException ex)
+        {
+            // The control plane validates lists; one that still fails here must not open anything.
+            logger.AppLog(route.App, route.Version, "[platform] outbound HTTP disabled: " + ex.Message);
+            return new Platform.Runtime.Outbound.OutboundPolicy(Platform.Runtime.Outbound.AllowedHosts.None, route.App);
+        }
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -194,11 +224,17 @@ public sealed class AppTrafficHandler : IDisposable
         ReadOnlyMemory<byte> body, CancellationToken aborted, RouteMatch? match = null)
     {
         var limits = state.Limits;
-        var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match);
+        // A bundle's component carries its own allow-list; a route without components uses the app's.
+        var outbound = match is not null && state.ComponentOutbound.TryGetValue(match.Route.Component.Id, out var componentPolicy)
+            ? componentPolicy
+            : state.Outbound;
+        var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
         WagiResult result;
         try
         {
-            result = executor.Execute(module, request, limits, state.LogLine, aborted);
+            result = OutboundExecution.MayBlock(module)
+                ? await OutboundExecution.RunOnOwnThreadAsync(executor, module, request, limits, state.LogLine, aborted)
+                : executor.Execute(module, request, limits, state.LogLine, aborted);
         }
         catch (ArgumentException ex)
         {

@@ -12,8 +12,9 @@ public static class WagiRequests
     /// <param name="appVariables">The route's variables as a list, built once per route rather than per request.</param>
     /// <param name="version">The route's version number as text, for telemetry.</param>
     /// <param name="match">The route that matched and the path below it; null serves the whole path as one <c>/...</c> route.</param>
+    /// <param name="outbound">The component's outbound policy, built once per route.</param>
     public static WagiRequest From(HttpContext context, RouteEntry route, IReadOnlyList<KeyValuePair<string, string>> appVariables, string version,
-        ReadOnlyMemory<byte> body, RouteMatch? match = null)
+        ReadOnlyMemory<byte> body, RouteMatch? match = null, Platform.Runtime.Outbound.OutboundPolicy? outbound = null)
     {
         var request = context.Request;
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.ToUriComponent();
@@ -38,6 +39,7 @@ public static class WagiRequests
         }
         return new WagiRequest
         {
+            Outbound = outbound,
             Method = request.Method,
             PathInfo = path,
             RawPathInfo = rawPath,

@@ -49,6 +49,9 @@ internal sealed class WasiContext : IDisposable
     public long DeadlineTimestamp { get; }
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>Outbound HTTP (wasi_experimental_http) state of this request: policy, open responses, call budget.</summary>
+    public WagiOutboundState? Outbound { get; set; }
+
     /// <summary>The request's open files and the preopened <c>/</c>; null when the component has no files (no preopen at all).</summary>
     public WasiFileTable? FileTable { get; init; }
 
