@@ -54,6 +54,15 @@ public sealed class AppRouteResolver(ModuleLoader modules, ComponentFilesLoader 
                     logger.DynamicRoutesDeclared(app.Entry.App, component.Id, dynamic.Count);
                 }
             }
+            // Entrypoints are checked once here, so a misnamed one is a clear problem rather than a trap per request.
+            foreach (var entrypoint in (dynamic ?? []).Select(d => d.Entrypoint).Prepend(component.Entrypoint ?? "_start"))
+            {
+                if (!module.Module.Exports.Any(e => e.Name == entrypoint && e is Wasmtime.FunctionExport { Parameters.Count: 0, Results.Count: 0 }))
+                {
+                    throw new ComponentLoadException(component.Id,
+                        $"component '{component.Id}' has no export '{entrypoint}' taking and returning nothing to serve as its entrypoint", null);
+                }
+            }
             loaded[component] = (tree, dynamic);
         }
 

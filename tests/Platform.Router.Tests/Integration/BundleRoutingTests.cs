@@ -229,6 +229,26 @@ public sealed class BundleRoutingTests : IAsyncLifetime
         await WaitForAsync("/static/index.html", "version one");
     }
 
+    [Fact]
+    public async Task A_component_whose_entrypoint_the_module_does_not_export_is_refused_naming_it()
+    {
+        var entry = _v1.Routes[0];
+        var components = entry.Components!.Select(c => c.Id == "entry" ? c with { Entrypoint = "no_such_export" } : c).ToArray();
+        _tables.Publish(new RoutingTable("bad-entry", DateTimeOffset.UtcNow, [entry with { Version = 8, Components = components }]));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        (HttpStatusCode Status, string Body, string? _) answer;
+        do
+        {
+            answer = await GetAsync("/entry");
+            await Task.Delay(50);
+        }
+        while (answer.Status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+
+        Assert.Equal(HttpStatusCode.BadGateway, answer.Status);
+        Assert.Contains("no export 'no_such_export'", answer.Body);
+    }
+
     public async Task DisposeAsync()
     {
         await _router.DisposeAsync();
