@@ -49,6 +49,14 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.Property(v => v.CreatedBy).HasMaxLength(100);
             e.Property(v => v.PrecompiledReference).HasMaxLength(512);
             e.Property(v => v.PrecompiledFingerprint).HasMaxLength(128);
+            // Written once at upload and never changed, so no comparer beyond reference equality is needed.
+            e.Property(v => v.Bundle)
+                .HasColumnType("jsonb")
+                .HasConversion(
+                    b => b == null ? null : JsonSerializer.Serialize(b, JsonSerializerOptions.Default),
+                    s => s == null ? null : JsonSerializer.Deserialize<VersionBundle>(s, JsonSerializerOptions.Default),
+                    new ValueComparer<VersionBundle?>((a, b) => ReferenceEquals(a, b), b => b == null ? 0 : b.GetHashCode(), b => b));
+            e.Property(v => v.SpinManifest).HasColumnType("text");
         });
         b.Entity<ApiKey>(e =>
         {

@@ -21,7 +21,10 @@ public static class RuntimeServiceCollectionExtensions
             .ValidateOnStart();
     }
 
-    /// <summary>Registers what a host that runs apps needs on top of validation: the module cache and the WAGI executor.</summary>
+    /// <summary>
+    /// Registers what a host that runs apps needs on top of validation: the module cache, the outbound HTTP client
+    /// (with <see cref="Outbound.OutboundOptions"/> bound and validated) and the WAGI executor.
+    /// </summary>
     public static OptionsBuilder<WasmRuntimeOptions> AddPlatformRuntime(this IServiceCollection services)
     {
         var options = services.AddWasmValidation();

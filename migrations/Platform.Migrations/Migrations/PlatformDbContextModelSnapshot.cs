@@ -123,6 +123,9 @@ namespace Platform.Migrations.Migrations
                     b.Property<Guid>("AppId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Bundle")
+                        .HasColumnType("jsonb");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -167,6 +170,9 @@ namespace Platform.Migrations.Migrations
 
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("SpinManifest")
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 

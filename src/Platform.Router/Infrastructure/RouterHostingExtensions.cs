@@ -55,6 +55,8 @@ public static class RouterHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RequestStatsReporter>());
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<ModuleLoader>();
+        services.AddSingleton<ComponentFilesLoader>();
+        services.AddSingleton<AppRouteResolver>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());
