@@ -95,6 +95,59 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     }
 
     [Fact]
+    public async Task Each_bundle_component_calls_out_under_its_own_allowed_outbound_hosts()
+    {
+        var app = Unique("bundleout");
+        var toml = $$"""
+            spin_manifest_version = 2
+            [application]
+            name = "outbound-bundle"
+            [[trigger.http]]
+            route = "/open/..."
+            component = "open"
+            executor = { type = "wagi" }
+            [[trigger.http]]
+            route = "/closed/..."
+            component = "closed"
+            executor = { type = "wagi" }
+            [component.open]
+            source = "client.wasm"
+            allowed_outbound_hosts = ["http://127.0.0.1:{{Up.Port}}"]
+            [component.closed]
+            source = "client.wasm"
+            """;
+        using var archive = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(archive, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, bytes) in new[] { ("spin.toml", Encoding.UTF8.GetBytes(toml)), ("client.wasm", TestApps.Bytes("http-client")) })
+            {
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) });
+            }
+        }
+        using var client = Stack.ControlPlane.CreateClient();
+        (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
+        var content = new ByteArrayContent(archive.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
+        var uploaded = await client.PostAsync($"/api/v1/apps/{app}/versions", content);
+        Assert.True(uploaded.IsSuccessStatusCode, await uploaded.Content.ReadAsStringAsync());
+
+        var script = $"url={Up.Url("/echo")}\n";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string open;
+        do
+        {
+            var response = await Stack.Router.SendAsync(app, "/open/x", HttpMethod.Post, new StringContent(script));
+            open = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+        }
+        while (!open.Contains("error=0 status=200", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Pause());
+        Assert.Contains("call 1: error=0 status=200", open);
+
+        var closed = await Stack.Router.SendAsync(app, "/closed/x", HttpMethod.Post, new StringContent(script));
+        Assert.Contains("call 1: error=7", await closed.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_malformed_entry_is_refused_with_a_problem_quoting_it_and_nothing_changes()
     {
         var app = Unique("badlist");
