@@ -6,8 +6,10 @@ namespace Platform.Runtime.Outbound;
 /// <summary>An address and port of the platform itself (control plane, registry, router); a null address means every address.</summary>
 public sealed record ProtectedEndpoint(IPAddress? Address, int Port)
 {
+    // A loopback endpoint is protected on every loopback address: 127.0.0.2 reaches a service bound to 0.0.0.0 too.
     public bool Matches(IPAddress address, int port) =>
-        port == Port && (Address is null || AddressGuard.Normalize(Address).Equals(AddressGuard.Normalize(address)));
+        port == Port && (Address is null || AddressGuard.Normalize(Address).Equals(AddressGuard.Normalize(address))
+            || (IPAddress.IsLoopback(Address) && IPAddress.IsLoopback(AddressGuard.Normalize(address))));
 
     public override string ToString() => $"{(Address is null ? "*" : Address.ToString())}:{Port}";
 }

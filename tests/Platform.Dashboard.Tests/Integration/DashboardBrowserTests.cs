@@ -372,6 +372,25 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         tab.AssertNoScriptProblems();
     }
 
+    [Fact]
+    public async Task The_app_page_shows_the_outbound_allow_list_and_says_when_it_is_empty()
+    {
+        var app = Unique("hosts");
+        await stack.DeployAsync(app, "hello");
+        await using var tab = await stack.OpenAsync();
+        var page = tab.Page;
+        await page.GotoAsync($"/apps/{app}");
+        await tab.SignInAsync();
+        await Expect(tab.ByTestId("outbound-hosts")).ToHaveTextAsync("none allowed");
+
+        using var client = stack.ControlPlane.CreateClient();
+        (await client.PatchAsJsonAsync($"/api/v1/apps/{app}", new { allowedOutboundHosts = new[] { "https://api.example.com", "http://127.0.0.1:*" } }))
+            .EnsureSuccessStatusCode();
+        await page.ReloadAsync();
+        await Expect(tab.ByTestId("outbound-hosts").Locator("li")).ToHaveTextAsync(["https://api.example.com", "http://127.0.0.1:*"]);
+        tab.AssertNoScriptProblems();
+    }
+
     private async Task<List<JsonElement>> GetAppVersionsAsync(string app)
     {
         using var client = stack.ControlPlane.CreateClient();

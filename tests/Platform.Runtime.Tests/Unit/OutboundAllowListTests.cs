@@ -29,6 +29,9 @@ public sealed class OutboundAllowListTests
     [InlineData("*://10.0.0.0/8:80", "http://10.1.2.3/", true)]
     [InlineData("*://10.0.0.0/8:80", "http://11.1.2.3/", false)]
     [InlineData("http://[::1]:8001", "http://[::1]:8001/", true)]
+    [InlineData("*://ff00::/8:80", "http://[ff00::1]/", true)]
+    [InlineData("*://[fd00::]/8:443", "https://[fd12::1]/", true)]
+    [InlineData("*://[fd00::]/8:443", "https://[fe80::1]/", false)]
     [InlineData("http://[::1]:8001", "http://[0:0:0:0:0:0:0:1]:8001/", true)]
     [InlineData("*://*:*", "https://anything.example:1/", true)]
     [InlineData("HTTPS://API.Example.COM", "https://api.example.com/", true)]
@@ -162,6 +165,7 @@ public sealed class OutboundAllowListTests
         Assert.Null(AddressGuard.Check(loopback, 5080, "http", AllowedHosts.Parse(["http://127.0.0.1:5080"]), own));
         Assert.NotNull(AddressGuard.Check(IPAddress.Parse("93.184.215.14"), 9090, "http", AllowedHosts.Parse(["*://*:*"]), own));
         Assert.Null(AddressGuard.Check(loopback, 5081, "http", AllowedHosts.Parse(["http://127.0.0.1:*"]), own));
+        Assert.NotNull(AddressGuard.Check(IPAddress.Parse("127.0.0.2"), 5080, "http", AllowedHosts.Parse(["*://127.0.0.0/8:*"]), own));
     }
 
     [Fact]
