@@ -151,15 +151,6 @@ public sealed partial class VersionPublisher(
             }
         }
         var precompiled = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
-        // A malformed allow-list would only disable the component's outbound HTTP at the router; refuse it here instead.
-        foreach (var component in bundle.Components)
-        {
-            if (AppSettingsValidator.ValidateAllowedOutboundHosts(component.AllowedOutboundHosts) is { } hostsError)
-            {
-                return new(null, Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-allowed-outbound-host", "Invalid allowed outbound host",
-                    $"Component '{component.Id}': {hostsError.Detail}"));
-            }
-        }
         foreach (var component in bundle.Components)
         {
             if (precompiled.ContainsKey(component.ModuleDigest))

@@ -282,7 +282,7 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         { "no-manifest", "bundle-missing-manifest", "spin.toml" },
         { "not-an-archive", "invalid-bundle", "tar" },
         { "version-1", "unsupported-manifest-version", "version 1" },
-        { "bad-outbound-host", "invalid-allowed-outbound-host", "'api.example.com/path'" },
+        { "bad-outbound-host-path", "invalid-allowed-outbound-hosts", "'api.example.com/path'" },
     };
 
     private static byte[] BadBundle(string name)
@@ -316,7 +316,7 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
             "bad-outbound-host" => With(Web("allowed_outbound_hosts = [\"example.com\"]")).TarGz(),
             "no-manifest" => new BundleBuilder().File("modules/hello.wasm", hello).TarGz(),
             "not-an-archive" => System.Text.Encoding.UTF8.GetBytes("this is not a tar archive, just some text that is long enough to be read"),
-            "bad-outbound-host" => With(Web("allowed_outbound_hosts = [\"https://fine.example.com\", \"api.example.com/path\"]")).TarGz(),
+            "bad-outbound-host-path" => With(Web("allowed_outbound_hosts = [\"https://fine.example.com\", \"api.example.com/path\"]")).TarGz(),
             "version-1" => With("spin_manifest_version = \"1\"\nname = \"old\"\ntrigger = { type = \"http\", base = \"/\" }\n").TarGz(),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
