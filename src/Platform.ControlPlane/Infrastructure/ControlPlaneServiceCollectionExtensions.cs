@@ -41,6 +41,12 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();
         services.AddScoped<VersionPublisher>();
+        services.AddOptions<AppLogRetentionOptions>().BindConfiguration(AppLogRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AppLogNotifier>();
+        services.AddScoped<AppLogStore>();
+        services.AddHostedService<AppLogListener>();
+        services.AddSingleton<AppLogRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<AppLogRetention>());
 
         services.AddAuthentication(AuthSchemes.ApiKey)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null)

@@ -29,6 +29,7 @@ public sealed class AppTrafficHandler : IDisposable
     private readonly WagiExecutor _executor;
     private readonly RouterMetrics _metrics;
     private readonly RequestStats _stats;
+    private readonly AppLogCollector _logs;
     private readonly RouterOptions _options;
     private readonly IProblemDetailsService _problems;
     private readonly ILogger _logger;
@@ -37,6 +38,7 @@ public sealed class AppTrafficHandler : IDisposable
     // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
     private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
     private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
+    private readonly string _logsUrlBase;
 
     public AppTrafficHandler(
         RoutingTableStore routes,
@@ -44,6 +46,7 @@ public sealed class AppTrafficHandler : IDisposable
         WagiExecutor executor,
         RouterMetrics metrics,
         RequestStats stats,
+        AppLogCollector logs,
         IOptions<RouterOptions> options,
         IProblemDetailsService problems,
         ILoggerFactory loggerFactory,
@@ -54,19 +57,21 @@ public sealed class AppTrafficHandler : IDisposable
         _executor = executor;
         _metrics = metrics;
         _stats = stats;
+        _logs = logs;
         _options = options.Value;
         _problems = problems;
         _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
         _clock = clock;
         _gate = new RequestGate(_options.MaxConcurrency, _options.QueueLength);
-        _createRouteState = route => new RouteState(route, _logger);
+        _createRouteState = route => new RouteState(route);
+        _logsUrlBase = (_options.PublicControlPlaneUrl ?? _options.ControlPlaneUrl).TrimEnd('/') + "/api/v1/apps/";
     }
 
     public const long DefaultMaxBodyBytes = 10L * 1024 * 1024;
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
 
     /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
-    private sealed class RouteState(RouteEntry route, ILogger logger)
+    private sealed class RouteState(RouteEntry route)
     {
         public AppLimits Limits { get; } = new()
         {
@@ -79,8 +84,6 @@ public sealed class AppTrafficHandler : IDisposable
         public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables];
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
-
-        public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -172,15 +175,21 @@ public sealed class AppTrafficHandler : IDisposable
     {
         var limits = state.Limits;
         var request = WagiRequests.From(context, route, state.Variables, state.Version, body);
+        // Warm-up executions (no telemetry) serve no app: nothing of theirs belongs in an app's log.
+        var log = executor.RecordTelemetry ? _logs.Begin(route.App, route.Version, null, RequestLog.RequestIdOf(context)) : null;
         WagiResult result;
         try
         {
-            result = executor.Execute(module, request, limits, state.LogLine, aborted);
+            result = executor.Execute(module, request, limits, log?.Stderr, log?.Platform, aborted);
         }
         catch (ArgumentException ex)
         {
             // A header or path that cannot become a CGI variable (a NUL character, say): the request is at fault.
             return await Problem(context, StatusCodes.Status400BadRequest, "bad-request", "Request cannot be passed to the app", ex.Message);
+        }
+        finally
+        {
+            log?.Complete();
         }
         using var disposeResult = result;
 
@@ -195,7 +204,7 @@ public sealed class AppTrafficHandler : IDisposable
             case WagiOutcome.Timeout:
                 _logger.AppFailed(route.App, route.Version, "timeout", result.Error ?? "");
                 return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
-                    $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s.");
+                    $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s; see the app's log: {LogsUrl(route.App)}");
             case WagiOutcome.Overloaded:
                 context.Response.Headers.RetryAfter = "1";
                 return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
@@ -206,14 +215,17 @@ public sealed class AppTrafficHandler : IDisposable
             case WagiOutcome.InvalidResponse:
                 _logger.AppFailed(route.App, route.Version, "invalid CGI response", result.Error ?? "");
                 return await Problem(context, StatusCodes.Status500InternalServerError, "invalid-app-response", "Invalid app response",
-                    $"App '{route.App}' wrote an invalid CGI response: {result.Error}");
+                    $"App '{route.App}' wrote an invalid CGI response: {result.Error}; see the app's log: {LogsUrl(route.App)}");
             default:
                 // Traps, memory exhaustion, oversized output: the details go to the app's log, not to the caller.
                 _logger.AppFailed(route.App, route.Version, result.Outcome.ToString(), result.Error ?? "");
                 return await Problem(context, WagiResult.StatusFor(result.Outcome), "app-failed", "App failed",
-                    $"App '{route.App}' failed ({result.Outcome}); see the app's log.");
+                    $"App '{route.App}' failed ({result.Outcome}); see the app's log: {LogsUrl(route.App)}");
         }
     }
+
+    /// <summary>Where the app's owner reads what went wrong (the control plane's logs API).</summary>
+    private string LogsUrl(string app) => _logsUrlBase + app + "/logs";
 
     private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
     {
@@ -310,7 +322,7 @@ public sealed class AppTrafficHandler : IDisposable
     /// </summary>
     internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
     {
-        var state = new RouteState(route, _logger);
+        var state = new RouteState(route);
         var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
         return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
     }

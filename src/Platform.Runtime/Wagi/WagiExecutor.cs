@@ -50,8 +50,20 @@ public sealed partial class WagiExecutor : IDisposable
     /// </summary>
     /// <param name="logLine">Receives each stderr line as the module writes it, and a line per failure; may be null.</param>
     /// <param name="cancellationToken">Stops the module within one epoch tick (outcome <see cref="WagiOutcome.Cancelled"/>).</param>
-    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken)
+    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken) =>
+        Execute(module, request, limits, logLine, logLine, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Execute(CachedModule, WagiRequest, AppLimits, Action{string}?, CancellationToken)"/>, with the
+    /// platform's own lines (why an execution failed, dropped headers) kept apart from what the module wrote, so a
+    /// module cannot forge them.
+    /// </summary>
+    /// <param name="stderrLine">Receives each stderr line as the module writes it; may be null.</param>
+    /// <param name="platformLine">Receives a line per failure or correction the platform made; may be null.</param>
+    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? stderrLine, Action<string>? platformLine,
+        CancellationToken cancellationToken)
     {
+        var logLine = stderrLine;
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(limits);
@@ -95,12 +107,12 @@ public sealed partial class WagiExecutor : IDisposable
                 arguments.Return();
                 throw;
             }
-            result = Run(module, request, arguments, variables, limits, logLine, started, cancellationToken);
+            result = Run(module, request, arguments, variables, limits, logLine, platformLine, started, cancellationToken);
         }
 
         if (!result.IsSuccess && result.Error is not null)
         {
-            SafeLog(logLine, $"[{result.Outcome}] {result.Error}");
+            SafeLog(platformLine, $"[{result.Outcome}] {result.Error}");
             LogExecutionFailed(_logger, request.AppName, module.Digest, result.Outcome);
         }
         if (activity is { IsAllDataRequested: true })
@@ -119,7 +131,7 @@ public sealed partial class WagiExecutor : IDisposable
     }
 
     private WagiResult Run(CachedModule module, WagiRequest request, EncodedStrings arguments, EncodedStrings variables, AppLimits limits,
-        Action<string>? logLine, long started, CancellationToken cancellationToken)
+        Action<string>? logLine, Action<string>? platformLine, long started, CancellationToken cancellationToken)
     {
         var memoryLimit = Math.Min(limits.MemoryBytes, _host.MaxMemoryBytes);
         var deadline = started + (long)(limits.WallTime.TotalSeconds * Stopwatch.Frequency);
@@ -174,7 +186,7 @@ public sealed partial class WagiExecutor : IDisposable
             // proc_exit: the module ended itself; its output decides the response below.
         }
         context.FlushStderr();
-        return BuildResponse(context, logLine, Stopwatch.GetElapsedTime(started));
+        return BuildResponse(context, platformLine, Stopwatch.GetElapsedTime(started));
     }
 
     private static WagiResult BuildResponse(WasiContext context, Action<string>? logLine, TimeSpan duration)
