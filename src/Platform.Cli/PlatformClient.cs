@@ -86,6 +86,18 @@ internal sealed class PlatformClient : IDisposable
         return await ReadAsync<AppInfo>(response, ct);
     }
 
+    /// <summary>Deletes the app; best effort (a failure is not reported).</summary>
+    public async Task DeleteAppAsync(string app, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _http.DeleteAsync($"api/v1/apps/{Uri.EscapeDataString(app)}", ct);
+        }
+        catch (HttpRequestException)
+        {
+        }
+    }
+
     public async Task<AppInfo> UpdateVariablesAsync(string app, Dictionary<string, string> variables, CancellationToken ct)
     {
         using var response = await _http.PatchAsJsonAsync($"api/v1/apps/{Uri.EscapeDataString(app)}", new { variables }, Cli.Json, ct);

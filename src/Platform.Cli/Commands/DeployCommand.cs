@@ -29,13 +29,28 @@ internal static partial class DeployCommand
         {
             var upload = Resolve(result.GetValue(path)!, result.GetValue(app));
             using var client = PlatformClient.FromSettings(TimeSpan.FromMinutes(10));
+            var bytes = await upload.ReadAsync(ct);
+            var created = false;
             if (await client.FindAppAsync(upload.App, ct) is null)
             {
                 await client.CreateAppAsync(upload.App, ct);
+                created = true;
+            }
+            VersionInfo version;
+            try
+            {
+                version = await UploadWithProgressAsync(client, upload, bytes, ct);
+            }
+            catch (CliException) when (created)
+            {
+                // A refused first upload leaves nothing behind: the app this command made goes again.
+                await client.DeleteAppAsync(upload.App, CancellationToken.None);
+                throw;
+            }
+            if (created)
+            {
                 Console.Error.WriteLine($"Created app '{upload.App}'");
             }
-            var bytes = await upload.ReadAsync(ct);
-            var version = await UploadWithProgressAsync(client, upload, bytes, ct);
             var info = await client.GetAppAsync(upload.App, ct);
             var served = !result.GetValue(noWait) && await WaitServedAsync(info.Url, TimeSpan.FromSeconds(result.GetValue(wait)), ct);
             if (result.GetValue(json))
