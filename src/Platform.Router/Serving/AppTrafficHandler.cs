@@ -159,7 +159,7 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Module not available",
                 $"The module of app '{route.App}' is not cached here and the registry cannot be reached; retry shortly.");
         }
-        catch (Exception ex) when (ex is OciRegistryException or ModuleDigestMismatchException or Wasmtime.WasmtimeException)
+        catch (Exception ex) when (ex is OciRegistryException or Wasmtime.WasmtimeException)
         {
             _logger.ModuleLoadFailed(ex, route.App, route.ModuleDigest);
             return await Problem(context, StatusCodes.Status502BadGateway, "module-unavailable", "Module could not be loaded",
