@@ -94,7 +94,8 @@ public static partial class LogsApi
         }
 
         List<AppLogEntry> initial;
-        if (following && long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var resumeAfter))
+        long resumeAfter = 0;
+        if (following && long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out resumeAfter))
         {
             initial = await filtered.Where(l => l.Id > resumeAfter).OrderBy(l => l.Id).Take(MaxTail).ToListAsync(cancellationToken);
         }
@@ -109,12 +110,12 @@ public static partial class LogsApi
             return TypedResults.Ok(new AppLogsResponse(initial.OrderBy(l => l.Time).ThenBy(l => l.Id).Select(ToResponse).ToList()));
         }
 
-        await StreamAsync(context, filtered, initial, id, notifier, json.Value.SerializerOptions, lifetime, cancellationToken);
+        await StreamAsync(context, filtered, initial, resumeAfter, id, notifier, json.Value.SerializerOptions, lifetime, cancellationToken);
         return TypedResults.Empty;
     }
 
     /// <summary>Writes the selected lines, then each new one as it is stored, until the caller or the server goes away.</summary>
-    private static async Task StreamAsync(HttpContext context, IQueryable<AppLogEntry> filtered, List<AppLogEntry> initial, Guid appId,
+    private static async Task StreamAsync(HttpContext context, IQueryable<AppLogEntry> filtered, List<AppLogEntry> initial, long after, Guid appId,
         AppLogNotifier notifier, JsonSerializerOptions jsonOptions, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
@@ -126,20 +127,31 @@ public static partial class LogsApi
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        long last = 0;
+        // Nothing matched before the initial read means every later match is new; otherwise resume after what was sent.
+        var last = after;
         try
         {
-            // The change signal is taken before each read, so a line stored between the read and the wait still wakes us.
-            var next = notifier.NextAppend(appId);
             last = await WriteAsync(response, initial, last, jsonOptions, token);
             if (initial.Count == 0)
             {
-                last = await filtered.MaxAsync(l => (long?)l.Id, token) ?? 0;
                 await response.WriteAsync(": following\n\n", token);
             }
             await response.Body.FlushAsync(token);
             while (!token.IsCancellationRequested)
             {
+                // The change signal is taken before each read, so a line stored between the read and the wait still
+                // wakes us; the read after a quiet keep-alive interval catches anything a lost notification hid.
+                var next = notifier.NextAppend(appId);
+                var fresh = await filtered.Where(l => l.Id > last).OrderBy(l => l.Id).Take(MaxTail).ToListAsync(token);
+                last = await WriteAsync(response, fresh, last, jsonOptions, token);
+                if (fresh.Count > 0)
+                {
+                    await response.Body.FlushAsync(token);
+                    if (fresh.Count == MaxTail)
+                    {
+                        continue;
+                    }
+                }
                 try
                 {
                     await next.WaitAsync(s_keepAlive, token);
@@ -148,12 +160,7 @@ public static partial class LogsApi
                 {
                     await response.WriteAsync(": keep-alive\n\n", token);
                     await response.Body.FlushAsync(token);
-                    continue;
                 }
-                next = notifier.NextAppend(appId);
-                var fresh = await filtered.Where(l => l.Id > last).OrderBy(l => l.Id).Take(MaxTail).ToListAsync(token);
-                last = await WriteAsync(response, fresh, last, jsonOptions, token);
-                await response.Body.FlushAsync(token);
             }
         }
         catch (OperationCanceledException)
