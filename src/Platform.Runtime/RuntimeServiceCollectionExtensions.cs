@@ -21,11 +21,19 @@ public static class RuntimeServiceCollectionExtensions
             .ValidateOnStart();
     }
 
-    /// <summary>Registers what a host that runs apps needs on top of validation: the module cache and the WAGI executor.</summary>
+    /// <summary>
+    /// Registers what a host that runs apps needs on top of validation: the module cache, the outbound HTTP client
+    /// (with <see cref="Outbound.OutboundOptions"/> bound and validated) and the WAGI executor.
+    /// </summary>
     public static OptionsBuilder<WasmRuntimeOptions> AddPlatformRuntime(this IServiceCollection services)
     {
         var options = services.AddWasmValidation();
         services.TryAddSingleton<ModuleCache>();
+        services.AddOptions<Outbound.OutboundOptions>()
+            .BindConfiguration(Outbound.OutboundOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<Outbound.OutboundHttpClient>();
         services.TryAddSingleton<WagiExecutor>();
         return options;
     }

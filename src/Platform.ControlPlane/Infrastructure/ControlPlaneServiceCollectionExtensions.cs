@@ -23,6 +23,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddOptions<ControlPlaneHostOptions>().BindConfiguration(ControlPlaneHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AppsOptions>().BindConfiguration(AppsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Platform.Bundles.BundleOptions>().BindConfiguration(Platform.Bundles.BundleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
         services.AddPlatformData();
@@ -35,6 +36,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();
         services.AddScoped<VersionPublisher>();
+        services.AddScoped<ReferenceImporter>();
+        // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.
+        services.AddHttpClient(ReferenceImporter.HttpClientName);
         services.AddOptions<AppLogRetentionOptions>().BindConfiguration(AppLogRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AppLogNotifier>();
         services.AddScoped<AppLogStore>();

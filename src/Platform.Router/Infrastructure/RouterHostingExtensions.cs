@@ -36,6 +36,16 @@ public static class RouterHostingExtensions
         services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
         // The router's cache folder is its runtime's artifact folder.
         services.AddPlatformRuntime().Configure<IOptions<RouterOptions>>((o, router) => o.CacheDirectory = router.Value.CacheDirectory ?? o.CacheDirectory);
+        // Apps never reach the platform itself unless their allow-list names the exact address and port.
+        services.AddOptions<Platform.Runtime.Outbound.OutboundOptions>()
+            .PostConfigure<IOptions<RouterOptions>, IOptions<OciRegistryOptions>>((o, router, registry) =>
+            {
+                o.ProtectedEndpoints.AddRange([router.Value.Url, router.Value.ManagementUrl, router.Value.ControlPlaneUrl]);
+                if (!string.IsNullOrEmpty(registry.Value.Url))
+                {
+                    o.ProtectedEndpoints.Add(registry.Value.Url);
+                }
+            });
 
         services.AddSingleton<RoutingTableStore>();
         services.AddHttpClient<RoutingTableSync>(c => c.Timeout = Timeout.InfiniteTimeSpan);
@@ -49,6 +59,8 @@ public static class RouterHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<AppLogShipper>());
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<ModuleLoader>();
+        services.AddSingleton<ComponentFilesLoader>();
+        services.AddSingleton<AppRouteResolver>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());

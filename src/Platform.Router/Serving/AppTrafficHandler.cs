@@ -14,7 +14,8 @@ using Platform.Runtime;
 namespace Platform.Router.Serving;
 
 /// <summary>
-/// Serves app traffic: host name -> route -> module (cache or registry) -> a fresh Wasm instance per request (WAGI).
+/// Serves app traffic: host name -> app -> most specific route -> component (module and files, cache or registry) ->
+/// a fresh Wasm instance per request (WAGI).
 /// Every failure becomes a problem response; nothing an app does can take the router down.
 /// </summary>
 /// <remarks>
@@ -26,6 +27,7 @@ public sealed class AppTrafficHandler : IDisposable
 {
     private readonly RoutingTableStore _routes;
     private readonly ModuleLoader _modules;
+    private readonly AppRouteResolver _resolver;
     private readonly WagiExecutor _executor;
     private readonly RouterMetrics _metrics;
     private readonly RequestStats _stats;
@@ -43,6 +45,7 @@ public sealed class AppTrafficHandler : IDisposable
     public AppTrafficHandler(
         RoutingTableStore routes,
         ModuleLoader modules,
+        AppRouteResolver resolver,
         WagiExecutor executor,
         RouterMetrics metrics,
         RequestStats stats,
@@ -54,6 +57,7 @@ public sealed class AppTrafficHandler : IDisposable
     {
         _routes = routes;
         _modules = modules;
+        _resolver = resolver;
         _executor = executor;
         _metrics = metrics;
         _stats = stats;
@@ -63,7 +67,7 @@ public sealed class AppTrafficHandler : IDisposable
         _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
         _clock = clock;
         _gate = new RequestGate(_options.MaxConcurrency, _options.QueueLength);
-        _createRouteState = route => new RouteState(route);
+        _createRouteState = route => new RouteState(route, _logger);
         _logsUrlBase = (_options.PublicControlPlaneUrl ?? _options.ControlPlaneUrl).TrimEnd('/') + "/api/v1/apps/";
     }
 
@@ -71,7 +75,7 @@ public sealed class AppTrafficHandler : IDisposable
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
 
     /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
-    private sealed class RouteState(RouteEntry route)
+    private sealed class RouteState(RouteEntry route, ILogger logger)
     {
         public AppLimits Limits { get; } = new()
         {
@@ -84,6 +88,37 @@ public sealed class AppTrafficHandler : IDisposable
         public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables];
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
+
+
+        /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
+        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
+
+        /// <summary>Each bundle component's own allow-list (spin.toml), by component id; empty for single-module apps.</summary>
+        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } = ComponentPolicies(route, logger);
+    }
+
+    private static Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentPolicies(RouteEntry route, ILogger logger)
+    {
+        var policies = new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>(StringComparer.Ordinal);
+        foreach (var component in route.Components ?? [])
+        {
+            policies[component.Id] = OutboundPolicyOf(route, component.AllowedOutboundHosts, logger);
+        }
+        return policies;
+    }
+
+    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, IReadOnlyList<string>? hosts, ILogger logger)
+    {
+        try
+        {
+            return Platform.Runtime.Outbound.OutboundPolicy.Create(hosts, route.App);
+        }
+        catch (FormatException ex)
+        {
+            // The control plane validates lists; one that still fails here must not open anything.
+            logger.AppLog(route.App, route.Version, "[platform] outbound HTTP disabled: " + ex.Message);
+            return new Platform.Runtime.Outbound.OutboundPolicy(Platform.Runtime.Outbound.AllowedHosts.None, route.App);
+        }
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -96,7 +131,7 @@ public sealed class AppTrafficHandler : IDisposable
             hostingMetrics.MetricsDisabled = true;
         }
         var app = AppHost.AppNameOf(context.Request.Host.Host, _options.AppDomain);
-        if (app is null || !_routes.TryGetRoute(app, out var route))
+        if (app is null || !_routes.TryGetApp(app, out var routing))
         {
             await Problem(context, StatusCodes.Status404NotFound, "app-not-found", "App not found",
                 app is null
@@ -105,10 +140,11 @@ public sealed class AppTrafficHandler : IDisposable
             return;
         }
 
+        var route = routing.Entry;
         var status = StatusCodes.Status500InternalServerError;
         try
         {
-            status = await ServeAsync(context, route);
+            status = await ServeAsync(context, routing);
         }
         finally
         {
@@ -118,8 +154,9 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private async ValueTask<int> ServeAsync(HttpContext context, RouteEntry route)
+    private async ValueTask<int> ServeAsync(HttpContext context, AppRouting routing)
     {
+        var route = routing.Entry;
         var aborted = context.RequestAborted;
         if (!await _gate.EnterAsync(aborted))
         {
@@ -129,7 +166,7 @@ public sealed class AppTrafficHandler : IDisposable
         }
         try
         {
-            return await ServeWithSlotAsync(context, route, _routeStates.GetValue(route, _createRouteState), aborted);
+            return await ServeWithSlotAsync(context, routing, _routeStates.GetValue(route, _createRouteState), aborted);
         }
         finally
         {
@@ -137,8 +174,9 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, RouteEntry route, RouteState state, CancellationToken aborted)
+    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, AppRouting routing, RouteState state, CancellationToken aborted)
     {
+        var route = routing.Entry;
         var limits = state.Limits;
         var body = await ReadBodyAsync(context, limits.MaxRequestBodyBytes, aborted);
         if (body is null)
@@ -146,11 +184,25 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
                 $"The request body exceeds the app's limit of {limits.MaxRequestBodyBytes} bytes.");
         }
+        if (routing.Error is { } invalid)
+        {
+            return await Problem(context, StatusCodes.Status502BadGateway, "app-unservable", "App cannot be served",
+                $"Version {route.Version} of app '{route.App}' cannot be served: {invalid}");
+        }
 
+        ResolvedRoute match;
+        string pathInfo;
         CachedModule module;
         try
         {
-            module = await _modules.GetAsync(route, aborted);
+            var routes = await _resolver.GetAsync(routing, aborted);
+            var path = context.Request.Path.Value is { Length: > 0 } p ? p : "/";
+            if (!routes.TryMatch(path, out match, out pathInfo))
+            {
+                return await Problem(context, StatusCodes.Status404NotFound, "route-not-found", "No route matches",
+                    $"No route of app '{route.App}' matches the path '{path}'.");
+            }
+            module = await _modules.GetAsync(match.Component, aborted);
         }
         catch (OciRegistryUnavailableException ex)
         {
@@ -159,28 +211,38 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Module not available",
                 $"The module of app '{route.App}' is not cached here and the registry cannot be reached; retry shortly.");
         }
-        catch (Exception ex) when (ex is OciRegistryException or Wasmtime.WasmtimeException)
+        catch (Exception ex) when (ex is ComponentLoadException or OciRegistryException or Wasmtime.WasmtimeException)
         {
             _logger.ModuleLoadFailed(ex, route.App, route.ModuleDigest);
             return await Problem(context, StatusCodes.Status502BadGateway, "module-unavailable", "Module could not be loaded",
-                $"The module of app '{route.App}' (version {route.Version}) could not be loaded.");
+                ex is ComponentLoadException
+                    ? $"App '{route.App}' (version {route.Version}): {ex.Message}"
+                    : $"The module of app '{route.App}' (version {route.Version}) could not be loaded.");
         }
 
-        return await RunAsync(context, route, state, _executor, module, body.Value, aborted);
+        return await RunAsync(context, route, state, _executor, module, body.Value, aborted, new RouteMatch(match, pathInfo));
     }
 
     /// <summary>One fresh instance of the module for this request, and its answer written back.</summary>
     private async ValueTask<int> RunAsync(HttpContext context, RouteEntry route, RouteState state, WagiExecutor executor, CachedModule module,
-        ReadOnlyMemory<byte> body, CancellationToken aborted)
+        ReadOnlyMemory<byte> body, CancellationToken aborted, RouteMatch? match = null)
     {
         var limits = state.Limits;
-        var request = WagiRequests.From(context, route, state.Variables, state.Version, body);
+        // A bundle's component carries its own allow-list; a route without components uses the app's.
+        var outbound = match is not null && state.ComponentOutbound.TryGetValue(match.Route.Component.Id, out var componentPolicy)
+            ? componentPolicy
+            : state.Outbound;
+        var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
         // Warm-up executions (no telemetry) serve no app: nothing of theirs belongs in an app's log.
-        var log = executor.RecordTelemetry ? _logs.Begin(route.App, route.Version, null, RequestLog.RequestIdOf(context)) : null;
+        var log = executor.RecordTelemetry
+            ? _logs.Begin(route.App, route.Version, route.Components is null ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context))
+            : null;
         WagiResult result;
         try
         {
-            result = executor.Execute(module, request, limits, log?.Stderr, log?.Platform, aborted);
+            result = OutboundExecution.MayBlock(module)
+                ? await OutboundExecution.RunOnOwnThreadAsync(executor, module, request, limits, log?.Stderr, log?.Platform, aborted)
+                : executor.Execute(module, request, limits, log?.Stderr, log?.Platform, aborted);
         }
         catch (ArgumentException ex)
         {
@@ -322,7 +384,7 @@ public sealed class AppTrafficHandler : IDisposable
     /// </summary>
     internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
     {
-        var state = new RouteState(route);
+        var state = new RouteState(route, _logger);
         var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
         return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
     }
