@@ -89,6 +89,13 @@ public sealed class AppTrafficHandler : IDisposable
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 
+        /// <summary>
+        /// A single uploaded module (the control plane lists it as one component named after the app): its log
+        /// entries carry no component, which only bundles have.
+        /// </summary>
+        public bool IsSingleModule { get; } = route.Components is null
+            || (route.Components.Count == 1 && route.Components[0].Id == route.App && route.Components[0].Files.Count == 0);
+
 
         /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
         public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
@@ -235,7 +242,7 @@ public sealed class AppTrafficHandler : IDisposable
         var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
         // Warm-up executions (no telemetry) serve no app: nothing of theirs belongs in an app's log.
         var log = executor.RecordTelemetry
-            ? _logs.Begin(route.App, route.Version, route.Components is null ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context))
+            ? _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context))
             : null;
         WagiResult result;
         try
