@@ -241,10 +241,10 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
             [[trigger.http]]
             route = "/..."
             component = "hello"
+            executor = {"{"} type = "wagi" {"}"}
 
             [component.hello]
             source = "hello.wasm"
-            executor = {"{"} type = "wagi" {"}"}
             """);
 
         var result = await cli.RunAsync("deploy", dir);
