@@ -36,7 +36,7 @@ public sealed class BundleOptions
 
     /// <summary>
     /// Registry hosts (host or host:port) that deploy-by-reference talks to over plain HTTP; every other host is
-    /// reached over HTTPS. Loopback only by default.
+    /// reached over HTTPS. Loopback only by default (an array, so configuration replaces the default, never adds to it).
     /// </summary>
-    public List<string> PlainHttpRegistries { get; set; } = ["localhost", "127.0.0.1", "[::1]"];
+    public string[] PlainHttpRegistries { get; set; } = ["localhost", "127.0.0.1", "[::1]"];
 }

@@ -26,6 +26,9 @@ public sealed record ComponentRequest
 
     /// <summary>For telemetry and log lines only.</summary>
     public string? AppName { get; init; }
+
+    /// <summary>Where the component may send requests (its allow-list); nowhere by default.</summary>
+    public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; init; } = Platform.Runtime.Outbound.OutboundPolicy.DenyAll;
 }
 
 /// <summary>How one execution ended.</summary>

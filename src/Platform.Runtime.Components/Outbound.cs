@@ -1,3 +1,6 @@
+using System.Text;
+using Platform.Runtime.Outbound;
+
 namespace Platform.Runtime.Components;
 
 /// <summary>A request a component sends through <c>wasi:http/outgoing-handler</c>.</summary>
@@ -8,7 +11,17 @@ public sealed record ComponentOutboundRequest(
     string PathWithQuery,
     IReadOnlyList<KeyValuePair<string, byte[]>> Headers,
     ReadOnlyMemory<byte> Body,
-    string? AppName);
+    string? AppName)
+{
+    /// <summary>The allow-list of the request's component (<see cref="ComponentRequest.Outbound"/>).</summary>
+    public OutboundPolicy Policy { get; init; } = OutboundPolicy.DenyAll;
+
+    /// <summary>A Stopwatch timestamp: the incoming request's wall time ends here.</summary>
+    public long DeadlineTimestamp { get; init; } = long.MaxValue;
+
+    /// <summary>The app log, for the reason a call failed.</summary>
+    public Action<string>? Log { get; init; }
+}
 
 /// <summary>
 /// The answer to an outbound request: a response, or a wasi:http <c>error-code</c> case name (for example
@@ -43,4 +56,45 @@ public sealed class DenyAllComponentOutbound : IComponentOutboundHttp
     public static DenyAllComponentOutbound Instance { get; } = new();
 
     public ComponentOutboundResult Send(ComponentOutboundRequest request, CancellationToken cancellationToken) => ComponentOutboundResult.Denied;
+}
+
+/// <summary>
+/// Sends component requests through the platform's shared <see cref="OutboundHttpClient"/>: the component's
+/// allow-list, the address guard, the deadline and the body limits apply, and a refusal reaches the guest as the
+/// matching wasi:http <c>error-code</c>.
+/// </summary>
+public sealed class SharedOutboundComponentClient(OutboundHttpClient client) : IComponentOutboundHttp
+{
+    public ComponentOutboundResult Send(ComponentOutboundRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!OutboundUrl.TryParse($"{request.Scheme}://{request.Authority}{request.PathWithQuery}", out var url, out var error) || url is null)
+        {
+            request.Log?.Invoke($"[outbound] refused a request to an invalid URL: {error}");
+            return ComponentOutboundResult.Error("HTTP-request-URI-invalid");
+        }
+        var outbound = new OutboundRequest
+        {
+            Method = request.Method,
+            Url = url,
+            Headers = [.. request.Headers.Select(h => KeyValuePair.Create(h.Key, Encoding.Latin1.GetString(h.Value)))],
+            Body = request.Body,
+        };
+        var result = client.Send(outbound, request.Policy, request.DeadlineTimestamp, cancellationToken, request.Log);
+        if (result.Response is { } response && result.IsSuccess)
+        {
+            return ComponentOutboundResult.Ok(new ComponentOutboundResponse(response.StatusCode,
+                [.. response.Headers.Select(h => KeyValuePair.Create(h.Key.ToLowerInvariant(), Encoding.Latin1.GetBytes(h.Value)))], response.Body));
+        }
+        return ComponentOutboundResult.Error(result.Status switch
+        {
+            OutboundStatus.DestinationNotAllowed => "HTTP-request-denied",
+            OutboundStatus.InvalidRequest => "HTTP-request-URI-invalid",
+            OutboundStatus.RequestTooLarge => "HTTP-request-body-size",
+            OutboundStatus.ResponseTooLarge => "HTTP-response-body-size",
+            OutboundStatus.Timeout => "HTTP-response-timeout",
+            OutboundStatus.Cancelled => "connection-terminated",
+            _ => "destination-unavailable",
+        });
+    }
 }

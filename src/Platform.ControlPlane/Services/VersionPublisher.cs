@@ -140,6 +140,16 @@ public sealed partial class VersionPublisher(
     public async Task<PublishResult> PublishResolvedAsync(App app, ResolvedBundle bundle, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var appName = app.Name;
+        foreach (var component in bundle.Components)
+        {
+            // The same parser the routers enforce with, so an entry that would never match is refused now.
+            if (AppSettingsValidator.ValidateAllowedOutboundHosts(component.AllowedOutboundHosts) is { } hostError)
+            {
+                logger.UploadRefused(appName, hostError.Detail);
+                return new(null, Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-allowed-outbound-hosts", "Invalid allowed_outbound_hosts",
+                    $"Component '{component.Id}': allowed_outbound_hosts {(hostError.Entry is null ? "" : $"entry '{hostError.Entry}' ")}is not valid: {hostError.Detail}"));
+            }
+        }
         var precompiled = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
         foreach (var component in bundle.Components)
         {

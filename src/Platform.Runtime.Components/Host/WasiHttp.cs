@@ -403,7 +403,12 @@ internal static unsafe class WasiHttp
                 c.Take<RequestOptions>(options, ResourceKind.RequestOptions);
             }
             var outbound = new ComponentOutboundRequest(request.Method, request.Scheme ?? "https", request.Authority ?? "",
-                request.PathWithQuery ?? "/", [.. request.Headers.Entries], request.Body.Memory, c.State.Request.AppName);
+                request.PathWithQuery ?? "/", [.. request.Headers.Entries], request.Body.Memory, c.State.Request.AppName)
+            {
+                Policy = c.State.Request.Outbound,
+                DeadlineTimestamp = c.State.DeadlineTimestamp,
+                Log = c.State.Log,
+            };
             using var timeout = new CancellationTokenSource(DeadlineRemaining(c.State));
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, c.State.CancellationToken);
             var result = c.State.Outbound.Send(outbound, linked.Token);

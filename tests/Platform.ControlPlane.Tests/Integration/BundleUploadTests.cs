@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.ControlPlane.Tests.Support;
 using Platform.Testing;
 
@@ -185,6 +187,52 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
     }
 
     [Fact]
+    public async Task Uploading_an_unchanged_bundle_again_uploads_no_blob_and_a_changed_file_uploads_only_that_file()
+    {
+        var uploads = new List<string>();
+        await using var factory = fixture.CreateFactory().WithWebHostBuilder(b => b.ConfigureTestServices(services =>
+            services.AddHttpClient(OciServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => new BlobUploadRecorder(uploads))));
+        var client = fixture.CreateClient(factory: factory);
+        var app = ApiHelpers.UniqueAppName("dedupe");
+        await client.CreateAppAsync(app);
+
+        await (await client.UploadAsync(app, ThreeRouteBundle().TarGz(), "application/gzip")).ExpectAsync(201);
+        Assert.NotEmpty(uploads);
+        uploads.Clear();
+        await (await client.UploadAsync(app, ThreeRouteBundle().TarGz(), "application/gzip")).ExpectAsync(201);
+        Assert.Empty(uploads);
+
+        var changed = new BundleBuilder()
+            .File("spin.toml", ThreeRoutes)
+            .File("modules/probe.wasm", TestApps.Bytes("probe"))
+            .File("modules/hello.wasm", TestApps.Bytes("hello"))
+            .File("assets/index.html", "<h1>changed</h1>")
+            .File("assets/css/site.css", "body { color: red }")
+            .File("docs/a.txt", "same text")
+            .File("docs/b.txt", "same text")
+            .TarGz();
+        await (await client.UploadAsync(app, changed, "application/gzip")).ExpectAsync(201);
+        // The new file and the locked-app config that names it; nothing else.
+        Assert.Equal(2, uploads.Count);
+    }
+
+    /// <summary>Counts blob upload sessions (POST .../blobs/uploads/) the control plane opens.</summary>
+    private sealed class BlobUploadRecorder(List<string> uploads) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/blobs/uploads/", StringComparison.Ordinal))
+            {
+                lock (uploads)
+                {
+                    uploads.Add(request.RequestUri.AbsolutePath);
+                }
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Activating_a_single_module_version_after_a_bundle_swaps_components_and_routes_in_the_table()
     {
         var app = ApiHelpers.UniqueAppName("swap");
@@ -230,6 +278,7 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         { "url-source", "unsupported-manifest-key", "'component.web.source.url'" },
         { "invalid-wasm", "invalid-module", "'modules/nostart.wasm'" },
         { "not-wasm", "not-wasm", "'modules/invalid.wasm'" },
+        { "bad-outbound-host", "invalid-allowed-outbound-hosts", "'example.com'" },
         { "no-manifest", "bundle-missing-manifest", "spin.toml" },
         { "not-an-archive", "invalid-bundle", "tar" },
         { "version-1", "unsupported-manifest-version", "version 1" },
@@ -263,6 +312,7 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
             "url-source" => With(Web().Replace("source = \"modules/hello.wasm\"", "source = { url = \"https://example.com/x.wasm\", digest = \"sha256:00\" }")).TarGz(),
             "invalid-wasm" => With(Web().Replace("modules/hello.wasm", "modules/nostart.wasm")).File("modules/nostart.wasm", TestApps.Bytes("nostart")).TarGz(),
             "not-wasm" => With(Web().Replace("modules/hello.wasm", "modules/invalid.wasm")).File("modules/invalid.wasm", TestApps.Bytes("invalid")).TarGz(),
+            "bad-outbound-host" => With(Web("allowed_outbound_hosts = [\"example.com\"]")).TarGz(),
             "no-manifest" => new BundleBuilder().File("modules/hello.wasm", hello).TarGz(),
             "not-an-archive" => System.Text.Encoding.UTF8.GetBytes("this is not a tar archive, just some text that is long enough to be read"),
             "version-1" => With("spin_manifest_version = \"1\"\nname = \"old\"\ntrigger = { type = \"http\", base = \"/\" }\n").TarGz(),

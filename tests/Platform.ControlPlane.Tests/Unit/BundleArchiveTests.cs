@@ -71,4 +71,15 @@ public sealed class BundleArchiveTests
         Assert.Equal("bundle-too-large-unpacked", ex.Kind);
         Assert.Contains("'big.bin'", ex.Message);
     }
+
+    [Fact]
+    public void Caps_out_of_range_fail_validation_so_the_control_plane_refuses_to_start_with_them()
+    {
+        static bool Valid(BundleOptions options) => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(
+            options, new System.ComponentModel.DataAnnotations.ValidationContext(options), [], validateAllProperties: true);
+        Assert.True(Valid(new BundleOptions()));
+        Assert.False(Valid(new BundleOptions { MaxEntries = 0 }));
+        Assert.False(Valid(new BundleOptions { MaxCompressionRatio = 0 }));
+        Assert.False(Valid(new BundleOptions { MaxUnpackedBytes = 10 }));
+    }
 }

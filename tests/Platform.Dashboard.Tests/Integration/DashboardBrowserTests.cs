@@ -193,6 +193,13 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         await Expect(details.GetByTestId("routes-table")).ToContainTextAsync("/api/exact");
         await Expect(details.GetByTestId("component-row")).ToHaveCountAsync(2);
         await Expect(details.GetByTestId("components-table")).ToContainTextAsync("MODE");
+
+        // Served through a real router: the catch-all gets the whole path as PATH_INFO, the exact route (its own
+        // component) none.
+        await tab.TryUntilAsync("/some/page", "Hello from GET /some/page");
+        await tab.TryUntilAsync("/api/exact", "Hello from GET");
+        await Expect(tab.ByTestId("try-status")).ToHaveTextAsync("200");
+        await Expect(tab.ByTestId("try-body")).Not.ToContainTextAsync("/api/exact");
         tab.AssertNoScriptProblems();
     }
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Platform.Runtime;
 using Platform.Runtime.Components;
+using Platform.Runtime.Outbound;
 using Platform.Testing;
 using Xunit.Abstractions;
 
@@ -64,6 +65,42 @@ public sealed class OutboundTests(ComponentFixture fixture, ITestOutputHelper ou
         Assert.Equal(200, result.StatusCode);
         Assert.Contains(KeyValuePair.Create("x-upstream-status", "200"), result.Headers);
         Assert.Equal("upstream saw GET /data?q=1", Encoding.UTF8.GetString(result.Body.Span));
+    }
+
+    [Fact]
+    public async Task The_shared_outbound_client_lets_an_allowed_loopback_fetch_through_and_refuses_another_without_a_connection()
+    {
+        var port = TestPorts.GetFreeTcpPort();
+        using var upstream = new HttpListener();
+        upstream.Prefixes.Add($"http://127.0.0.1:{port}/");
+        upstream.Start();
+        var served = Task.Run(async () =>
+        {
+            var context = await upstream.GetContextAsync();
+            var answer = Encoding.UTF8.GetBytes($"allowed upstream saw {context.Request.RawUrl}");
+            await context.Response.OutputStream.WriteAsync(answer);
+            context.Response.Close();
+        });
+        var otherPort = TestPorts.GetFreeTcpPort();
+        using var other = new TcpListener(IPAddress.Loopback, otherPort);
+        other.Start();
+        using var client = new OutboundHttpClient(new OutboundOptions());
+        var host = new ComponentHost(fixture.Engine, new SharedOutboundComponentClient(client));
+        using var component = host.Deserialize(fixture.Load("js-echo").Serialize());
+        var policy = OutboundPolicy.Create([$"http://127.0.0.1:{port}"], "test");
+        var log = new List<string>();
+
+        var allowed = await Task.Run(() => host.Execute(component, ComponentFixture.Get($"/fetch?url=http://127.0.0.1:{port}/ok") with { Outbound = policy },
+            Limits, l => { lock (log) log.Add(l); }, CancellationToken.None));
+        var refused = await Task.Run(() => host.Execute(component, ComponentFixture.Get($"/fetch?url=http://127.0.0.1:{otherPort}/no") with { Outbound = policy },
+            Limits, l => { lock (log) log.Add(l); }, CancellationToken.None));
+
+        output.WriteLine(string.Join("\n", log));
+        await served.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(200, allowed.StatusCode);
+        Assert.Equal("allowed upstream saw /ok", Encoding.UTF8.GetString(allowed.Body.Span));
+        Assert.Equal(502, refused.StatusCode);
+        Assert.False(other.Pending());
     }
 
     /// <summary>Sends the component's request with HttpClient; stands for the shared outbound client (allow-list not applied here).</summary>
