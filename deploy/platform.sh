@@ -16,7 +16,11 @@ ROUTER_URL="${PLATFORM_ROUTER_URL:-http://127.0.0.1:8080}"
 MGMT_URL="${PLATFORM_ROUTER_MANAGEMENT_URL:-http://127.0.0.1:9090}"
 CONFIGURATION="${PLATFORM_CONFIGURATION:-Release}"
 
-RUN_PACKAGES=(postgresql docker-registry curl ca-certificates)
+# The Wasm toolchain is part of `up` so the README's loop (bash tests/apps/build.sh, then platform deploy) works right after it.
+WASM_TOOLCHAIN=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt)
+RUN_PACKAGES=(postgresql docker-registry curl ca-certificates "${WASM_TOOLCHAIN[@]}")
+# Where `up` puts the `platform` command (a small wrapper around the published CLI).
+CLI_LINK="${PLATFORM_CLI_LINK:-/usr/local/bin/platform}"
 TEST_PACKAGES=(postgresql docker-registry clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt skopeo apache2-utils kubectl chromium openssl curl ca-certificates)
 
 # shellcheck source=lib.sh
@@ -95,6 +99,35 @@ publish() {
     || { tail -n 30 "$STATE/logs/build.log"; die "build of the router failed"; }
   dotnet publish "$ROOT/migrations/Platform.Migrations" -c "$CONFIGURATION" -o "$STATE/bin/migrations" --nologo -v q >>"$STATE/logs/build.log" 2>&1 \
     || { tail -n 30 "$STATE/logs/build.log"; die "build of the migration runner failed"; }
+  dotnet publish "$ROOT/src/Platform.Cli" -c "$CONFIGURATION" -o "$STATE/bin/cli" --nologo -v q >>"$STATE/logs/build.log" 2>&1 \
+    || { tail -n 30 "$STATE/logs/build.log"; die "build of the platform CLI failed"; }
+}
+
+# Puts `platform` on PATH: a wrapper in /usr/local/bin (root) or ~/.local/bin, pointing at the published CLI.
+install_cli() {
+  local link="$CLI_LINK"
+  if ! { [[ -w "$(dirname "$link")" ]] || [[ $EUID -eq 0 ]]; }; then
+    link="$HOME/.local/bin/platform"
+  fi
+  mkdir -p "$(dirname "$link")"
+  printf '#!/bin/sh\n# Installed by deploy/platform.sh up: the platform CLI published in %s\nexec dotnet "%s" "$@"\n' \
+    "$STATE/bin/cli" "$STATE/bin/cli/platform.dll" >"$link.tmp"
+  chmod 755 "$link.tmp"
+  mv -f "$link.tmp" "$link"
+  command -v platform >/dev/null || log "Add $(dirname "$link") to PATH to run 'platform'"
+  CLI_INSTALLED="$link"
+}
+
+# Logs the CLI in to this stack, unless it is logged in to another platform.
+login_cli() { # url key
+  local config="${XDG_CONFIG_HOME:-$HOME/.config}/platform/config.json"
+  if [[ ! -f "$config" ]] || grep -q "\"url\": \"$1\"" "$config"; then
+    # The key goes in by environment, not argv, so other users' `ps` never shows it.
+    PLATFORM_URL="$1" PLATFORM_KEY="$2" "$CLI_INSTALLED" login >/dev/null \
+      || log "Could not log the CLI in; run: platform login --url $1"
+  else
+    log "The CLI stays logged in to another platform ($config); run 'platform login --url $1' to switch"
+  fi
 }
 
 cmd_up() {
@@ -129,6 +162,9 @@ cmd_up() {
     dotnet Platform.Router.dll )
   wait_http "$MGMT_URL/readyz" 60 "the router"
 
+  install_cli
+  login_cli "$CP_URL" "$admin_key"
+
   cat <<TXT
 
 The platform is running.
@@ -143,11 +179,13 @@ The platform is running.
 
   Admin key        $admin_key
 
+  CLI              $CLI_INSTALLED (logged in to $CP_URL)
+
 Try it:
-  KEY=$admin_key
-  curl -X POST -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/json' -d '{"name":"hello"}' $CP_URL/api/v1/apps
-  curl -X POST -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/wasm' --data-binary @hello.wasm $CP_URL/api/v1/apps/hello/versions
+  bash tests/apps/build.sh
+  platform deploy tests/apps/out/hello.wasm
   curl 'http://hello.apps.localhost:${ROUTER_URL##*:}/hi?x=1'
+  platform logs hello --follow
 Stop it with: ./deploy/platform.sh down
 TXT
 }

@@ -27,6 +27,7 @@ app.MapScalarApiReference("/openapi/reference", o => o.WithOpenApiRoutePattern("
 app.MapAppsApi();
 app.MapVersionsApi();
 app.MapStatsApi();
+app.MapLogsApi();
 app.MapTryApi();
 app.MapKeysApi();
 app.MapRoutingApi();

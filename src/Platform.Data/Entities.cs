@@ -143,3 +143,29 @@ public sealed class RequestStat
     /// <summary>Counts per latency bucket; bucket bounds are Platform.Contracts.LatencyHistogram.UpperBoundsMs.</summary>
     public long[] LatencyBuckets { get; set; } = [];
 }
+
+/// <summary>
+/// One line of an app's log as a router collected it: what the module wrote (stderr, stdout) or what the platform
+/// said about one of its requests (trap, timeout, dropped lines). Kept for a while, then deleted by age and count.
+/// </summary>
+public sealed class AppLogEntry
+{
+    /// <summary>Increases with every stored line: the order lines arrived in, and followers' cursor.</summary>
+    public long Id { get; set; }
+    public Guid AppId { get; set; }
+    public DateTimeOffset Time { get; set; }
+    public int Version { get; set; }
+
+    /// <summary>The bundle component that wrote it; null for a single-module app.</summary>
+    public string? Component { get; set; }
+
+    /// <summary>The request's trace id.</summary>
+    public required string RequestId { get; set; }
+
+    /// <summary>Id of the router that ran the request.</summary>
+    public required string Router { get; set; }
+
+    /// <summary>stdout, stderr or platform.</summary>
+    public required string Stream { get; set; }
+    public required string Line { get; set; }
+}

@@ -9,12 +9,16 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     /// <summary>PostgreSQL channel a change to the routing table is announced on (LISTEN/NOTIFY).</summary>
     public const string RoutesChangedChannel = "platform_routes_changed";
 
+    /// <summary>PostgreSQL channel new app log lines are announced on; the payload is the app's id.</summary>
+    public const string LogsAppendedChannel = "platform_logs_appended";
+
     public const string MigrationsAssembly = "Platform.Migrations";
 
     public DbSet<App> Apps => Set<App>();
     public DbSet<AppVersion> AppVersions => Set<AppVersion>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<RequestStat> RequestStats => Set<RequestStat>();
+    public DbSet<AppLogEntry> AppLogs => Set<AppLogEntry>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -74,6 +78,20 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.HasKey(s => s.Id);
             e.Property(s => s.AppName).HasMaxLength(63).IsRequired();
             e.HasIndex(s => new { s.AppName, s.Minute });
+        });
+        b.Entity<AppLogEntry>(e =>
+        {
+            e.ToTable("app_logs");
+            e.HasKey(l => l.Id);
+            // Lines belong to the app row, not its name: a later app with the same name never sees them.
+            e.HasOne<App>().WithMany().HasForeignKey(l => l.AppId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(l => new { l.AppId, l.Id });
+            e.HasIndex(l => l.Time);
+            e.Property(l => l.Component).HasMaxLength(128);
+            e.Property(l => l.RequestId).HasMaxLength(64).IsRequired();
+            e.Property(l => l.Router).HasMaxLength(128).IsRequired();
+            e.Property(l => l.Stream).HasMaxLength(16).IsRequired();
+            e.Property(l => l.Line).IsRequired();
         });
     }
 }

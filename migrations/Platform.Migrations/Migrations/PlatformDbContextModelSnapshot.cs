@@ -114,6 +114,55 @@ namespace Platform.Migrations.Migrations
                     b.ToTable("apps", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.AppLogEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Component")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Line")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("RequestId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Router")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("Time")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Time");
+
+                    b.HasIndex("AppId", "Id");
+
+                    b.ToTable("app_logs", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.AppVersion", b =>
                 {
                     b.Property<Guid>("Id")
@@ -213,6 +262,15 @@ namespace Platform.Migrations.Migrations
                     b.HasIndex("AppName", "Minute");
 
                     b.ToTable("request_stats", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.AppLogEntry", b =>
+                {
+                    b.HasOne("Platform.Data.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Platform.Data.AppVersion", b =>

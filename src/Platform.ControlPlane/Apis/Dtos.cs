@@ -122,3 +122,8 @@ internal static class DtoMapping
     public static VersionResponse ToResponse(this AppVersion v, int? activeNumber) =>
         new(v.Number, v.ModuleDigest, v.ManifestDigest, v.OciReference, v.SizeBytes, v.CreatedAt, v.CreatedBy, v.Number == activeNumber);
 }
+
+/// <summary>One app log line as the logs API returns it.</summary>
+public sealed record AppLogEntryResponse(DateTimeOffset Time, int Version, string? Component, string RequestId, string Router, string Stream, string Line);
+
+public sealed record AppLogsResponse(IReadOnlyList<AppLogEntryResponse> Entries);

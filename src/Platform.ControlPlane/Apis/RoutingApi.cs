@@ -19,6 +19,7 @@ public static class RoutingApi
         api.MapGet("/routes", GetRoutes).WithName("GetRoutingTable")
             .WithSummary("The routing table; with If-None-Match and ?wait=N it long-polls until the table changes");
         api.MapPost("/stats", PostStats).WithName("ReportRequestStats").WithSummary("Routers report per-app request figures per minute");
+        api.MapPost("/logs", PostLogs).WithName("ReportAppLogs").WithSummary("Routers report app log lines (stderr, stdout, the platform's own events)");
         return api;
     }
 
@@ -62,6 +63,24 @@ public static class RoutingApi
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
             }
         }
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> PostLogs(AppLogReport report, AppLogStore store, CancellationToken cancellationToken)
+    {
+        if (report.Entries.Count > AppLogStore.MaxEntriesPerReport)
+        {
+            return Infrastructure.Problems.Validation($"The report has {report.Entries.Count} entries; at most {AppLogStore.MaxEntriesPerReport} are accepted at once.");
+        }
+        if (report.Entries.FirstOrDefault(e => !AppLogStreams.IsKnown(e.Stream)) is { } bad)
+        {
+            return Infrastructure.Problems.Validation($"Log entry of app '{bad.App}' has stream '{bad.Stream}'; expected stdout, stderr or platform.", "stream", bad.Stream);
+        }
+        if (report.Entries.FirstOrDefault(e => e.App is null || e.Line is null || e.RequestId is null) is { } incomplete)
+        {
+            return Infrastructure.Problems.Validation($"A log entry at {incomplete.Time:O} lacks its app, line or request id.");
+        }
+        await store.AppendAsync(report, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> PostStats(RequestStatsReport report, PlatformDbContext db, CancellationToken cancellationToken)

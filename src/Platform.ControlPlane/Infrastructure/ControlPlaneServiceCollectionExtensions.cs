@@ -39,6 +39,12 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddScoped<ReferenceImporter>();
         // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.
         services.AddHttpClient(ReferenceImporter.HttpClientName);
+        services.AddOptions<AppLogRetentionOptions>().BindConfiguration(AppLogRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AppLogNotifier>();
+        services.AddScoped<AppLogStore>();
+        services.AddHostedService<AppLogListener>();
+        services.AddSingleton<AppLogRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<AppLogRetention>());
 
         services.AddAuthentication(AuthSchemes.ApiKey)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null)

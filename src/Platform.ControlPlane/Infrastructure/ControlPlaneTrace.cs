@@ -27,6 +27,18 @@ internal static partial class ControlPlaneTrace
     [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Lost the PostgreSQL LISTEN connection; retrying in {Delay}")]
     public static partial void RouteListenerFailed(this ILogger logger, Exception ex, TimeSpan delay);
 
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Information, Message = "Listening for app log lines on PostgreSQL channel '{Channel}'")]
+    public static partial void ListeningForLogs(this ILogger logger, string channel);
+
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "Lost the PostgreSQL LISTEN connection for app logs; retrying in {Delay}")]
+    public static partial void LogListenerFailed(this ILogger logger, Exception ex, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Information, Message = "App log retention deleted {ByAge} line(s) by age and {ByCount} by count")]
+    public static partial void LogRetentionRan(this ILogger logger, int byAge, int byCount);
+
+    [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "App log retention failed; it runs again at the next interval")]
+    public static partial void LogRetentionFailed(this ILogger logger, Exception ex);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(this ILogger logger, string reason);
 

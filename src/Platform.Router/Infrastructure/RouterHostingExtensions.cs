@@ -53,6 +53,10 @@ public static class RouterHostingExtensions
         services.AddSingleton<RequestStats>();
         services.AddHttpClient<RequestStatsReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<RequestStatsReporter>());
+        services.AddOptions<AppLogOptions>().BindConfiguration(AppLogOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AppLogCollector>();
+        services.AddHttpClient<AppLogShipper>();
+        services.AddHostedService(sp => sp.GetRequiredService<AppLogShipper>());
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<ComponentFilesLoader>();

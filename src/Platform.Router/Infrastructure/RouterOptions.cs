@@ -17,6 +17,10 @@ public sealed class RouterOptions
     [Required, Url]
     public string ControlPlaneUrl { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>The control plane's URL as users reach it, named in problems ("see the app's log: ..."); ControlPlaneUrl when unset.</summary>
+    [Url]
+    public string? PublicControlPlaneUrl { get; set; }
+
     /// <summary>Router token for the control plane's internal API; also read from PLATFORM_ROUTER_TOKEN.</summary>
     [Required(ErrorMessage = "A router token is required: set PLATFORM_ROUTER_TOKEN (or Platform__Router__Token).")]
     public string Token { get; set; } = "";

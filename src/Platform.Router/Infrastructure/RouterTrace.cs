@@ -18,7 +18,8 @@ internal static partial class RouterTrace
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The control plane refused the router token (HTTP {Status}); check PLATFORM_ROUTER_TOKEN")]
     public static partial void RouterTokenRefused(this ILogger logger, int status);
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "[{App} v{Version}] {Line}")]
+    // Debug: app lines go to the control plane (GET /api/v1/apps/{app}/logs); a flooding app must not flood the console too.
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "[{App} v{Version}] {Line}")]
     public static partial void AppLog(this ILogger logger, string app, int version, string line);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "App '{App}' v{Version} failed: {Outcome}: {Detail}")]
@@ -38,6 +39,12 @@ internal static partial class RouterTrace
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Debug, Message = "Could not report request figures to the control plane; they are kept for the next attempt")]
     public static partial void StatsReportFailed(this ILogger logger, Exception ex);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Debug, Message = "Could not send {Count} app log line(s) to the control plane; they are kept for the next attempt as far as the buffer allows")]
+    public static partial void LogReportFailed(this ILogger logger, Exception ex, int count);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "The control plane refused {Count} app log line(s) (HTTP {Status}); they are dropped")]
+    public static partial void LogReportRefused(this ILogger logger, int status, int count);
 
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Shutting down: readiness is now false, finishing requests in flight")]
     public static partial void Draining(this ILogger logger);

@@ -31,6 +31,7 @@ public sealed class AppTrafficHandler : IDisposable
     private readonly WagiExecutor _executor;
     private readonly RouterMetrics _metrics;
     private readonly RequestStats _stats;
+    private readonly AppLogCollector _logs;
     private readonly RouterOptions _options;
     private readonly IProblemDetailsService _problems;
     private readonly ILogger _logger;
@@ -39,6 +40,7 @@ public sealed class AppTrafficHandler : IDisposable
     // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
     private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
     private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
+    private readonly string _logsUrlBase;
 
     public AppTrafficHandler(
         RoutingTableStore routes,
@@ -47,6 +49,7 @@ public sealed class AppTrafficHandler : IDisposable
         WagiExecutor executor,
         RouterMetrics metrics,
         RequestStats stats,
+        AppLogCollector logs,
         IOptions<RouterOptions> options,
         IProblemDetailsService problems,
         ILoggerFactory loggerFactory,
@@ -58,12 +61,14 @@ public sealed class AppTrafficHandler : IDisposable
         _executor = executor;
         _metrics = metrics;
         _stats = stats;
+        _logs = logs;
         _options = options.Value;
         _problems = problems;
         _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
         _clock = clock;
         _gate = new RequestGate(_options.MaxConcurrency, _options.QueueLength);
         _createRouteState = route => new RouteState(route, _logger);
+        _logsUrlBase = (_options.PublicControlPlaneUrl ?? _options.ControlPlaneUrl).TrimEnd('/') + "/api/v1/apps/";
     }
 
     public const long DefaultMaxBodyBytes = 10L * 1024 * 1024;
@@ -84,7 +89,13 @@ public sealed class AppTrafficHandler : IDisposable
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 
-        public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
+        /// <summary>
+        /// A single uploaded module (the control plane lists it as one component named after the app): its log
+        /// entries carry no component, which only bundles have.
+        /// </summary>
+        public bool IsSingleModule { get; } = route.Components is null
+            || (route.Components.Count == 1 && route.Components[0].Id == route.App && route.Components[0].Files.Count == 0);
+
 
         /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
         public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
@@ -229,17 +240,25 @@ public sealed class AppTrafficHandler : IDisposable
             ? componentPolicy
             : state.Outbound;
         var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
+        // Warm-up executions (no telemetry) serve no app: nothing of theirs belongs in an app's log.
+        var log = executor.RecordTelemetry
+            ? _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context))
+            : null;
         WagiResult result;
         try
         {
             result = OutboundExecution.MayBlock(module)
-                ? await OutboundExecution.RunOnOwnThreadAsync(executor, module, request, limits, state.LogLine, aborted)
-                : executor.Execute(module, request, limits, state.LogLine, aborted);
+                ? await OutboundExecution.RunOnOwnThreadAsync(executor, module, request, limits, log?.Stderr, log?.Platform, aborted)
+                : executor.Execute(module, request, limits, log?.Stderr, log?.Platform, aborted);
         }
         catch (ArgumentException ex)
         {
             // A header or path that cannot become a CGI variable (a NUL character, say): the request is at fault.
             return await Problem(context, StatusCodes.Status400BadRequest, "bad-request", "Request cannot be passed to the app", ex.Message);
+        }
+        finally
+        {
+            log?.Complete();
         }
         using var disposeResult = result;
 
@@ -254,7 +273,7 @@ public sealed class AppTrafficHandler : IDisposable
             case WagiOutcome.Timeout:
                 _logger.AppFailed(route.App, route.Version, "timeout", result.Error ?? "");
                 return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
-                    $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s.");
+                    $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s; see the app's log: {LogsUrl(route.App)}");
             case WagiOutcome.Overloaded:
                 context.Response.Headers.RetryAfter = "1";
                 return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
@@ -265,14 +284,17 @@ public sealed class AppTrafficHandler : IDisposable
             case WagiOutcome.InvalidResponse:
                 _logger.AppFailed(route.App, route.Version, "invalid CGI response", result.Error ?? "");
                 return await Problem(context, StatusCodes.Status500InternalServerError, "invalid-app-response", "Invalid app response",
-                    $"App '{route.App}' wrote an invalid CGI response: {result.Error}");
+                    $"App '{route.App}' wrote an invalid CGI response: {result.Error}; see the app's log: {LogsUrl(route.App)}");
             default:
                 // Traps, memory exhaustion, oversized output: the details go to the app's log, not to the caller.
                 _logger.AppFailed(route.App, route.Version, result.Outcome.ToString(), result.Error ?? "");
                 return await Problem(context, WagiResult.StatusFor(result.Outcome), "app-failed", "App failed",
-                    $"App '{route.App}' failed ({result.Outcome}); see the app's log.");
+                    $"App '{route.App}' failed ({result.Outcome}); see the app's log: {LogsUrl(route.App)}");
         }
     }
+
+    /// <summary>Where the app's owner reads what went wrong (the control plane's logs API).</summary>
+    private string LogsUrl(string app) => _logsUrlBase + app + "/logs";
 
     private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
     {

@@ -21,8 +21,8 @@ internal static class OutboundExecution
             m.Module.Imports.Any(i => i.ModuleName == "wasi_experimental_http") ? s_yes : s_no);
 
     public static Task<WagiResult> RunOnOwnThreadAsync(WagiExecutor executor, CachedModule module, WagiRequest request, AppLimits limits,
-        Action<string>? logLine, CancellationToken cancellationToken) =>
+        Action<string>? stderrLine, Action<string>? platformLine, CancellationToken cancellationToken) =>
         // LongRunning gives the execution a dedicated thread instead of a pool one; the request waits asynchronously.
-        Task.Factory.StartNew(() => executor.Execute(module, request, limits, logLine, cancellationToken),
+        Task.Factory.StartNew(() => executor.Execute(module, request, limits, stderrLine, platformLine, cancellationToken),
             CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
 }

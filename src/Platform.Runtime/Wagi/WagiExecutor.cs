@@ -54,8 +54,20 @@ public sealed partial class WagiExecutor : IDisposable
     /// </summary>
     /// <param name="logLine">Receives each stderr line as the module writes it, and a line per failure; may be null.</param>
     /// <param name="cancellationToken">Stops the module within one epoch tick (outcome <see cref="WagiOutcome.Cancelled"/>).</param>
-    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken)
+    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken) =>
+        Execute(module, request, limits, logLine, logLine, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Execute(CachedModule, WagiRequest, AppLimits, Action{string}?, CancellationToken)"/>, with the
+    /// platform's own lines (why an execution failed, dropped headers) kept apart from what the module wrote, so a
+    /// module cannot forge them.
+    /// </summary>
+    /// <param name="stderrLine">Receives each stderr line as the module writes it; may be null.</param>
+    /// <param name="platformLine">Receives a line per failure or correction the platform made; may be null.</param>
+    public WagiResult Execute(CachedModule module, WagiRequest request, AppLimits limits, Action<string>? stderrLine, Action<string>? platformLine,
+        CancellationToken cancellationToken)
     {
+        var logLine = stderrLine;
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(limits);
@@ -99,12 +111,12 @@ public sealed partial class WagiExecutor : IDisposable
                 arguments.Return();
                 throw;
             }
-            result = Run(module, request, arguments, variables, limits, logLine, started, cancellationToken);
+            result = Run(module, request, arguments, variables, limits, logLine, platformLine, started, cancellationToken);
         }
 
         if (!result.IsSuccess && result.Error is not null)
         {
-            SafeLog(logLine, $"[{result.Outcome}] {result.Error}");
+            SafeLog(platformLine, $"[{result.Outcome}] {result.Error}");
             LogExecutionFailed(_logger, request.AppName, module.Digest, result.Outcome);
         }
         if (activity is { IsAllDataRequested: true })
@@ -123,7 +135,7 @@ public sealed partial class WagiExecutor : IDisposable
     }
 
     private WagiResult Run(CachedModule module, WagiRequest request, EncodedStrings arguments, EncodedStrings variables, AppLimits limits,
-        Action<string>? logLine, long started, CancellationToken cancellationToken, bool rawOutput = false)
+        Action<string>? logLine, Action<string>? platformLine, long started, CancellationToken cancellationToken, bool rawOutput = false)
     {
         var memoryLimit = Math.Min(limits.MemoryBytes, _host.MaxMemoryBytes);
         var deadline = started + (long)(limits.WallTime.TotalSeconds * Stopwatch.Frequency);
@@ -135,7 +147,7 @@ public sealed partial class WagiExecutor : IDisposable
         };
         if (request.Outbound is not null)
         {
-            context.Outbound = new WagiOutboundState(_outbound, request.Outbound, logLine);
+            context.Outbound = new WagiOutboundState(_outbound, request.Outbound, platformLine);
         }
         using var store = new Store(_host.Engine, context);
 
@@ -186,7 +198,7 @@ public sealed partial class WagiExecutor : IDisposable
             // proc_exit: the module ended itself; its output decides the response below.
         }
         context.FlushStderr();
-        return rawOutput ? RawOutput(context, Stopwatch.GetElapsedTime(started)) : BuildResponse(context, logLine, Stopwatch.GetElapsedTime(started));
+        return rawOutput ? RawOutput(context, Stopwatch.GetElapsedTime(started)) : BuildResponse(context, platformLine, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Stdout as it is (no CGI parsing): what <c>_routes</c> prints.</summary>
@@ -213,7 +225,7 @@ public sealed partial class WagiExecutor : IDisposable
         var request = new WagiRequest { Method = "GET", Entrypoint = WagiDynamicRoute.ExportName };
         var started = Stopwatch.GetTimestamp();
         using var result = Run(module, request, WagiEnvironment.EncodeArguments(request), WagiEnvironment.EncodeVariables(request), limits, logLine,
-            started, cancellationToken, rawOutput: true);
+            logLine, started, cancellationToken, rawOutput: true);
         if (!result.IsSuccess || result.ExitCode is > 0 or < 0)
         {
             throw new FormatException($"the module's '{WagiDynamicRoute.ExportName}' export failed ({result.Outcome}{(result.ExitCode is int c && c != 0 ? $", exit code {c}" : "")}): {result.Error}");

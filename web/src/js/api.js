@@ -109,6 +109,48 @@ export class Api {
     return this.request('GET', `${app(name)}/stats?minutes=${encodeURIComponent(minutes)}`, undefined, options);
   }
 
+  /** The app's log lines, oldest first; params: URLSearchParams with tail, since, stream, version. */
+  logs(name, params, options) {
+    return this.request('GET', `${app(name)}/logs?${params}`, undefined, options);
+  }
+
+  /**
+   * Follows the app's log (SSE) with fetch, so the key stays in the Authorization header; onChunk gets the decoded
+   * text as it arrives. Resolves when the server ends the stream; rejects with an ApiError for a refusal.
+   */
+  async followLogs(name, params, { signal, lastEventId, onChunk }) {
+    const query = new URLSearchParams(params);
+    query.set('follow', 'true');
+    const headers = { Authorization: `Bearer ${this.key}`, Accept: 'text/event-stream' };
+    if (lastEventId) {
+      headers['Last-Event-ID'] = lastEventId;
+    }
+    let response;
+    try {
+      response = await fetch(`${BASE}${app(name)}/logs?${query}`, { headers, cache: 'no-store', signal });
+    } catch (error) {
+      if (error?.name === 'AbortError') {
+        throw error;
+      }
+      throw new ApiError(0, 'Network error', `The control plane could not be reached (${error?.message ?? error}).`);
+    }
+    if (!response.ok) {
+      const failure = errorFromProblem(response.status, response.statusText, response.headers.get('content-type'), await response.text());
+      if (response.status === 401) {
+        this.onUnauthorized?.(failure);
+      }
+      throw failure;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) {
+        return;
+      }
+      onChunk(value);
+    }
+  }
+
   /** Sends a request to the app through a router, via the control plane (a browser cannot call the app host cross-origin). */
   tryApp(name, { method, path, body, headers }) {
     return this.request('POST', `${app(name)}/try`, { method, path, body, headers });

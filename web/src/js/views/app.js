@@ -5,6 +5,7 @@ import { statusBadge } from './apps.js';
 import { uploadPanel } from './upload.js';
 import { versionsPanel } from './versions.js';
 import { tryPanel } from './tryit.js';
+import { logsPanel } from './logs.js';
 
 const STATS_MINUTES = 60;
 const STATS_REFRESH_MS = 15000;
@@ -13,7 +14,7 @@ function fact(label, value, testid) {
   return h('div', null, h('dt', null, label), h('dd', { testid }, value));
 }
 
-/** One app: facts, upload, versions, try it, traffic chart, delete. */
+/** One app: facts, upload, versions, try it, traffic chart, log, delete. */
 export function renderApp(container, ctx, name) {
   const controller = new AbortController();
   const timers = new Set();
@@ -63,6 +64,8 @@ export function renderApp(container, ctx, name) {
       h('li', null, h('span', { class: 'swatch swatch-p99' }), 'p99 latency')),
     statsError);
 
+  const logs = logsPanel({ api: ctx.api, app: name });
+
   const deleteButton = h('button', { type: 'button', class: 'button button-danger', testid: 'delete-app' }, 'Delete app…');
   const deleteError = h('div', { 'aria-live': 'polite' });
   deleteButton.addEventListener('click', async () => {
@@ -92,6 +95,7 @@ export function renderApp(container, ctx, name) {
     tryIt,
     versions.element,
     stats,
+    logs.element,
     h('section', { class: 'panel danger-zone span-2', 'aria-labelledby': 'delete-heading' },
       h('h2', { id: 'delete-heading' }, 'Delete app'),
       h('p', null, 'Removes the app and stops its URL at once. Uploaded modules stay in the registry until it is cleaned up.'),
@@ -183,6 +187,7 @@ export function renderApp(container, ctx, name) {
       window.clearInterval(interval);
       timers.forEach((id) => window.clearTimeout(id));
       chart.dispose();
+      logs.dispose();
     },
   };
 }

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+using Platform.Testing;
+
+namespace Platform.Cli.Tests.Integration;
+
+/// <summary>PostgreSQL, a registry, the control plane and a router as processes; the CLI runs against them.</summary>
+public sealed class CliStack : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "platform-cli-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public PostgresServer Postgres { get; private set; } = null!;
+    public RegistryServer Registry { get; private set; } = null!;
+    public ControlPlaneProcess ControlPlane { get; private set; } = null!;
+    public RouterProcess Router { get; private set; } = null!;
+    public string Root => _root;
+
+    public async Task InitializeAsync()
+    {
+        Postgres = await PostgresServer.StartAsync();
+        Registry = await RegistryServer.StartNewAsync();
+        var routerPort = TestPorts.GetFreeTcpPort();
+        ControlPlane = await PlatformProcesses.StartControlPlaneAsync(await Postgres.CreateDatabaseAsync(), Registry.Url, routerPort);
+        Router = await PlatformProcesses.StartRouterAsync(ControlPlane.Url, Registry.Url, Path.Combine(_root, "cache"), Path.Combine(_root, "state"), routerPort);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Router.DisposeAsync();
+        await ControlPlane.DisposeAsync();
+        await Registry.DisposeAsync();
+        await Postgres.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
+
+/// <summary>The built `platform` CLI, run as a process with its own home (so its saved login is the test's own).</summary>
+public sealed class PlatformCli
+{
+    public static string Dll => RepoPaths.Combine("src", "Platform.Cli", "bin", RepoPaths.Configuration, "net10.0", "platform.dll");
+
+    public PlatformCli(string home, IDictionary<string, string?>? environment = null)
+    {
+        Home = home;
+        Directory.CreateDirectory(home);
+        Environment = new Dictionary<string, string?>
+        {
+            ["HOME"] = home,
+            ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config"),
+            ["PLATFORM_URL"] = null,
+            ["PLATFORM_KEY"] = null,
+        };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
+        {
+            Environment[k] = v;
+        }
+    }
+
+    public string Home { get; }
+    public Dictionary<string, string?> Environment { get; }
+    public string ConfigFile => Path.Combine(Home, ".config", "platform", "config.json");
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+    }
+
+    public async Task<Result> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(cts.Token);
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    public Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            WorkingDirectory = Home,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in Environment)
+        {
+            if (v is null)
+            {
+                psi.Environment.Remove(k);
+            }
+            else
+            {
+                psi.Environment[k] = v;
+            }
+        }
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
+        process.StandardInput.Close();
+        return process;
+    }
+}
