@@ -75,11 +75,17 @@ namespace Platform.Migrations.Migrations
                     b.Property<int?>("ActiveVersionNumber")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("CpuTimeLimitMs")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset?>("DeployedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("MaxConcurrency")
+                        .HasColumnType("integer");
 
                     b.Property<int?>("MemoryLimitMb")
                         .HasColumnType("integer");

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using System.Security.Claims;
 using Npgsql;
+using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
 using Platform.Data;
@@ -33,7 +35,8 @@ public static class AppsApi
         {
             return Problems.Validation(nameError, "name", request.Name);
         }
-        if (AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds) is { } settingsError)
+        if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
+                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, null)) is { } settingsError)
         {
             return Problems.Validation(settingsError);
         }
@@ -47,6 +50,7 @@ public static class AppsApi
             Variables = request.Variables ?? [],
             MemoryLimitMb = request.MemoryLimitMb,
             TimeoutSeconds = request.TimeoutSeconds,
+            CpuTimeLimitMs = request.CpuTimeLimitMs,
         };
         db.Apps.Add(app);
         try
@@ -76,11 +80,18 @@ public static class AppsApi
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> UpdateApp(
         string app, UpdateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
-        TimeProvider clock, CancellationToken cancellationToken)
+        TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds) is { } settingsError)
+        if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
+                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, request.MaxConcurrency)) is { } settingsError)
         {
             return Problems.Validation(settingsError);
+        }
+        // An app's share of every router is the platform's to give, not the tenant's.
+        if (request.MaxConcurrency is not null && !user.HasClaim(AuthSchemes.AdminClaim, "true"))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "admin-only", "Admin only",
+                $"maxConcurrency {request.MaxConcurrency} can only be set with an admin key.");
         }
         var found = await db.Apps.FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
         if (found is null)
@@ -93,6 +104,8 @@ public static class AppsApi
         }
         found.MemoryLimitMb = request.MemoryLimitMb ?? found.MemoryLimitMb;
         found.TimeoutSeconds = request.TimeoutSeconds ?? found.TimeoutSeconds;
+        found.CpuTimeLimitMs = request.CpuTimeLimitMs ?? found.CpuTimeLimitMs;
+        found.MaxConcurrency = request.MaxConcurrency ?? found.MaxConcurrency;
         found.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         routes.NotifyChanged();

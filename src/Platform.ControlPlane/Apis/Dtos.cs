@@ -2,10 +2,13 @@ using Platform.Data;
 
 namespace Platform.ControlPlane.Apis;
 
-public sealed record CreateAppRequest(string Name, Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null);
+public sealed record CreateAppRequest(string Name, Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
+    int? CpuTimeLimitMs = null);
 
 /// <summary>Changes to an app's settings; absent fields stay as they are.</summary>
-public sealed record UpdateAppRequest(Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null);
+/// <param name="MaxConcurrency">Admin only: requests of the app a router runs at once.</param>
+public sealed record UpdateAppRequest(Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
+    int? CpuTimeLimitMs = null, int? MaxConcurrency = null);
 
 public sealed record AppResponse(
     string Name,
@@ -17,7 +20,9 @@ public sealed record AppResponse(
     string Status,
     IReadOnlyDictionary<string, string> Variables,
     int MemoryLimitMb,
-    int TimeoutSeconds);
+    int TimeoutSeconds,
+    int CpuTimeLimitMs,
+    int? MaxConcurrency);
 
 public sealed record VersionResponse(
     int Number,
@@ -53,7 +58,9 @@ internal static class DtoMapping
         app.ActiveVersionNumber is null ? "no-version" : "running",
         app.Variables,
         app.MemoryLimitMb ?? options.DefaultMemoryLimitMb,
-        app.TimeoutSeconds ?? options.DefaultTimeoutSeconds);
+        app.TimeoutSeconds ?? options.DefaultTimeoutSeconds,
+        app.CpuTimeLimitMs ?? options.DefaultCpuTimeLimitMs,
+        app.MaxConcurrency);
 
     public static VersionResponse ToResponse(this AppVersion v, int? activeNumber) =>
         new(v.Number, v.ModuleDigest, v.ManifestDigest, v.OciReference, v.SizeBytes, v.CreatedAt, v.CreatedBy, v.Number == activeNumber);

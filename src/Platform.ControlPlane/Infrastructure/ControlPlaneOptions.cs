@@ -40,5 +40,9 @@ public sealed class AppsOptions
     [Range(1, 900)]
     public int DefaultTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>CPU time one request may use, measured on the thread that runs it (sleeping does not count).</summary>
+    [Range(1, 900_000)]
+    public int DefaultCpuTimeLimitMs { get; set; } = 10_000;
+
     public string PublicUrl(string app) => PublicUrlTemplate.Replace("{app}", app, StringComparison.Ordinal);
 }

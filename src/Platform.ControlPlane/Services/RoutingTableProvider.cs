@@ -68,7 +68,9 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             new SortedDictionary<string, string>(r.App.Variables, StringComparer.Ordinal),
             // Both or neither: a digest without the engine it fits is of no use to a router.
             r.Version.PrecompiledFingerprint is null ? null : r.Version.PrecompiledDigest,
-            r.Version.PrecompiledDigest is null ? null : r.Version.PrecompiledFingerprint)).ToList();
+            r.Version.PrecompiledDigest is null ? null : r.Version.PrecompiledFingerprint,
+            MaxConcurrency: r.App.MaxConcurrency,
+            CpuTimeMilliseconds: r.App.CpuTimeLimitMs ?? defaults.DefaultCpuTimeLimitMs)).ToList();
 
         var revision = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(routes)))[..32];
         return new RoutingTable(revision, clock.GetUtcNow(), routes);

@@ -49,6 +49,7 @@ public static class RouterHostingExtensions
         services.AddSingleton<RouterMetrics>();
         services.AddOptions<PrecompiledArtifactOptions>().BindConfiguration(RouterOptions.Section);
         services.AddSingleton<ModuleLoader>();
+        services.AddSingleton<ExecutionWorkers>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());

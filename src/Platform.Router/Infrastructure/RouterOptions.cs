@@ -31,13 +31,31 @@ public sealed class RouterOptions
     /// <summary>Where the last routing table is kept, so a restarted router serves without the control plane.</summary>
     public string? StateDirectory { get; set; }
 
-    /// <summary>Wasm instances running at once; beyond it requests wait in a short queue.</summary>
+    /// <summary>
+    /// Wasm instances running at once: the number of execution worker threads the router owns (a sleeping guest
+    /// holds a worker but no CPU). Beyond it requests wait in a short fair queue.
+    /// </summary>
     [Range(1, 10_000)]
     public int MaxConcurrency { get; set; } = Math.Max(8, Environment.ProcessorCount * 16);
 
-    /// <summary>Requests that may wait for an instance slot; beyond it: 503 with Retry-After.</summary>
+    /// <summary>Requests that may wait for a worker across all apps; beyond it: 503 with Retry-After.</summary>
     [Range(0, 100_000)]
     public int QueueLength { get; set; } = 256;
+
+    /// <summary>
+    /// Share of <see cref="MaxConcurrency"/> one app may run at once unless its route sets its own
+    /// (<c>maxConcurrency</c> of the app, set by an admin).
+    /// </summary>
+    [Range(0.001, 1.0)]
+    public double DefaultAppShare { get; set; } = 0.25;
+
+    /// <summary>Requests an app may have waiting, as a multiple of its concurrency; beyond it: 503 with Retry-After.</summary>
+    [Range(0.0, 1000.0)]
+    public double AppQueueFactor { get; set; } = 4;
+
+    /// <summary>Longest a request waits for a worker before it is answered 503 instead of run.</summary>
+    [Range(1, 600_000)]
+    public int MaxQueueWaitMilliseconds { get; set; } = 5_000;
 
     /// <summary>Seconds a long-poll for routing changes is held by the control plane.</summary>
     [Range(1, 60)]

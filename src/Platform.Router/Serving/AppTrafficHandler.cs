@@ -33,7 +33,7 @@ public sealed class AppTrafficHandler : IDisposable
     private readonly IProblemDetailsService _problems;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
-    private readonly RequestGate _gate;
+    private readonly ExecutionWorkers _workers;
     // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
     private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
     private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
@@ -47,7 +47,8 @@ public sealed class AppTrafficHandler : IDisposable
         IOptions<RouterOptions> options,
         IProblemDetailsService problems,
         ILoggerFactory loggerFactory,
-        TimeProvider clock)
+        TimeProvider clock,
+        ExecutionWorkers workers)
     {
         _routes = routes;
         _modules = modules;
@@ -58,20 +59,24 @@ public sealed class AppTrafficHandler : IDisposable
         _problems = problems;
         _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
         _clock = clock;
-        _gate = new RequestGate(_options.MaxConcurrency, _options.QueueLength);
-        _createRouteState = route => new RouteState(route, _logger);
+        _workers = workers;
+        _createRouteState = route => new RouteState(route, _logger, workers.ConcurrencyFor(route.MaxConcurrency));
     }
 
     public const long DefaultMaxBodyBytes = 10L * 1024 * 1024;
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
 
     /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
-    private sealed class RouteState(RouteEntry route, ILogger logger)
+    private sealed class RouteState(RouteEntry route, ILogger logger, int concurrency)
     {
+        /// <summary>The app's share of the execution workers.</summary>
+        public int Concurrency { get; } = concurrency;
+
         public AppLimits Limits { get; } = new()
         {
             MemoryBytes = route.MemoryLimitBytes,
             WallTime = TimeSpan.FromMilliseconds(route.TimeoutMilliseconds),
+            CpuTime = route.CpuTimeMilliseconds is int cpu ? TimeSpan.FromMilliseconds(cpu) : null,
             MaxRequestBodyBytes = DefaultMaxBodyBytes,
             MaxResponseBytes = DefaultMaxResponseBytes,
         };
@@ -115,28 +120,14 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private async ValueTask<int> ServeAsync(HttpContext context, RouteEntry route)
-    {
-        var aborted = context.RequestAborted;
-        if (!await _gate.EnterAsync(aborted))
-        {
-            context.Response.Headers.RetryAfter = "1";
-            return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
-                $"More than {_options.MaxConcurrency} requests are running and {_options.QueueLength} waiting; retry shortly.");
-        }
-        try
-        {
-            return await ServeWithSlotAsync(context, route, _routeStates.GetValue(route, _createRouteState), aborted);
-        }
-        finally
-        {
-            _gate.Exit();
-        }
-    }
+    private ValueTask<int> ServeAsync(HttpContext context, RouteEntry route) =>
+        ServeWithSlotAsync(context, route, _routeStates.GetValue(route, _createRouteState), context.RequestAborted);
 
     private async ValueTask<int> ServeWithSlotAsync(HttpContext context, RouteEntry route, RouteState state, CancellationToken aborted)
     {
         var limits = state.Limits;
+        // Read in full (within the app's limit and Kestrel's minimum data rate) before a worker is asked for, so a
+        // slow client holds a connection, never an execution slot.
         var body = await ReadBodyAsync(context, limits.MaxRequestBodyBytes, aborted);
         if (body is null)
         {
@@ -172,15 +163,19 @@ public sealed class AppTrafficHandler : IDisposable
     {
         var limits = state.Limits;
         var request = WagiRequests.From(context, route, state.Variables, state.Version, body);
-        WagiResult result;
+        ExecutionOutcome execution;
         try
         {
-            result = executor.Execute(module, request, limits, state.LogLine, aborted);
+            execution = await _workers.ExecuteAsync(route.App, state.Concurrency, executor, module, request, limits, state.LogLine, aborted);
         }
         catch (ArgumentException ex)
         {
             // A header or path that cannot become a CGI variable (a NUL character, say): the request is at fault.
             return await Problem(context, StatusCodes.Status400BadRequest, "bad-request", "Request cannot be passed to the app", ex.Message);
+        }
+        if (execution.Result is not { } result)
+        {
+            return await Rejected(context, route, state, execution);
         }
         using var disposeResult = result;
 
@@ -196,6 +191,10 @@ public sealed class AppTrafficHandler : IDisposable
                 _logger.AppFailed(route.App, route.Version, "timeout", result.Error ?? "");
                 return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
                     $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s.");
+            case WagiOutcome.CpuLimit:
+                _logger.AppFailed(route.App, route.Version, "cpu limit", result.Error ?? "");
+                return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-cpu-limit", "App exceeded its CPU-time limit",
+                    $"App '{route.App}' used more than its CPU-time limit of {limits.CpuTime?.TotalMilliseconds:0} ms.");
             case WagiOutcome.Overloaded:
                 context.Response.Headers.RetryAfter = "1";
                 return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
@@ -213,6 +212,23 @@ public sealed class AppTrafficHandler : IDisposable
                 return await Problem(context, WagiResult.StatusFor(result.Outcome), "app-failed", "App failed",
                     $"App '{route.App}' failed ({result.Outcome}); see the app's log.");
         }
+    }
+
+    /// <summary>503 with Retry-After (seconds, as HTTP defines it) and Retry-After-Ms (the estimate itself).</summary>
+    private Task<int> Rejected(HttpContext context, RouteEntry route, RouteState state, ExecutionOutcome execution)
+    {
+        var ms = Math.Max(1, execution.RetryAfterMilliseconds);
+        context.Response.Headers.RetryAfter = ((ms + 999) / 1000).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["Retry-After-Ms"] = ms.ToString(CultureInfo.InvariantCulture);
+        var detail = execution.Rejection switch
+        {
+            ExecutionRejection.AppBusy => $"App '{route.App}' is running its share of {state.Concurrency} concurrent requests and has a full queue; retry in about {ms} ms.",
+            ExecutionRejection.QueueTimeout => $"App '{route.App}' is running its share of {state.Concurrency} concurrent requests and this request waited {_options.MaxQueueWaitMilliseconds} ms for a turn; retry in about {ms} ms.",
+            ExecutionRejection.Stopping => "The router is shutting down; retry on another one.",
+            _ => $"All {_workers.Workers} execution workers are busy and {_options.QueueLength} requests are waiting; retry in about {ms} ms.",
+        };
+        var kind = execution.Rejection is ExecutionRejection.AppBusy or ExecutionRejection.QueueTimeout ? "app-overloaded" : "overloaded";
+        return Problem(context, StatusCodes.Status503ServiceUnavailable, kind, kind == "app-overloaded" ? "App busy" : "Router busy", detail);
     }
 
     private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
@@ -310,10 +326,12 @@ public sealed class AppTrafficHandler : IDisposable
     /// </summary>
     internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
     {
-        var state = new RouteState(route, _logger);
+        var state = new RouteState(route, _logger, _workers.DefaultAppConcurrency);
         var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
         return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+    }
 }
