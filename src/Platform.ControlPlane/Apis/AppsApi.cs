@@ -7,6 +7,7 @@ using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
 using Platform.Data;
+using Platform.Runtime;
 
 namespace Platform.ControlPlane.Apis;
 
@@ -29,14 +30,15 @@ public static class AppsApi
 
     public static async Task<Results<Created<AppResponse>, ProblemHttpResult>> CreateApp(
         CreateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
-        TimeProvider clock, ILogger<App> logger, CancellationToken cancellationToken)
+        TimeProvider clock, ILogger<App> logger, WasmEngineHost engine, CancellationToken cancellationToken)
     {
         if (AppNames.Validate(request.Name) is { } nameError)
         {
             return Problems.Validation(nameError, "name", request.Name);
         }
         if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
-                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, null)) is { } settingsError)
+                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, null)
+                ?? AppSettingsValidator.ValidateMemoryFits(request.MemoryLimitMb, engine.MaxMemoryBytes)) is { } settingsError)
         {
             return Problems.Validation(settingsError);
         }
@@ -80,10 +82,11 @@ public static class AppsApi
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> UpdateApp(
         string app, UpdateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
-        TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
+        TimeProvider clock, ClaimsPrincipal user, WasmEngineHost engine, CancellationToken cancellationToken)
     {
         if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
-                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, request.MaxConcurrency)) is { } settingsError)
+                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, request.MaxConcurrency)
+                ?? AppSettingsValidator.ValidateMemoryFits(request.MemoryLimitMb, engine.MaxMemoryBytes)) is { } settingsError)
         {
             return Problems.Validation(settingsError);
         }

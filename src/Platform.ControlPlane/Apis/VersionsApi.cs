@@ -182,8 +182,9 @@ public static class VersionsApi
             {
                 form = await request.ReadFormAsync(cancellationToken);
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
+                // IOException: the body ended inside a part (a truncated upload).
                 return new(null, Problems.Validation($"The multipart body could not be read: {ex.Message}"));
             }
             var file = form.Files.GetFile("module") ?? (form.Files.Count == 1 ? form.Files[0] : null);

@@ -22,6 +22,18 @@ public static partial class AppSettingsValidator
         : maxConcurrency is < 1 or > MaxConcurrency ? $"maxConcurrency {maxConcurrency} is out of range 1-{MaxConcurrency}."
         : null;
 
+    /// <summary>
+    /// A memory limit the runtime cannot give (the pooling allocator's slot size) is refused rather than silently
+    /// capped, quoting the maximum.
+    /// </summary>
+    public static string? ValidateMemoryFits(int? memoryLimitMb, long engineMaxMemoryBytes)
+    {
+        var maxMb = engineMaxMemoryBytes / (1024 * 1024);
+        return memoryLimitMb > maxMb
+            ? $"memoryLimitMb {memoryLimitMb} is more than the runtime can give an instance; the maximum is {maxMb} (Platform:Runtime:PoolMaxMemoryBytes)."
+            : null;
+    }
+
     public static string? Validate(IReadOnlyDictionary<string, string>? variables, int? memoryLimitMb, int? timeoutSeconds)
     {
         if (variables is not null)

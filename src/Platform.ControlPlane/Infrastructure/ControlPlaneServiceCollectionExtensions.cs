@@ -37,6 +37,7 @@ public static class ControlPlaneServiceCollectionExtensions
         // The same engine settings as the routers, so what the control plane validates (and precompiles) fits them.
         services.AddPlatformRuntime();
 
+        services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
         services.AddSingleton<RouteChangeNotifier>();
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();

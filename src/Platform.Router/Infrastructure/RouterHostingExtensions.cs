@@ -85,7 +85,7 @@ public static class RouterHostingExtensions
                 s.Table.GeneratedAt,
                 Routes = s.Table.Routes.Select(r => new
                 {
-                    r.App, r.Version, r.ModuleDigest, r.Repository, r.PrecompiledDigest, r.PrecompiledFingerprint, r.MemoryLimitBytes, r.TimeoutMilliseconds,
+                    r.App, r.Version, r.ModuleDigest, r.Repository, r.PrecompiledDigest, r.PrecompiledFingerprint, r.MemoryLimitBytes, r.TimeoutMilliseconds, r.CpuTimeMilliseconds, r.MaxConcurrency,
                 }),
             })
             : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));

@@ -40,7 +40,7 @@ public sealed class RouterOptions
 
     /// <summary>Requests that may wait for a worker across all apps; beyond it: 503 with Retry-After.</summary>
     [Range(0, 100_000)]
-    public int QueueLength { get; set; } = 256;
+    public int QueueLength { get; set; } = 1024;
 
     /// <summary>
     /// Share of <see cref="MaxConcurrency"/> one app may run at once unless its route sets its own
@@ -49,9 +49,19 @@ public sealed class RouterOptions
     [Range(0.001, 1.0)]
     public double DefaultAppShare { get; set; } = 0.25;
 
-    /// <summary>Requests an app may have waiting, as a multiple of its concurrency; beyond it: 503 with Retry-After.</summary>
-    [Range(0.0, 1000.0)]
-    public double AppQueueFactor { get; set; } = 4;
+    /// <summary>
+    /// Requests one app may have waiting; beyond it: 503 with Retry-After. Below <see cref="QueueLength"/>, so one
+    /// app's flood leaves room in the router's queue for the others.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int AppQueueLength { get; set; } = 256;
+
+    /// <summary>
+    /// Request bodies buffered at once across all requests (bodies are read in full before a worker is taken);
+    /// beyond it: 503 with Retry-After.
+    /// </summary>
+    [Range(1024 * 1024, 64L * 1024 * 1024 * 1024)]
+    public long MaxBufferedBodyBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>Longest a request waits for a worker before it is answered 503 instead of run.</summary>
     [Range(1, 600_000)]

@@ -34,6 +34,7 @@ public sealed class AppTrafficHandler : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly ExecutionWorkers _workers;
+    private readonly BodyBudget _bodies;
     // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
     private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
     private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
@@ -60,6 +61,7 @@ public sealed class AppTrafficHandler : IDisposable
         _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
         _clock = clock;
         _workers = workers;
+        _bodies = new BodyBudget(_options.MaxBufferedBodyBytes);
         _createRouteState = route => new RouteState(route, _logger, workers.ConcurrencyFor(route.MaxConcurrency));
     }
 
@@ -120,8 +122,33 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private ValueTask<int> ServeAsync(HttpContext context, RouteEntry route) =>
-        ServeWithSlotAsync(context, route, _routeStates.GetValue(route, _createRouteState), context.RequestAborted);
+    private ValueTask<int> ServeAsync(HttpContext context, RouteEntry route)
+    {
+        var state = _routeStates.GetValue(route, _createRouteState);
+        var reserve = BodyBudget.ReservationFor(context.Request, state.Limits.MaxRequestBodyBytes);
+        return reserve == 0
+            ? ServeWithSlotAsync(context, route, state, context.RequestAborted)
+            : ServeWithBodyAsync(context, route, state, reserve);
+    }
+
+    private async ValueTask<int> ServeWithBodyAsync(HttpContext context, RouteEntry route, RouteState state, long reserve)
+    {
+        if (!_bodies.TryReserve(reserve))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            context.Response.Headers["Retry-After-Ms"] = "1000";
+            return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
+                $"Request bodies of {_bodies.MaxBytes} bytes in all are being received already; retry in about 1000 ms.");
+        }
+        try
+        {
+            return await ServeWithSlotAsync(context, route, state, context.RequestAborted);
+        }
+        finally
+        {
+            _bodies.Release(reserve);
+        }
+    }
 
     private async ValueTask<int> ServeWithSlotAsync(HttpContext context, RouteEntry route, RouteState state, CancellationToken aborted)
     {
@@ -239,6 +266,15 @@ public sealed class AppTrafficHandler : IDisposable
         for (var i = 0; i < headers.Count; i++)
         {
             response.Headers.Append(headers[i].Key, headers[i].Value);
+        }
+        if (result.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified or StatusCodes.Status205ResetContent)
+        {
+            // These carry no content (RFC 9110 15.3.5, 15.3.6, 15.4.5): a body the app wrote anyway is dropped, not an error.
+            if (result.StatusCode == StatusCodes.Status205ResetContent)
+            {
+                response.ContentLength = 0;
+            }
+            return ValueTask.CompletedTask;
         }
         response.ContentLength = result.Body.Length;
         if (result.Body.Length == 0 || HttpMethods.IsHead(context.Request.Method))

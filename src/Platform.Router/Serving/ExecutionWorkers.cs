@@ -41,7 +41,7 @@ public sealed class ExecutionWorkers : IDisposable
         var o = options.Value;
         Workers = o.MaxConcurrency;
         DefaultAppConcurrency = Math.Clamp((int)Math.Ceiling(o.MaxConcurrency * o.DefaultAppShare), 1, o.MaxConcurrency);
-        _queue = new FairQueue(o.QueueLength, o.AppQueueFactor);
+        _queue = new FairQueue(o.QueueLength, Math.Min(o.AppQueueLength, o.QueueLength));
         _maxQueueWaitTicks = (long)(o.MaxQueueWaitMilliseconds / 1000.0 * Stopwatch.Frequency);
         _threads = new Thread[Workers];
         for (var i = 0; i < _threads.Length; i++)

@@ -9,7 +9,7 @@ namespace Platform.Router.Serving;
 /// One lock guards everything; it is held for a few dictionary and queue operations per request, which costs far
 /// less than the thread hand-off it schedules. Idle workers wait on the same lock's monitor.
 /// </remarks>
-internal sealed class FairQueue(int queueLength, double appQueueFactor)
+internal sealed class FairQueue(int queueLength, int appQueueLength)
 {
     private const double SmoothingFactor = 0.2;
     private const int MinRetryAfterMs = 10;
@@ -63,7 +63,6 @@ internal sealed class FairQueue(int queueLength, double appQueueFactor)
                 _apps.Add(name, app);
             }
             app.Concurrency = concurrency;
-            var appQueueLength = Math.Max(1, (int)Math.Ceiling(concurrency * appQueueFactor));
             if (app.Running + app.Pending.Count >= concurrency + appQueueLength)
             {
                 retryAfterMs = RetryAfter(app.AverageMs, app.Pending.Count, concurrency);
