@@ -55,7 +55,18 @@ public sealed class ModuleValidator(WasmEngineHost host)
             return ModuleValidationResult.Invalid($"The module is not valid WebAssembly: {validationError}");
         }
 
-        using var module = Module.FromBytes(host.Engine, "validation", bytes);
+        Module module;
+        try
+        {
+            module = Module.FromBytes(host.Engine, "validation", bytes);
+        }
+        catch (WasmtimeException ex)
+        {
+            // Valid WebAssembly the engine still refuses: with the pooling allocator, a memory or table larger than
+            // a pool slot (Wasmtime's message names the limit and the module's figure).
+            return ModuleValidationResult.Invalid($"The module does not fit this runtime's limits: {ex.Message}");
+        }
+        using var disposeModule = module;
         var result = CheckInterface(module);
         if (result.IsValid && serialize)
         {

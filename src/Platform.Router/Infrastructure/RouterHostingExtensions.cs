@@ -26,6 +26,13 @@ public static class RouterHostingExtensions
         // Hosting opens a logging scope (and its async-local state) per request whenever any logger is on at all;
         // nothing here reads scopes, and the request log lines it would write are filtered out anyway.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // A file of bounded size instead of the console (whose redirect would grow without end).
+        if (config["Platform:Router:LogFile"] is { Length: > 0 } logFile)
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new RotatingFileLoggerProvider(logFile,
+                config.GetValue("Platform:Router:LogFileMaxBytes", 16L * 1024 * 1024), config.GetValue("Platform:Router:LogFileCount", 5)));
+        }
         ConfigureTraceSampling(builder);
         // In-flight requests get this long to finish after SIGTERM (Kubernetes' grace period is longer).
         services.Configure<HostOptions>(o =>

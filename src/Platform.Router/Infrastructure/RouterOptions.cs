@@ -67,6 +67,29 @@ public sealed class RouterOptions
     [Range(1, 600_000)]
     public int MaxQueueWaitMilliseconds { get; set; } = 5_000;
 
+    /// <summary>
+    /// File for the router's own log, rotated by size (<see cref="LogFileMaxBytes"/>, <see cref="LogFileCount"/>
+    /// kept); when set it replaces the console. Empty: log to the console.
+    /// </summary>
+    public string? LogFile { get; set; }
+
+    [Range(64 * 1024, 16L * 1024 * 1024 * 1024)]
+    public long LogFileMaxBytes { get; set; } = 16L * 1024 * 1024;
+
+    [Range(1, 100)]
+    public int LogFileCount { get; set; } = 5;
+
+    /// <summary>App log lines (stderr) each app may put into the router's log per second, with a burst allowance.</summary>
+    [Range(0.01, 100_000.0)]
+    public double AppLogLinesPerSecond { get; set; } = 20;
+
+    [Range(1, 1_000_000)]
+    public int AppLogBurst { get; set; } = 200;
+
+    /// <summary>Longer app log lines are cut to this many characters in the router's log.</summary>
+    [Range(80, 1_000_000)]
+    public int AppLogMaxLineChars { get; set; } = 2048;
+
     /// <summary>Seconds a long-poll for routing changes is held by the control plane.</summary>
     [Range(1, 60)]
     public int LongPollSeconds { get; set; } = 30;

@@ -62,14 +62,14 @@ public sealed class AppTrafficHandler : IDisposable
         _clock = clock;
         _workers = workers;
         _bodies = new BodyBudget(_options.MaxBufferedBodyBytes);
-        _createRouteState = route => new RouteState(route, _logger, workers.ConcurrencyFor(route.MaxConcurrency));
+        _createRouteState = route => new RouteState(route, _logger, workers.ConcurrencyFor(route.MaxConcurrency), _options);
     }
 
     public const long DefaultMaxBodyBytes = 10L * 1024 * 1024;
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
 
     /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
-    private sealed class RouteState(RouteEntry route, ILogger logger, int concurrency)
+    private sealed class RouteState(RouteEntry route, ILogger logger, int concurrency, RouterOptions options)
     {
         /// <summary>The app's share of the execution workers.</summary>
         public int Concurrency { get; } = concurrency;
@@ -87,7 +87,9 @@ public sealed class AppTrafficHandler : IDisposable
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 
-        public Action<string> LogLine { get; } = line => logger.AppLog(route.App, route.Version, line);
+        // Rate-limited and cut per route, so one app's stderr cannot flood the router's log.
+        public Action<string> LogLine { get; } = new AppLogLimiter(options.AppLogLinesPerSecond, options.AppLogBurst, options.AppLogMaxLineChars,
+            line => logger.AppLog(route.App, route.Version, line)).Write;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -362,7 +364,7 @@ public sealed class AppTrafficHandler : IDisposable
     /// </summary>
     internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
     {
-        var state = new RouteState(route, _logger, _workers.DefaultAppConcurrency);
+        var state = new RouteState(route, _logger, _workers.DefaultAppConcurrency, _options);
         var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
         return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
     }
