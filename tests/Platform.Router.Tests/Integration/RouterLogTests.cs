@@ -15,7 +15,7 @@ public sealed class RouterLogTests(SharedRouterStack shared, ITestOutputHelper o
         var folder = Path.Combine(Path.GetTempPath(), "router-log-" + Guid.NewGuid().ToString("N")[..8]);
         var logFile = Path.Combine(folder, "router.log");
         const long MaxBytes = 64 * 1024;
-        await using var router = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
+        var router = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
             Path.Combine(folder, "cache"), Path.Combine(folder, "state"), extra: new Dictionary<string, string?>
             {
                 ["Platform__Router__LogFile"] = logFile,
@@ -39,7 +39,7 @@ public sealed class RouterLogTests(SharedRouterStack shared, ITestOutputHelper o
             await Task.Delay(500); // the writer thread flushes what is queued
 
             var files = Directory.GetFiles(folder, "router.log*");
-            var sizes = files.ToDictionary(Path.GetFileName, f => new FileInfo(f).Length);
+            var sizes = files.ToDictionary(f => Path.GetFileName(f), f => new FileInfo(f).Length);
             output.WriteLine($"router log files: {string.Join(", ", sizes.OrderBy(s => s.Key).Select(s => $"{s.Key}={s.Value}"))}");
             Assert.All(sizes.Values, size => Assert.True(size <= MaxBytes + 4096, $"a log file grew to {size} bytes"));
             Assert.True(files.Length <= 4, $"{files.Length} log files; 3 rotated ones are kept");
