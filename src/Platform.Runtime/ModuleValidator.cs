@@ -34,6 +34,16 @@ public sealed class ModuleValidator(WasmEngineHost host)
     private ModuleValidationResult Validate(ReadOnlySpan<byte> bytes, bool serialize, out byte[]? precompiled)
     {
         precompiled = null;
+        if (CheckHeader(bytes) is { } header)
+        {
+            return header;
+        }
+        return ValidateCompiled(bytes, serialize, out precompiled);
+    }
+
+    /// <summary>The checks that need no compiling (empty, magic bytes, version); null when they pass.</summary>
+    public static ModuleValidationResult? CheckHeader(ReadOnlySpan<byte> bytes)
+    {
         if (bytes.IsEmpty)
         {
             return ModuleValidationResult.Invalid("The module is empty.");
@@ -48,6 +58,12 @@ public sealed class ModuleValidator(WasmEngineHost host)
             var what = bytes[6] == 1 ? "a WebAssembly component (WASI preview 2)" : $"WebAssembly binary version '{Hex(bytes[4..8])}'";
             return ModuleValidationResult.Invalid($"The upload is {what}; only core modules for WASI preview 1 (version 1) are supported.");
         }
+        return null;
+    }
+
+    private ModuleValidationResult ValidateCompiled(ReadOnlySpan<byte> bytes, bool serialize, out byte[]? precompiled)
+    {
+        precompiled = null;
 
         var validationError = Module.Validate(host.Engine, bytes);
         if (!string.IsNullOrEmpty(validationError))

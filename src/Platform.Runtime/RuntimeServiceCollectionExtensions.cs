@@ -23,6 +23,8 @@ public static class RuntimeServiceCollectionExtensions
         services.AddSingleton<ModuleCache>();
         services.AddSingleton<ModuleValidator>();
         services.AddSingleton<WagiExecutor>();
+        services.AddOptions<CompileSandboxOptions>().BindConfiguration(CompileSandboxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CompileSandbox>();
         return services;
     }
 }

@@ -36,6 +36,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
         // The same engine settings as the routers, so what the control plane validates (and precompiles) fits them.
         services.AddPlatformRuntime();
+        services.PostConfigure<CompileSandboxOptions>(o => o.ChildAssembly ??= typeof(Program).Assembly.Location);
 
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
         services.AddSingleton<RouteChangeNotifier>();

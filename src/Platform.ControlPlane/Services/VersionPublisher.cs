@@ -38,7 +38,7 @@ public static class PrecompiledArtifacts
 public sealed partial class VersionPublisher(
     PlatformDbContext db,
     IOciRegistryClient registry,
-    ModuleValidator validator,
+    CompileSandbox compiler,
     WasmEngineHost engine,
     RouteChangeNotifier routes,
     TimeProvider clock,
@@ -62,12 +62,25 @@ public sealed partial class VersionPublisher(
                 $"The upload does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all)."));
         }
         // The validator compiles the module anyway; the same compilation becomes the precompiled artifact.
-        var validation = validator.ValidateAndPrecompile(module, out var precompiled);
+        // In a child process with CPU, memory and wall-clock limits; killed if the client goes away.
+        var compiled = await compiler.ValidateAndPrecompileAsync(module, cancellationToken);
+        var (validation, precompiled) = (compiled.Validation, compiled.Precompiled);
         if (!validation.IsValid)
         {
             logger.UploadRefused(appName, validation.Error!);
-            return new(null, Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
-                $"The module was refused by the validator: {validation.Error}"));
+            return new(null, compiled.TooExpensive
+                ? Problems.Create(StatusCodes.Status422UnprocessableEntity, "module-too-expensive", "Module too expensive to compile", validation.Error!,
+                    new Dictionary<string, object?>
+                    {
+                        ["cpuSeconds"] = Math.Round(compiled.Figures!.CpuSeconds, 2),
+                        ["peakMemoryBytes"] = compiled.Figures.PeakMemoryBytes,
+                        ["wallSeconds"] = Math.Round(compiled.Figures.WallSeconds, 2),
+                        ["cpuLimitSeconds"] = compiler.Options.CpuSeconds,
+                        ["memoryLimitBytes"] = compiler.Options.MemoryBytes,
+                        ["wallLimitSeconds"] = compiler.Options.WallSeconds,
+                    })
+                : Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
+                    $"The module was refused by the validator: {validation.Error}"));
         }
 
         // Uploads to one app are serialised (across control-plane replicas too) by a transaction-scoped advisory
