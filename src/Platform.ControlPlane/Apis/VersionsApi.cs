@@ -58,15 +58,30 @@ public static class VersionsApi
 
     public static async Task<Results<Created<VersionResponse>, ProblemHttpResult>> UploadVersion(
         string app, [FromQuery] bool? activate, HttpRequest request, ClaimsPrincipal user,
-        VersionPublisher publisher, IOptions<AppsOptions> options, CancellationToken cancellationToken)
+        VersionPublisher publisher, IOptions<AppsOptions> options, UploadGate uploads, CancellationToken cancellationToken)
     {
-        var max = options.Value.MaxModuleBytes;
-        var read = await ReadModuleAsync(request, max, cancellationToken);
-        if (read.Problem is not null)
+        // A bounded number of uploads in memory at once; the others wait with their bodies still unread.
+        if (!await uploads.EnterAsync(cancellationToken))
         {
-            return read.Problem;
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "uploads-busy", "Too many uploads",
+                $"{uploads.MaxConcurrent} uploads are being processed and this one waited {options.Value.UploadQueueSeconds} s for its turn; retry shortly.");
         }
-        var result = await publisher.PublishAsync(app, read.Module!, activate ?? true, user.Identity?.Name, cancellationToken);
+        PublishResult result;
+        try
+        {
+            var max = options.Value.MaxModuleBytes;
+            var read = await ReadModuleAsync(request, max, cancellationToken);
+            if (read.Problem is not null)
+            {
+                return read.Problem;
+            }
+            result = await publisher.PublishAsync(app, read.Module!, activate ?? true, user.Identity?.Name, cancellationToken);
+        }
+        finally
+        {
+            uploads.Exit();
+        }
         if (result.Problem is not null)
         {
             return result.Problem;
@@ -161,6 +176,22 @@ public static class VersionsApi
         if (mediaType.MediaType.Equals(WasmContentType, StringComparison.OrdinalIgnoreCase)
             || mediaType.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase))
         {
+            if (request.ContentLength is long declared and > 0)
+            {
+                // Known length: one array of exactly that size, no doubling buffer and no final copy.
+                var exact = new byte[declared];
+                var filled = 0;
+                while (filled < exact.Length)
+                {
+                    var got = await request.Body.ReadAsync(exact.AsMemory(filled), cancellationToken);
+                    if (got == 0)
+                    {
+                        return new(null, Problems.Validation($"The request body ended after {filled} of the {declared} bytes its Content-Length announced."));
+                    }
+                    filled += got;
+                }
+                return new(exact, null);
+            }
             using var buffer = new MemoryStream();
             var chunk = new byte[81920];
             int n;
@@ -201,9 +232,13 @@ public static class VersionsApi
             {
                 return new(null, Problems.Validation($"The 'module' part ('{file.FileName}') is empty."));
             }
-            using var buffer = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(buffer, cancellationToken);
-            return new(buffer.ToArray(), null);
+            // The form keeps large parts on disk; read the part into one array of its size.
+            var bytes = new byte[file.Length];
+            await using (var part = file.OpenReadStream())
+            {
+                await part.ReadExactlyAsync(bytes, cancellationToken);
+            }
+            return new(bytes, null);
         }
         return Unsupported(contentType);
     }

@@ -39,6 +39,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.PostConfigure<CompileSandboxOptions>(o => o.ChildAssembly ??= typeof(Program).Assembly.Location);
 
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+        services.AddSingleton<UploadGate>();
         services.AddSingleton<RouteChangeNotifier>();
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();
