@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Assembles the dashboard (web/src) into the control plane's static files (src/Platform.ControlPlane/wwwroot).
-// Node 20, no dependencies. Deterministic: the same sources always give the same bytes, so the committed output can be
-// checked with `node web/build.mjs --check` (exit 1 and a list of differences when it is stale).
+// Assembles the dashboard (web/src) into the control plane's static files (src/Platform.ControlPlane/wwwroot, or the
+// folder after --out). The control plane's build runs it (an MSBuild target), so the output is never committed.
+// Node 20, no dependencies. Deterministic: the same sources always give the same bytes; `--check` exits 1 with a list of
+// differences when the output folder is stale.
 //
 // What it adds to a plain copy:
 // - ?v=<content hash> on every CSS/JS URL (an import map covers module-to-module imports), so a browser never mixes
@@ -14,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 const srcDir = path.join(webDir, 'src');
-const outDir = path.resolve(webDir, '..', 'src', 'Platform.ControlPlane', 'wwwroot');
+const outAt = process.argv.indexOf('--out');
+const outDir = outAt > 0 && process.argv[outAt + 1]
+  ? path.resolve(process.argv[outAt + 1])
+  : path.resolve(webDir, '..', 'src', 'Platform.ControlPlane', 'wwwroot');
 const check = process.argv.includes('--check');
 
 /** Relative paths ('/'-separated) of every file under dir, sorted so output order never depends on the file system. */

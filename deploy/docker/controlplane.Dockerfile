@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Control plane: REST API, dashboard and OpenAPI document on 5080, with /healthz and /readyz on the same port.
-# The dashboard's built files are committed under the project's wwwroot, so no Node build runs here.
+# The dashboard is assembled from web/ by web/build.mjs in a Node stage (the SDK image has no Node), so the
+# publish below skips its own dashboard step (-p:BuildDashboard=false).
 # Build context is the repository root:
 #   docker build -f deploy/docker/controlplane.Dockerfile -t platform/controlplane .
 
@@ -13,6 +14,11 @@ RUN find . -type f ! \( -name '*.csproj' -o -name 'Directory.Build.props' -o -na
         -o -name 'Directory.Packages.props' -o -name 'global.json' -o -iname 'nuget.config' \) -delete \
  && find . -type d -empty -delete
 
+FROM --platform=$BUILDPLATFORM node:20-bookworm-slim AS dashboard
+WORKDIR /src
+COPY web/ web/
+RUN node web/build.mjs --out /dashboard
+
 FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG TARGETARCH
 WORKDIR /src
@@ -21,8 +27,9 @@ COPY --from=restore-inputs /src/ ./
 # (the control plane validates uploads with Wasmtime).
 RUN dotnet restore src/Platform.ControlPlane/Platform.ControlPlane.csproj -a "${TARGETARCH:-amd64}"
 COPY . .
+COPY --from=dashboard /dashboard/ src/Platform.ControlPlane/wwwroot/
 RUN dotnet publish src/Platform.ControlPlane/Platform.ControlPlane.csproj -c Release -a "${TARGETARCH:-amd64}" \
-        --no-restore --self-contained false -p:UseAppHost=false -o /app
+        --no-restore --self-contained false -p:UseAppHost=false -p:BuildDashboard=false -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

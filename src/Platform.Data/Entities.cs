@@ -25,6 +25,9 @@ public sealed class App
     /// <summary>Requests of this app a router runs at once (set by an admin); null means the router's default share.</summary>
     public int? MaxConcurrency { get; set; }
 
+    /// <summary>Outbound HTTP allow-list of a single-module app, in Spin's allowed_outbound_hosts syntax; empty allows nothing.</summary>
+    public List<string> AllowedOutboundHosts { get; set; } = [];
+
     public List<AppVersion> Versions { get; set; } = [];
 }
 
@@ -66,7 +69,53 @@ public sealed class AppVersion
     [System.ComponentModel.DataAnnotations.MaxLength(71)]
     public string? PrecompiledDigest { get; set; }
     public string? PrecompiledFingerprint { get; set; }
+
+    /// <summary>
+    /// For a bundle (spin.toml) version: its components, routes and files, as resolved at upload. Null for a version
+    /// made from a single module (one component named after the app on <c>/...</c>, described by the columns above).
+    /// </summary>
+    public VersionBundle? Bundle { get; set; }
+
+    /// <summary>The spin.toml the bundle was uploaded with, byte for byte; null for single-module versions.</summary>
+    public string? SpinManifest { get; set; }
 }
+
+/// <summary>The resolved shape of a bundle version (a jsonb column; immutable like the row).</summary>
+public sealed class VersionBundle
+{
+    public required string Name { get; set; }
+    public string? AppVersion { get; set; }
+    public string? Description { get; set; }
+    public List<BundleComponent> Components { get; set; } = [];
+    public List<BundleRoute> Routes { get; set; } = [];
+}
+
+public sealed class BundleComponent
+{
+    public required string Id { get; set; }
+
+    /// <summary>Path of the module inside the bundle.</summary>
+    public required string Source { get; set; }
+    public required string ModuleDigest { get; set; }
+    public long ModuleSize { get; set; }
+
+    /// <summary>"wagi" (today the only kind that is accepted) or "http".</summary>
+    public required string Kind { get; set; }
+    public string? Entrypoint { get; set; }
+    public string? Argv { get; set; }
+    public Dictionary<string, string> Environment { get; set; } = [];
+    public List<string> AllowedOutboundHosts { get; set; } = [];
+    public List<BundleFile> Files { get; set; } = [];
+    public string? PrecompiledDigest { get; set; }
+    public string? PrecompiledFingerprint { get; set; }
+    public string? PrecompiledReference { get; set; }
+}
+
+/// <param name="Path">Absolute guest path.</param>
+public sealed record BundleFile(string Path, string Digest, long Size);
+
+/// <param name="Route">As written in spin.toml.</param>
+public sealed record BundleRoute(string Route, string Component);
 
 /// <summary>An API key. Only a SHA-256 of the secret is stored; the prefix lets a key be recognised in lists.</summary>
 public sealed class ApiKey

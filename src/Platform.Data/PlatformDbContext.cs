@@ -34,6 +34,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
                         (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
                         v => v.Aggregate(0, (h, kv) => HashCode.Combine(h, kv.Key.GetHashCode(), kv.Value.GetHashCode())),
                         v => new Dictionary<string, string>(v)));
+            e.Property(a => a.AllowedOutboundHosts).HasDefaultValueSql("'{}'::text[]");
             e.HasMany(a => a.Versions).WithOne(v => v.App).HasForeignKey(v => v.AppId).OnDelete(DeleteBehavior.Cascade);
         });
         b.Entity<AppVersion>(e =>
@@ -48,6 +49,14 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.Property(v => v.CreatedBy).HasMaxLength(100);
             e.Property(v => v.PrecompiledReference).HasMaxLength(512);
             e.Property(v => v.PrecompiledFingerprint).HasMaxLength(128);
+            // Written once at upload and never changed, so no comparer beyond reference equality is needed.
+            e.Property(v => v.Bundle)
+                .HasColumnType("jsonb")
+                .HasConversion(
+                    b => b == null ? null : JsonSerializer.Serialize(b, JsonSerializerOptions.Default),
+                    s => s == null ? null : JsonSerializer.Deserialize<VersionBundle>(s, JsonSerializerOptions.Default),
+                    new ValueComparer<VersionBundle?>((a, b) => ReferenceEquals(a, b), b => b == null ? 0 : b.GetHashCode(), b => b));
+            e.Property(v => v.SpinManifest).HasColumnType("text");
         });
         b.Entity<ApiKey>(e =>
         {

@@ -13,8 +13,8 @@ public sealed record ModuleValidationResult(bool IsValid, string? Error)
 
 /// <summary>
 /// Checks that uploaded bytes are a WASI preview-1 command module this runtime can run: valid WebAssembly,
-/// exports <c>_start</c> and <c>memory</c>, and imports only <c>wasi_snapshot_preview1</c> functions this
-/// runtime implements, with their exact signatures (so a module that validates here also instantiates).
+/// exports <c>_start</c> and <c>memory</c>, and imports only <c>wasi_snapshot_preview1</c> and
+/// <c>wasi_experimental_http</c> functions this runtime implements, with their exact signatures (so a module that validates here also instantiates).
 /// </summary>
 public sealed class ModuleValidator(WasmEngineHost host)
 {
@@ -109,23 +109,29 @@ public sealed class ModuleValidator(WasmEngineHost host)
             if (import is not FunctionImport function)
             {
                 return ModuleValidationResult.Invalid(
-                    $"The module imports the {KindOf(import)} '{qualified}'; only functions from '{WasiPreview1.ModuleName}' can be imported.");
+                    $"The module imports the {KindOf(import)} '{qualified}'; only functions from '{WasiPreview1.ModuleName}' and '{WasiExperimentalHttp.ModuleName}' can be imported.");
             }
-            if (import.ModuleName != WasiPreview1.ModuleName)
+            var (provider, table) = import.ModuleName switch
+            {
+                WasiPreview1.ModuleName => ("WASI preview 1", WasiPreview1.Signatures),
+                WasiExperimentalHttp.ModuleName => ("wasi_experimental_http", WasiExperimentalHttp.Signatures),
+                _ => ((string?)null, (IReadOnlyDictionary<string, string>?)null),
+            };
+            if (table is null)
             {
                 return ModuleValidationResult.Invalid(
-                    $"The module imports '{qualified}', which this platform does not provide; only WASI preview 1 ('{WasiPreview1.ModuleName}') imports are allowed.");
+                    $"The module imports '{qualified}', which this platform does not provide; only WASI preview 1 ('{WasiPreview1.ModuleName}') and outbound HTTP ('{WasiExperimentalHttp.ModuleName}') imports are allowed.");
             }
-            if (!WasiPreview1.Signatures.TryGetValue(import.Name, out var expected))
+            if (!table.TryGetValue(import.Name, out var expected))
             {
                 return ModuleValidationResult.Invalid(
-                    $"The module imports '{qualified}', which is not a WASI preview 1 function.");
+                    $"The module imports '{qualified}', which is not a {provider} function.");
             }
             var actual = Signature(function.Parameters, function.Results);
             if (actual != expected)
             {
                 return ModuleValidationResult.Invalid(
-                    $"The module imports '{qualified}' with signature {Describe(actual)}, but WASI preview 1 defines it as {Describe(expected)}.");
+                    $"The module imports '{qualified}' with signature {Describe(actual)}, but {provider} defines it as {Describe(expected)}.");
             }
         }
 

@@ -27,6 +27,7 @@ public static class Extensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, Action<MeterProviderBuilder>? metrics = null, Action<TracerProviderBuilder>? tracing = null)
         where TBuilder : IHostApplicationBuilder
     {
+        builder.Configuration.AddPlatformEnvironmentAliases();
         builder.ConfigureOpenTelemetry(metrics, tracing);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])

@@ -22,7 +22,7 @@ public static class AppsApi
             .WithDescription("The name is a DNS label of 3-63 characters and becomes the app's host name.");
         api.MapGet("/", ListApps).WithName("ListApps").WithSummary("List apps");
         api.MapGet("/{app}", GetApp).WithName("GetApp").WithSummary("Show an app");
-        api.MapPatch("/{app}", UpdateApp).WithName("UpdateApp").WithSummary("Change an app's variables or limits")
+        api.MapPatch("/{app}", UpdateApp).WithName("UpdateApp").WithSummary("Change an app's variables, limits or outbound allow-list")
             .WithDescription("Fields left out stay as they are. Variables replace the whole set. Live on routers within a second.");
         api.MapDelete("/{app}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app; its URL stops answering");
         return api;
@@ -96,6 +96,10 @@ public static class AppsApi
             return Problems.Create(StatusCodes.Status403Forbidden, "admin-only", "Admin only",
                 $"maxConcurrency {request.MaxConcurrency} can only be set with an admin key.");
         }
+        if (AppSettingsValidator.ValidateAllowedOutboundHosts(request.AllowedOutboundHosts) is { } hostsError)
+        {
+            return Problems.Validation(hostsError.Detail, "allowedOutboundHosts", hostsError.Entry);
+        }
         var found = await db.Apps.FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
         if (found is null)
         {
@@ -104,6 +108,10 @@ public static class AppsApi
         if (request.Variables is not null)
         {
             found.Variables = request.Variables;
+        }
+        if (request.AllowedOutboundHosts is not null)
+        {
+            found.AllowedOutboundHosts = [.. request.AllowedOutboundHosts.Select(h => h.Trim())];
         }
         found.MemoryLimitMb = request.MemoryLimitMb ?? found.MemoryLimitMb;
         found.TimeoutSeconds = request.TimeoutSeconds ?? found.TimeoutSeconds;

@@ -6,9 +6,10 @@ public sealed record CreateAppRequest(string Name, Dictionary<string, string>? V
     int? CpuTimeLimitMs = null);
 
 /// <summary>Changes to an app's settings; absent fields stay as they are.</summary>
+/// <param name="AllowedOutboundHosts">Replaces the app's outbound allow-list (Spin's allowed_outbound_hosts syntax); an empty list allows nothing.</param>
 /// <param name="MaxConcurrency">Admin only: requests of the app a router runs at once.</param>
 public sealed record UpdateAppRequest(Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
-    int? CpuTimeLimitMs = null, int? MaxConcurrency = null);
+    List<string>? AllowedOutboundHosts = null, int? CpuTimeLimitMs = null, int? MaxConcurrency = null);
 
 public sealed record AppResponse(
     string Name,
@@ -21,6 +22,7 @@ public sealed record AppResponse(
     IReadOnlyDictionary<string, string> Variables,
     int MemoryLimitMb,
     int TimeoutSeconds,
+    IReadOnlyList<string> AllowedOutboundHosts,
     int CpuTimeLimitMs,
     int? MaxConcurrency);
 
@@ -33,6 +35,45 @@ public sealed record VersionResponse(
     DateTimeOffset CreatedAt,
     string? CreatedBy,
     bool Active);
+
+/// <summary>One version in full: what <c>GET /apps/{app}/versions/{n}</c> returns.</summary>
+/// <param name="Kind">"module" (one uploaded module) or "bundle" (a spin.toml bundle).</param>
+public sealed record VersionDetailsResponse(
+    int Number,
+    string Kind,
+    string Digest,
+    string ManifestDigest,
+    string OciReference,
+    long Size,
+    DateTimeOffset CreatedAt,
+    string? CreatedBy,
+    bool Active,
+    string? ApplicationName,
+    string? ApplicationVersion,
+    string? Description,
+    IReadOnlyList<VersionComponentResponse> Components,
+    IReadOnlyList<VersionRouteResponse> Routes,
+    string? ManifestUrl);
+
+/// <param name="EnvironmentNames">Names only: values may be secrets.</param>
+public sealed record VersionComponentResponse(
+    string Id,
+    string Kind,
+    string Digest,
+    long Size,
+    string? Source,
+    string? Entrypoint,
+    string? Argv,
+    IReadOnlyList<string> EnvironmentNames,
+    IReadOnlyList<string> AllowedOutboundHosts,
+    int FileCount,
+    long FileBytes,
+    IReadOnlyList<VersionFileResponse> Files,
+    string? PrecompiledDigest);
+
+public sealed record VersionFileResponse(string Path, string Digest, long Size);
+
+public sealed record VersionRouteResponse(string Route, string Component);
 
 public sealed record CreateKeyRequest(string Name, bool Admin = false);
 
@@ -59,8 +100,30 @@ internal static class DtoMapping
         app.Variables,
         app.MemoryLimitMb ?? options.DefaultMemoryLimitMb,
         app.TimeoutSeconds ?? options.DefaultTimeoutSeconds,
+        app.AllowedOutboundHosts,
         app.CpuTimeLimitMs ?? options.DefaultCpuTimeLimitMs,
         app.MaxConcurrency);
+
+    public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber)
+    {
+        List<VersionComponentResponse> components;
+        List<VersionRouteResponse> routes;
+        if (v.Bundle is { } b)
+        {
+            components = [.. b.Components.Select(c => new VersionComponentResponse(c.Id, c.Kind, c.ModuleDigest, c.ModuleSize, c.Source, c.Entrypoint, c.Argv,
+                [.. c.Environment.Keys.Order(StringComparer.Ordinal)], c.AllowedOutboundHosts, c.Files.Count, c.Files.Sum(f => f.Size),
+                [.. c.Files.Select(f => new VersionFileResponse(f.Path, f.Digest, f.Size))], c.PrecompiledDigest))];
+            routes = [.. b.Routes.Select(r => new VersionRouteResponse(r.Route, r.Component))];
+        }
+        else
+        {
+            components = [new VersionComponentResponse(app, "wagi", v.ModuleDigest, v.SizeBytes, null, null, null, [], [], 0, 0, [], v.PrecompiledDigest)];
+            routes = [new VersionRouteResponse("/...", app)];
+        }
+        return new(v.Number, v.Bundle is null ? "module" : "bundle", v.ModuleDigest, v.ManifestDigest, v.OciReference, v.SizeBytes, v.CreatedAt,
+            v.CreatedBy, v.Number == activeNumber, v.Bundle?.Name, v.Bundle?.AppVersion, v.Bundle?.Description, components, routes,
+            v.SpinManifest is null ? null : $"/api/v1/apps/{app}/versions/{v.Number}/manifest");
+    }
 
     public static VersionResponse ToResponse(this AppVersion v, int? activeNumber) =>
         new(v.Number, v.ModuleDigest, v.ManifestDigest, v.OciReference, v.SizeBytes, v.CreatedAt, v.CreatedBy, v.Number == activeNumber);

@@ -68,4 +68,27 @@ public static partial class AppSettingsValidator
         }
         return null;
     }
+
+    public const int MaxAllowedOutboundHosts = 64;
+
+    /// <summary>Null when every entry parses in Spin's allowed_outbound_hosts syntax; else the problem, quoting the entry.</summary>
+    public static (string Detail, string? Entry)? ValidateAllowedOutboundHosts(IReadOnlyList<string>? hosts)
+    {
+        if (hosts is null)
+        {
+            return null;
+        }
+        if (hosts.Count > MaxAllowedOutboundHosts)
+        {
+            return ($"An app may list at most {MaxAllowedOutboundHosts} allowed outbound hosts; {hosts.Count} were given.", null);
+        }
+        foreach (var host in hosts)
+        {
+            if (!Platform.Runtime.Outbound.AllowedHostEntry.TryParse(host, out _, out var error))
+            {
+                return (error!, host);
+            }
+        }
+        return null;
+    }
 }

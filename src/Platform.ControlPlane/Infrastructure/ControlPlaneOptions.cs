@@ -2,6 +2,19 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Platform.ControlPlane.Infrastructure;
 
+/// <summary>The control plane's own host settings (section <c>Platform:ControlPlane</c>).</summary>
+public sealed class ControlPlaneHostOptions
+{
+    public const string Section = "Platform:ControlPlane";
+
+    /// <summary>Where the API, the dashboard and the OpenAPI document listen.</summary>
+    [Required, Url]
+    public string Url { get; set; } = "http://127.0.0.1:5080";
+
+    public static ControlPlaneHostOptions From(IConfiguration configuration) =>
+        configuration.GetSection(Section).Get<ControlPlaneHostOptions>() ?? new();
+}
+
 public sealed class AuthOptions
 {
     public const string Section = "Platform:Auth";

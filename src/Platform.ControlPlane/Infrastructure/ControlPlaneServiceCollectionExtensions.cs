@@ -17,25 +17,20 @@ public static class ControlPlaneServiceCollectionExtensions
         var services = builder.Services;
         var config = builder.Configuration;
 
-        // The documented environment variables win over appsettings.
-        if (Environment.GetEnvironmentVariable("PLATFORM_ADMIN_KEY") is { Length: > 0 } adminKey)
-        {
-            config["Platform:Auth:AdminKey"] = adminKey;
-        }
-        if (Environment.GetEnvironmentVariable("PLATFORM_ROUTER_TOKEN") is { Length: > 0 } routerToken)
-        {
-            config["Platform:Auth:RouterToken"] = routerToken;
-        }
-        builder.WebHost.UseUrls(config["Platform:ControlPlane:Url"] ?? "http://127.0.0.1:5080");
+        // Listening addresses are needed before the host is built; bound from the same options class the services see.
+        builder.WebHost.UseUrls(ControlPlaneHostOptions.From(config).Url);
 
+        services.AddOptions<ControlPlaneHostOptions>().BindConfiguration(ControlPlaneHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AppsOptions>().BindConfiguration(AppsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Platform.Bundles.BundleOptions>().BindConfiguration(Platform.Bundles.BundleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
         services.AddPlatformData();
         services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
-        // The same engine settings as the routers, so what the control plane validates (and precompiles) fits them.
-        services.AddPlatformRuntime();
+        // The same engine settings as the routers, so what the control plane validates (and precompiles) fits them;
+        // it runs no app, so it registers no module cache or executor.
+        services.AddWasmValidation();
         services.PostConfigure<CompileSandboxOptions>(o => o.ChildAssembly ??= typeof(Program).Assembly.Location);
 
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
@@ -44,6 +39,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();
         services.AddScoped<VersionPublisher>();
+        services.AddScoped<ReferenceImporter>();
+        // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.
+        services.AddHttpClient(ReferenceImporter.HttpClientName);
 
         services.AddAuthentication(AuthSchemes.ApiKey)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthSchemes.ApiKey, null)

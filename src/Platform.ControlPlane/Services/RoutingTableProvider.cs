@@ -57,22 +57,60 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             .ToListAsync(cancellationToken);
 
         var defaults = options.Value;
-        var routes = rows.Select(r => new RouteEntry(
-            r.App.Name,
-            r.Version.Number,
-            r.Version.ModuleDigest,
-            r.Version.Repository,
-            r.Version.OciReference,
-            (long)(r.App.MemoryLimitMb ?? defaults.DefaultMemoryLimitMb) * 1024 * 1024,
-            (r.App.TimeoutSeconds ?? defaults.DefaultTimeoutSeconds) * 1000,
-            new SortedDictionary<string, string>(r.App.Variables, StringComparer.Ordinal),
-            // Both or neither: a digest without the engine it fits is of no use to a router.
-            r.Version.PrecompiledFingerprint is null ? null : r.Version.PrecompiledDigest,
-            r.Version.PrecompiledDigest is null ? null : r.Version.PrecompiledFingerprint,
-            MaxConcurrency: r.App.MaxConcurrency,
-            CpuTimeMilliseconds: r.App.CpuTimeLimitMs ?? defaults.DefaultCpuTimeLimitMs)).ToList();
+        var routes = rows.Select(r => ToRoute(r.App, r.Version, defaults)).ToList();
 
         var revision = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(routes)))[..32];
         return new RoutingTable(revision, clock.GetUtcNow(), routes);
+    }
+
+    /// <summary>
+    /// Every version is described as components and HTTP routes (a single module is one component named after the
+    /// app on <c>/...</c>); the legacy module fields stay filled (a bundle's component on <c>/...</c>, else its
+    /// first routed one) so a router that does not read components still serves single-module apps.
+    /// </summary>
+    internal static RouteEntry ToRoute(App app, AppVersion version, AppsOptions defaults)
+    {
+        // Both or neither: a digest without the engine it fits is of no use to a router.
+        static (string?, string?) Precompiled(string? digest, string? fingerprint) =>
+            digest is null || fingerprint is null ? (null, null) : (digest, fingerprint);
+
+        var (digest, fingerprint) = Precompiled(version.PrecompiledDigest, version.PrecompiledFingerprint);
+        IReadOnlyList<ComponentEntry> components;
+        IReadOnlyList<HttpRouteEntry> httpRoutes;
+        if (version.Bundle is { } bundle)
+        {
+            components = [.. bundle.Components.Select(c =>
+            {
+                var (d, f) = Precompiled(c.PrecompiledDigest, c.PrecompiledFingerprint);
+                return new ComponentEntry(c.Id, c.ModuleDigest, c.Kind, c.Entrypoint, c.Argv,
+                    new SortedDictionary<string, string>(c.Environment, StringComparer.Ordinal),
+                    [.. c.AllowedOutboundHosts],
+                    [.. c.Files.Select(x => new FileEntry(x.Path, x.Digest, x.Size))], d, f);
+            })];
+            httpRoutes = [.. bundle.Routes.Select(r => new HttpRouteEntry(r.Route, r.Component))];
+        }
+        else
+        {
+            // A single module's allow-list is the app's own (PATCH /apps/{app}); a bundle's come from its manifest.
+            components = [new ComponentEntry(app.Name, version.ModuleDigest, "wagi", null, null,
+                new SortedDictionary<string, string>(StringComparer.Ordinal), [.. app.AllowedOutboundHosts], [], digest, fingerprint)];
+            httpRoutes = [new HttpRouteEntry("/...", app.Name)];
+        }
+        return new RouteEntry(
+            app.Name,
+            version.Number,
+            version.ModuleDigest,
+            version.Repository,
+            version.OciReference,
+            (long)(app.MemoryLimitMb ?? defaults.DefaultMemoryLimitMb) * 1024 * 1024,
+            (app.TimeoutSeconds ?? defaults.DefaultTimeoutSeconds) * 1000,
+            new SortedDictionary<string, string>(app.Variables, StringComparer.Ordinal),
+            digest,
+            fingerprint,
+            AllowedOutboundHosts: app.AllowedOutboundHosts.Count == 0 ? null : [.. app.AllowedOutboundHosts],
+            Components: components,
+            HttpRoutes: httpRoutes,
+            MaxConcurrency: app.MaxConcurrency,
+            CpuTimeMilliseconds: app.CpuTimeLimitMs ?? defaults.DefaultCpuTimeLimitMs);
     }
 }

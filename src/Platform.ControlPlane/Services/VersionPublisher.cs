@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using Microsoft.Extensions.Options;
+using Platform.Bundles;
 using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
@@ -41,11 +42,13 @@ public sealed partial class VersionPublisher(
     CompileSandbox compiler,
     WasmEngineHost engine,
     RouteChangeNotifier routes,
+    IOptions<BundleOptions> bundleOptions,
     TimeProvider clock,
     ILogger<VersionPublisher> logger)
 {
     private static readonly byte[] s_wasmMagic = [0x00, 0x61, 0x73, 0x6d];
 
+    /// <summary>A single module: one component named after the app on <c>/...</c>.</summary>
     public async Task<PublishResult> PublishAsync(string appName, byte[] module, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
@@ -53,42 +56,14 @@ public sealed partial class VersionPublisher(
         {
             return new(null, Problems.AppNotFound(appName));
         }
-
-        if (module.Length < 8 || !module.AsSpan(0, 4).SequenceEqual(s_wasmMagic))
+        var (refused, precompiled) = await CheckModuleAsync(appName, module, "The upload", cancellationToken);
+        if (refused is not null)
         {
-            var head = Convert.ToHexString(module.AsSpan(0, Math.Min(8, module.Length)));
-            logger.UploadRefused(appName, "not a WebAssembly binary");
-            return new(null, Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
-                $"The upload does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all)."));
-        }
-        // The validator compiles the module anyway; the same compilation becomes the precompiled artifact.
-        // In a child process with CPU, memory and wall-clock limits; killed if the client goes away.
-        var compiled = await compiler.ValidateAndPrecompileAsync(module, cancellationToken);
-        var (validation, precompiled) = (compiled.Validation, compiled.Precompiled);
-        if (!validation.IsValid)
-        {
-            logger.UploadRefused(appName, validation.Error!);
-            return new(null, compiled.TooExpensive
-                ? Problems.Create(StatusCodes.Status422UnprocessableEntity, "module-too-expensive", "Module too expensive to compile", validation.Error!,
-                    new Dictionary<string, object?>
-                    {
-                        ["cpuSeconds"] = Math.Round(compiled.Figures!.CpuSeconds, 2),
-                        ["peakMemoryBytes"] = compiled.Figures.PeakMemoryBytes,
-                        ["wallSeconds"] = Math.Round(compiled.Figures.WallSeconds, 2),
-                        ["cpuLimitSeconds"] = compiler.Options.CpuSeconds,
-                        ["memoryLimitBytes"] = compiler.Options.MemoryBytes,
-                        ["wallLimitSeconds"] = compiler.Options.WallSeconds,
-                    })
-                : Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
-                    $"The module was refused by the validator: {validation.Error}"));
+            return new(null, refused);
         }
 
-        // Uploads to one app are serialised (across control-plane replicas too) by a transaction-scoped advisory
-        // lock, so version numbers and registry tags never race; different apps upload in parallel.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({app.Id.ToString()}, 0))", cancellationToken);
-        var number = (await db.AppVersions.Where(v => v.AppId == app.Id).MaxAsync(v => (int?)v.Number, cancellationToken) ?? 0) + 1;
-
+        await using var transaction = await BeginUploadAsync(app, cancellationToken);
+        var number = await NextNumberAsync(app, cancellationToken);
         OciPushResult pushed;
         try
         {
@@ -99,22 +74,28 @@ public sealed partial class VersionPublisher(
                 ["org.opencontainers.image.created"] = clock.GetUtcNow().ToString("O"),
             }, cancellationToken);
         }
-        catch (OciRegistryUnavailableException ex)
+        catch (Exception ex) when (ex is OciRegistryUnavailableException or OciRegistryException)
         {
-            logger.RegistryPushFailed(ex, appName);
-            return new(null, Problems.Create(StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Registry unavailable",
-                $"The OCI registry could not be reached ({ex.Message}); no version was recorded. Try again."));
-        }
-        catch (OciRegistryException ex)
-        {
-            logger.RegistryPushFailed(ex, appName);
-            return new(null, Problems.Create(StatusCodes.Status502BadGateway, "registry-error", "Registry refused the push",
-                $"The OCI registry refused the module ({ex.Message}); no version was recorded."));
+            return new(null, RegistryProblem(ex, appName));
         }
 
-        var artifact = precompiled is null ? null : await PushPrecompiledAsync(appName, pushed, precompiled, cancellationToken);
+        OciDescriptor? subject = null;
+        (string Reference, string Digest)? artifact = null;
+        if (precompiled is not null)
+        {
+            try
+            {
+                // The subject descriptor needs the module manifest's size, which the push result does not carry.
+                var manifest = await registry.GetManifestAsync(pushed.Repository, pushed.ManifestDigest, cancellationToken);
+                subject = new OciDescriptor { MediaType = manifest.MediaType, Digest = manifest.Digest, Size = manifest.Content.Length };
+            }
+            catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException)
+            {
+                LogPrecompiledPushFailed(logger, ex, appName, pushed.ModuleDigest);
+            }
+            artifact = subject is null ? null : await PushPrecompiledAsync(appName, pushed.Repository, subject, pushed.ModuleDigest, precompiled, $"{appName}.cwasm", cancellationToken);
+        }
 
-        var now = clock.GetUtcNow();
         var version = new AppVersion
         {
             Id = Guid.CreateVersion7(),
@@ -125,59 +106,234 @@ public sealed partial class VersionPublisher(
             Repository = pushed.Repository,
             OciReference = pushed.Reference,
             SizeBytes = module.Length,
-            CreatedAt = now,
+            CreatedAt = clock.GetUtcNow(),
             CreatedBy = uploadedBy,
             PrecompiledReference = artifact?.Reference,
             PrecompiledDigest = artifact?.Digest,
             PrecompiledFingerprint = artifact is null ? null : engine.Fingerprint,
         };
+        return await CommitAsync(app, version, activate, transaction, cancellationToken);
+    }
+
+    /// <summary>A Spin-style bundle: a tar or tar.gz with spin.toml at its root (read once, from a stream).</summary>
+    public async Task<PublishResult> PublishBundleAsync(string appName, Stream archive, bool activate, string? uploadedBy, CancellationToken cancellationToken)
+    {
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
+        if (app is null)
+        {
+            return new(null, Problems.AppNotFound(appName));
+        }
+        ResolvedBundle bundle;
+        try
+        {
+            var files = BundleArchive.Read(archive, bundleOptions.Value);
+            bundle = ResolvedBundle.Resolve(files, SpinManifestParser.Parse(files.ManifestText));
+        }
+        catch (BundleException ex)
+        {
+            logger.UploadRefused(appName, ex.Message);
+            return new(null, BundleProblem(ex));
+        }
+        return await PublishResolvedAsync(app, bundle, activate, uploadedBy, cancellationToken);
+    }
+
+    /// <summary>Stores a resolved bundle as one OCI artifact (Spin's layout) and records it.</summary>
+    public async Task<PublishResult> PublishResolvedAsync(App app, ResolvedBundle bundle, bool activate, string? uploadedBy, CancellationToken cancellationToken)
+    {
+        var appName = app.Name;
+        var precompiled = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        foreach (var component in bundle.Components)
+        {
+            if (precompiled.ContainsKey(component.ModuleDigest))
+            {
+                continue;
+            }
+            var (refused, artifactBytes) = await CheckModuleAsync(appName, component.Module.ToArray(), $"The module '{component.Source}' of component '{component.Id}'", cancellationToken);
+            if (refused is not null)
+            {
+                return new(null, refused);
+            }
+            precompiled[component.ModuleDigest] = artifactBytes;
+        }
+
+        await using var transaction = await BeginUploadAsync(app, cancellationToken);
+        var number = await NextNumberAsync(app, cancellationToken);
+        var repository = registry.GetRepositoryName(appName);
+        OciArtifactPushResult pushed;
+        try
+        {
+            pushed = await registry.PushArtifactAsync(repository, $"v{number}",
+                BundleLayout.ToArtifact(bundle, appName, number, clock.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)),
+                cancellationToken);
+        }
+        catch (Exception ex) when (ex is OciRegistryUnavailableException or OciRegistryException)
+        {
+            return new(null, RegistryProblem(ex, appName));
+        }
+
+        var subject = new OciDescriptor { MediaType = OciMediaTypes.ImageManifest, Digest = pushed.ManifestDigest, Size = pushed.ManifestSize };
+        var artifacts = new Dictionary<string, (string Reference, string Digest)?>(StringComparer.Ordinal);
+        foreach (var (digest, bytes) in precompiled)
+        {
+            artifacts[digest] = bytes is null ? null : await PushPrecompiledAsync(appName, repository, subject, digest, bytes,
+                $"{bundle.Components.First(c => c.ModuleDigest == digest).Id}.cwasm", cancellationToken);
+        }
+
+        var primary = bundle.Primary;
+        var stored = new VersionBundle
+        {
+            Name = bundle.Manifest.Application.Name,
+            AppVersion = bundle.Manifest.Application.Version,
+            Description = bundle.Manifest.Application.Description,
+            Routes = [.. bundle.Routes.Select(r => new BundleRoute(r.Route, r.Component))],
+            Components = [.. bundle.Components.Select(c => new BundleComponent
+            {
+                Id = c.Id,
+                Source = c.Source,
+                ModuleDigest = c.ModuleDigest,
+                ModuleSize = c.Module.Length,
+                Kind = c.Kind,
+                Entrypoint = c.Entrypoint,
+                Argv = c.Argv,
+                Environment = new Dictionary<string, string>(c.Environment),
+                AllowedOutboundHosts = [.. c.AllowedOutboundHosts],
+                Files = [.. c.Files.Select(f => new BundleFile(f.GuestPath, f.Digest, f.Content.Length))],
+                PrecompiledDigest = artifacts[c.ModuleDigest]?.Digest,
+                PrecompiledReference = artifacts[c.ModuleDigest]?.Reference,
+                PrecompiledFingerprint = artifacts[c.ModuleDigest] is null ? null : engine.Fingerprint,
+            })],
+        };
+        var primaryArtifact = artifacts[primary.ModuleDigest];
+        var version = new AppVersion
+        {
+            Id = Guid.CreateVersion7(),
+            AppId = app.Id,
+            Number = number,
+            ModuleDigest = primary.ModuleDigest,
+            ManifestDigest = pushed.ManifestDigest,
+            Repository = repository,
+            OciReference = pushed.Reference,
+            SizeBytes = bundle.TotalBytes,
+            CreatedAt = clock.GetUtcNow(),
+            CreatedBy = uploadedBy,
+            PrecompiledReference = primaryArtifact?.Reference,
+            PrecompiledDigest = primaryArtifact?.Digest,
+            PrecompiledFingerprint = primaryArtifact is null ? null : engine.Fingerprint,
+            Bundle = stored,
+            SpinManifest = bundle.ManifestText.Length == 0 ? null : bundle.ManifestText,
+        };
+        return await CommitAsync(app, version, activate, transaction, cancellationToken);
+    }
+
+    public static ProblemHttpResult BundleProblem(BundleException ex) => Problems.Create(ex.Status, ex.Kind, ex.Title, ex.Message);
+
+    /// <summary>Magic bytes and the validator (which compiles; that compilation becomes the precompiled artifact).</summary>
+    private async Task<(ProblemHttpResult? Problem, byte[]? Precompiled)> CheckModuleAsync(string appName, byte[] module, string what, CancellationToken cancellationToken)
+    {
+        if (module.Length < 8 || !module.AsSpan(0, 4).SequenceEqual(s_wasmMagic))
+        {
+            var head = Convert.ToHexString(module.AsSpan(0, Math.Min(8, module.Length)));
+            logger.UploadRefused(appName, "not a WebAssembly binary");
+            return (Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
+                $"{what} does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all)."), null);
+        }
+        // In a child process with CPU, memory and wall-clock limits, killed if the client goes away; the same
+        // compilation becomes the precompiled artifact.
+        var compiled = await compiler.ValidateAndPrecompileAsync(module, cancellationToken);
+        var validation = compiled.Validation;
+        if (!validation.IsValid)
+        {
+            logger.UploadRefused(appName, validation.Error!);
+            return (compiled.TooExpensive
+                ? Problems.Create(StatusCodes.Status422UnprocessableEntity, "module-too-expensive", "Module too expensive to compile", $"{what}: {validation.Error}",
+                    new Dictionary<string, object?>
+                    {
+                        ["cpuSeconds"] = Math.Round(compiled.Figures!.CpuSeconds, 2),
+                        ["peakMemoryBytes"] = compiled.Figures.PeakMemoryBytes,
+                        ["wallSeconds"] = Math.Round(compiled.Figures.WallSeconds, 2),
+                        ["cpuLimitSeconds"] = compiler.Options.CpuSeconds,
+                        ["memoryLimitBytes"] = compiler.Options.MemoryBytes,
+                        ["wallLimitSeconds"] = compiler.Options.WallSeconds,
+                    })
+                : Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
+                    $"{what} was refused by the validator: {validation.Error}"), null);
+        }
+        return (null, compiled.Precompiled);
+    }
+
+    /// <summary>
+    /// Uploads to one app are serialised (across control-plane replicas too) by a transaction-scoped advisory lock,
+    /// so version numbers and registry tags never race; different apps upload in parallel.
+    /// </summary>
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginUploadAsync(App app, CancellationToken cancellationToken)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({app.Id.ToString()}, 0))", cancellationToken);
+        return transaction;
+    }
+
+    private async Task<int> NextNumberAsync(App app, CancellationToken cancellationToken) =>
+        (await db.AppVersions.Where(v => v.AppId == app.Id).MaxAsync(v => (int?)v.Number, cancellationToken) ?? 0) + 1;
+
+    /// <summary>The row is the commit point: the registry already holds everything it refers to.</summary>
+    private async Task<PublishResult> CommitAsync(App app, AppVersion version, bool activate,
+        Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, CancellationToken cancellationToken)
+    {
         db.AppVersions.Add(version);
         if (activate)
         {
-            app.ActiveVersionNumber = number;
-            app.DeployedAt = now;
+            app.ActiveVersionNumber = version.Number;
+            app.DeployedAt = version.CreatedAt;
         }
-        app.UpdatedAt = now;
+        app.UpdatedAt = version.CreatedAt;
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        logger.VersionPublished(appName, number, pushed.ModuleDigest, pushed.Reference);
+        logger.VersionPublished(app.Name, version.Number, version.ModuleDigest, version.OciReference);
         if (activate)
         {
-            logger.VersionActivated(appName, number);
+            logger.VersionActivated(app.Name, version.Number);
             routes.NotifyChanged();
         }
         return new(version.ToResponse(app.ActiveVersionNumber), null);
     }
 
-    /// <summary>Pushes the precompiled module as a referrer of the module's manifest; null (logged) when that fails.</summary>
-    private async Task<(string Reference, string Digest)?> PushPrecompiledAsync(string appName, OciPushResult module, byte[] precompiled,
-        CancellationToken cancellationToken)
+    private ProblemHttpResult RegistryProblem(Exception ex, string appName)
+    {
+        logger.RegistryPushFailed(ex, appName);
+        return ex is OciRegistryUnavailableException
+            ? Problems.Create(StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Registry unavailable",
+                $"The OCI registry could not be reached ({ex.Message}); no version was recorded. Try again.")
+            : Problems.Create(StatusCodes.Status502BadGateway, "registry-error", "Registry refused the push",
+                $"The OCI registry refused the upload ({ex.Message}); no version was recorded.");
+    }
+
+    /// <summary>Pushes a precompiled module as a referrer of the version's manifest; null (logged) when that fails.</summary>
+    private async Task<(string Reference, string Digest)?> PushPrecompiledAsync(string appName, string repository, OciDescriptor subject,
+        string moduleDigest, byte[] precompiled, string title, CancellationToken cancellationToken)
     {
         try
         {
-            // The subject descriptor needs the module manifest's size, which the push result does not carry.
-            var manifest = await registry.GetManifestAsync(module.Repository, module.ManifestDigest, cancellationToken);
-            var pushed = await registry.PushArtifactAsync(module.Repository, PrecompiledArtifacts.TagFor(module.ModuleDigest, engine.Fingerprint), new OciArtifact
+            var pushed = await registry.PushArtifactAsync(repository, PrecompiledArtifacts.TagFor(moduleDigest, engine.Fingerprint), new OciArtifact
             {
                 ArtifactType = PrecompiledArtifacts.ArtifactType,
-                Layers = [new OciBlob(PrecompiledArtifacts.LayerMediaType, precompiled, new Dictionary<string, string> { [OciAnnotations.Title] = $"{appName}.cwasm" })],
-                Subject = new OciDescriptor { MediaType = manifest.MediaType, Digest = manifest.Digest, Size = manifest.Content.Length },
+                Layers = [new OciBlob(PrecompiledArtifacts.LayerMediaType, precompiled, new Dictionary<string, string> { [OciAnnotations.Title] = title })],
+                Subject = subject,
                 // No timestamp: the same module for the same engine gives the same manifest, so a re-push changes nothing.
                 Annotations = new Dictionary<string, string>
                 {
                     [PrecompiledArtifacts.FingerprintAnnotation] = engine.Fingerprint,
                     [PrecompiledArtifacts.EngineAnnotation] = engine.FingerprintDescription,
-                    [PrecompiledArtifacts.ModuleDigestAnnotation] = module.ModuleDigest,
+                    [PrecompiledArtifacts.ModuleDigestAnnotation] = moduleDigest,
                 },
             }, cancellationToken);
             var layer = pushed.Layers[0].Digest;
-            LogPrecompiledPushed(logger, appName, module.ModuleDigest, engine.Fingerprint, precompiled.Length, pushed.Reference);
+            LogPrecompiledPushed(logger, appName, moduleDigest, engine.Fingerprint, precompiled.Length, pushed.Reference);
             return (pushed.Reference, layer);
         }
         catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException or ArgumentException)
         {
-            LogPrecompiledPushFailed(logger, ex, appName, module.ModuleDigest);
+            LogPrecompiledPushFailed(logger, ex, appName, moduleDigest);
             return null;
         }
     }

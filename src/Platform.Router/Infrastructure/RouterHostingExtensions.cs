@@ -15,13 +15,9 @@ public static class RouterHostingExtensions
     {
         var services = builder.Services;
         var config = builder.Configuration;
-        if (Environment.GetEnvironmentVariable("PLATFORM_ROUTER_TOKEN") is { Length: > 0 } token)
-        {
-            config["Platform:Router:Token"] = token;
-        }
-        var appUrl = config["Platform:Router:Url"] ?? "http://127.0.0.1:8080";
-        var managementUrl = config["Platform:Router:ManagementUrl"] ?? "http://127.0.0.1:9090";
-        builder.WebHost.UseUrls(appUrl, managementUrl);
+        // Listening addresses are needed before the host is built; bound from the same options class the services see.
+        var hostSettings = RouterOptions.From(config);
+        builder.WebHost.UseUrls(hostSettings.Url, hostSettings.ManagementUrl);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         // Hosting opens a logging scope (and its async-local state) per request whenever any logger is on at all;
         // nothing here reads scopes, and the request log lines it would write are filtered out anyway.
@@ -35,9 +31,9 @@ public static class RouterHostingExtensions
         }
         ConfigureTraceSampling(builder);
         // In-flight requests get this long to finish after SIGTERM (Kubernetes' grace period is longer).
-        services.Configure<HostOptions>(o =>
+        services.AddOptions<HostOptions>().Configure<IOptions<RouterOptions>>((o, router) =>
         {
-            o.ShutdownTimeout = TimeSpan.FromSeconds(config.GetValue("Platform:Router:ShutdownSeconds", 25));
+            o.ShutdownTimeout = TimeSpan.FromSeconds(router.Value.ShutdownSeconds);
             // Kestrel must stop accepting at once, not after the background services (stats flush) have stopped.
             o.ServicesStopConcurrently = true;
         });
@@ -45,7 +41,18 @@ public static class RouterHostingExtensions
         services.AddOptions<RouterOptions>().BindConfiguration(RouterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
-        services.AddPlatformRuntime(o => o.CacheDirectory = config["Platform:Router:CacheDirectory"] ?? o.CacheDirectory);
+        // The router's cache folder is its runtime's artifact folder.
+        services.AddPlatformRuntime().Configure<IOptions<RouterOptions>>((o, router) => o.CacheDirectory = router.Value.CacheDirectory ?? o.CacheDirectory);
+        // Apps never reach the platform itself unless their allow-list names the exact address and port.
+        services.AddOptions<Platform.Runtime.Outbound.OutboundOptions>()
+            .PostConfigure<IOptions<RouterOptions>, IOptions<OciRegistryOptions>>((o, router, registry) =>
+            {
+                o.ProtectedEndpoints.AddRange([router.Value.Url, router.Value.ManagementUrl, router.Value.ControlPlaneUrl]);
+                if (!string.IsNullOrEmpty(registry.Value.Url))
+                {
+                    o.ProtectedEndpoints.Add(registry.Value.Url);
+                }
+            });
 
         services.AddSingleton<RoutingTableStore>();
         services.AddHttpClient<RoutingTableSync>(c => c.Timeout = Timeout.InfiniteTimeSpan);
@@ -54,7 +61,6 @@ public static class RouterHostingExtensions
         services.AddHttpClient<RequestStatsReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<RequestStatsReporter>());
         services.AddSingleton<RouterMetrics>();
-        services.AddOptions<PrecompiledArtifactOptions>().BindConfiguration(RouterOptions.Section);
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<ExecutionWorkers>();
         services.AddSingleton<AppTrafficHandler>();
@@ -70,13 +76,12 @@ public static class RouterHostingExtensions
     /// </summary>
     private static void ConfigureTraceSampling(WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RouterTelemetryOptions>().BindConfiguration(RouterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_TRACES_SAMPLER"]))
         {
             return;
         }
         builder.Services.ConfigureOpenTelemetryTracerProvider((services, tracing) =>
-            tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(services.GetRequiredService<IOptions<RouterTelemetryOptions>>().Value.TraceSampleRatio))));
+            tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(services.GetRequiredService<IOptions<RouterOptions>>().Value.TraceSampleRatio))));
     }
 
     public static WebApplication MapManagementEndpoints(this WebApplication app)

@@ -29,15 +29,3 @@ public sealed class RouterMetrics
         _duration.Record(milliseconds, new KeyValuePair<string, object?>("app", app));
     }
 }
-
-/// <summary>Tracing settings of the router (section <c>Platform:Router</c>).</summary>
-public sealed class RouterTelemetryOptions
-{
-    /// <summary>
-    /// Share of requests without a sampled parent that are traced (a request span and its Wasm execution span).
-    /// Requests whose traceparent says "sampled" are always traced. Recording every request costs the hot path
-    /// allocations and CPU for spans that are mostly never exported; OTEL_TRACES_SAMPLER, when set, wins.
-    /// </summary>
-    [Range(0.0, 1.0)]
-    public double TraceSampleRatio { get; set; } = 0.01;
-}

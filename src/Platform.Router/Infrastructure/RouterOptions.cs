@@ -100,4 +100,26 @@ public sealed class RouterOptions
 
     /// <summary>Identifies this router in reports; the host name by default.</summary>
     public string RouterId { get; set; } = Environment.MachineName;
+
+    /// <summary>Seconds in-flight requests get to finish after SIGTERM (Kubernetes' grace period is longer).</summary>
+    [Range(1, 3600)]
+    public int ShutdownSeconds { get; set; } = 25;
+
+    /// <summary>
+    /// Load the precompiled artifact the control plane pushed beside a module when it was made for this router's
+    /// engine, instead of compiling the module. Off: every module is compiled here.
+    /// </summary>
+    public bool UsePrecompiledArtifacts { get; set; } = true;
+
+    /// <summary>
+    /// Share of requests without a sampled parent that are traced (a request span and its Wasm execution span).
+    /// Requests whose traceparent says "sampled" are always traced. Recording every request costs the hot path
+    /// allocations and CPU for spans that are mostly never exported; OTEL_TRACES_SAMPLER, when set, wins.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double TraceSampleRatio { get; set; } = 0.01;
+
+    /// <summary>Binds the section outside dependency injection, for the settings needed before the host is built.</summary>
+    public static RouterOptions From(IConfiguration configuration) =>
+        configuration.GetSection(Section).Get<RouterOptions>() ?? new();
 }

@@ -90,6 +90,36 @@ public sealed class AppTrafficHandler : IDisposable
         // Rate-limited and cut per route, so one app's stderr cannot flood the router's log.
         public Action<string> LogLine { get; } = new AppLogLimiter(options.AppLogLinesPerSecond, options.AppLogBurst, options.AppLogMaxLineChars,
             line => logger.AppLog(route.App, route.Version, line)).Write;
+
+        /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
+        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
+
+        /// <summary>Each bundle component's own allow-list (spin.toml), by component id; empty for single-module apps.</summary>
+        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } = ComponentPolicies(route, logger);
+    }
+
+    private static Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentPolicies(RouteEntry route, ILogger logger)
+    {
+        var policies = new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>(StringComparer.Ordinal);
+        foreach (var component in route.Components ?? [])
+        {
+            policies[component.Id] = OutboundPolicyOf(route, component.AllowedOutboundHosts, logger);
+        }
+        return policies;
+    }
+
+    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, IReadOnlyList<string>? hosts, ILogger logger)
+    {
+        try
+        {
+            return Platform.Runtime.Outbound.OutboundPolicy.Create(hosts, route.App);
+        }
+        catch (FormatException ex)
+        {
+            // The control plane validates lists; one that still fails here must not open anything.
+            logger.AppLog(route.App, route.Version, "[platform] outbound HTTP disabled: " + ex.Message);
+            return new Platform.Runtime.Outbound.OutboundPolicy(Platform.Runtime.Outbound.AllowedHosts.None, route.App);
+        }
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -176,7 +206,7 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Module not available",
                 $"The module of app '{route.App}' is not cached here and the registry cannot be reached; retry shortly.");
         }
-        catch (Exception ex) when (ex is OciRegistryException or ModuleDigestMismatchException or Wasmtime.WasmtimeException)
+        catch (Exception ex) when (ex is OciRegistryException or Wasmtime.WasmtimeException)
         {
             _logger.ModuleLoadFailed(ex, route.App, route.ModuleDigest);
             return await Problem(context, StatusCodes.Status502BadGateway, "module-unavailable", "Module could not be loaded",
@@ -191,10 +221,11 @@ public sealed class AppTrafficHandler : IDisposable
         ReadOnlyMemory<byte> body, CancellationToken aborted)
     {
         var limits = state.Limits;
-        var request = WagiRequests.From(context, route, state.Variables, state.Version, body);
+        var request = WagiRequests.From(context, route, state.Variables, state.Version, body, state.Outbound);
         ExecutionOutcome execution;
         try
         {
+            // Every execution (one that waits on outbound HTTP included) runs on the router's workers, within the app's share.
             execution = await _workers.ExecuteAsync(route.App, state.Concurrency, executor, module, request, limits, state.LogLine, aborted);
         }
         catch (ArgumentException ex)

@@ -1,19 +1,10 @@
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Oci;
+using Platform.Router.Infrastructure;
 using Platform.Runtime;
 
 namespace Platform.Router.Serving;
-
-/// <summary>Router settings for precompiled artifacts (section <c>Platform:Router</c>).</summary>
-public sealed class PrecompiledArtifactOptions
-{
-    /// <summary>
-    /// Load the precompiled artifact the control plane pushed beside a module when it was made for this router's
-    /// engine, instead of compiling the module. Off: every module is compiled here.
-    /// </summary>
-    public bool UsePrecompiledArtifacts { get; set; } = true;
-}
 
 /// <summary>
 /// Gets an app's compiled module: memory or disk cache first, else the precompiled artifact from the registry when
@@ -24,7 +15,7 @@ public sealed class PrecompiledArtifactOptions
 /// from the registry, and the pulled bytes are verified against it: only artifacts the control plane vouches for
 /// are ever mapped as native code.
 /// </remarks>
-public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry, IOptions<PrecompiledArtifactOptions> options)
+public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry, IOptions<RouterOptions> options)
 {
     // Far above any real artifact (a 2 MB module makes a 2.2 MB one); a registry answering more is not trusted with memory.
     private const long MaxArtifactBytes = 512L * 1024 * 1024;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
@@ -88,13 +87,13 @@ public sealed partial class RouterWarmup(
     {
         using var compiled = Module.FromText(engine.Engine, "warm-up", WarmupModule);
         var wasm = Encoding.UTF8.GetBytes(WarmupModule);
-        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(wasm));
+        var digest = OciDigest.ComputeSha256(wasm);
         var artifact = compiled.Serialize();
         using var cache = new ModuleCache(engine, cacheDirectory: null, maxCachedModules: 1) { RecordTelemetry = false };
         using var executor = new WagiExecutor(engine) { RecordTelemetry = false };
         // The same load path as an app whose precompiled artifact comes from the registry; the fetch is local.
         var module = await cache.GetAsync(digest, _ => throw new InvalidOperationException("the warm-up module is never compiled from Wasm bytes"),
-            new PrecompiledArtifact("sha256:" + Convert.ToHexStringLower(SHA256.HashData(artifact)), engine.Fingerprint, _ => Task.FromResult(artifact)),
+            new PrecompiledArtifact(OciDigest.ComputeSha256(artifact), engine.Fingerprint, _ => Task.FromResult(artifact)),
             cancellationToken);
 
         var route = new RouteEntry("warm-up", 1, digest, "platform/warm-up", "warm-up", 16L * 1024 * 1024, 5000, new Dictionary<string, string> { ["WARM"] = "1" });

@@ -10,8 +10,9 @@ public static class WagiRequests
 {
     /// <param name="appVariables">The route's variables as a list, built once per route rather than per request.</param>
     /// <param name="version">The route's version number as text, for telemetry.</param>
+    /// <param name="outbound">The route's (or component's) outbound policy, built once per route.</param>
     public static WagiRequest From(HttpContext context, RouteEntry route, IReadOnlyList<KeyValuePair<string, string>> appVariables, string version,
-        ReadOnlyMemory<byte> body)
+        ReadOnlyMemory<byte> body, Platform.Runtime.Outbound.OutboundPolicy? outbound = null)
     {
         var request = context.Request;
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.ToUriComponent();
@@ -25,6 +26,7 @@ public static class WagiRequests
         var remote = context.Connection.RemoteIpAddress?.ToString() ?? "";
         return new WagiRequest
         {
+            Outbound = outbound,
             Method = request.Method,
             PathInfo = request.Path.Value ?? "/",
             RawPathInfo = queryAt >= 0 ? rawTarget[..queryAt] : rawTarget,

@@ -28,14 +28,18 @@ public sealed partial class WagiExecutor : IDisposable
     private readonly WasmEngineHost _host;
     private readonly Linker _linker;
     private readonly ILogger _logger;
+    private readonly Outbound.OutboundHttpClient? _outbound;
 
-    public WagiExecutor(WasmEngineHost host, ILogger<WagiExecutor>? logger = null)
+    /// <param name="outbound">Sends the modules' outbound HTTP calls; without one every call is destination_not_allowed.</param>
+    public WagiExecutor(WasmEngineHost host, ILogger<WagiExecutor>? logger = null, Outbound.OutboundHttpClient? outbound = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         _host = host;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _outbound = outbound;
         _linker = new Linker(host.Engine);
         WasiPreview1.Define(_linker);
+        WasiExperimentalHttp.Define(_linker);
     }
 
     /// <summary>
@@ -126,6 +130,10 @@ public sealed partial class WagiExecutor : IDisposable
         // The context owns the encoded strings from here and returns them to the pool when it is disposed.
         using var context = new WasiContext(arguments, variables, request.Body, (int)limits.MaxResponseBytes,
             logLine, deadline, cancellationToken);
+        if (request.Outbound is not null)
+        {
+            context.Outbound = new WagiOutboundState(_outbound, request.Outbound, logLine);
+        }
         using var store = new Store(_host.Engine, context);
 
         // Limits and the deadline go in before anything runs; with epoch interruption on, a Store without a

@@ -54,4 +54,10 @@ public sealed class WagiRequest
 
     /// <summary>App version for telemetry only (not passed to the module).</summary>
     public string? AppVersion { get; init; }
+
+    /// <summary>
+    /// Governs the module's outbound HTTP calls (wasi_experimental_http); build it once per route or component, not
+    /// per request. Null allows nothing.
+    /// </summary>
+    public Outbound.OutboundPolicy? Outbound { get; init; }
 }

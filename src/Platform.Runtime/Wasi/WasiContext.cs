@@ -48,6 +48,9 @@ internal sealed class WasiContext : IDisposable
     public long DeadlineTimestamp { get; }
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>Outbound HTTP (wasi_experimental_http) state of this request: policy, open responses, call budget.</summary>
+    public WagiOutboundState? Outbound { get; set; }
+
     /// <summary>Set by proc_exit before it unwinds the guest.</summary>
     public int? ExitCode { get; set; }
     public bool TimedOut { get; set; }

@@ -12,6 +12,15 @@ public sealed class DocumentationAndHealthTests(ControlPlaneFixture fixture)
         Assert.True(paths.TryGetProperty("/api/v1/apps", out _));
         Assert.True(paths.TryGetProperty("/api/v1/apps/{app}/versions", out _));
         Assert.True(paths.TryGetProperty("/api/v1/apps/{app}/versions/{version}/activate", out _));
+        Assert.True(paths.TryGetProperty("/api/v1/apps/{app}/versions/{version}/manifest", out var manifest));
+        Assert.True(manifest.GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/toml", out _));
+        var upload = paths.GetProperty("/api/v1/apps/{app}/versions").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        foreach (var type in new[] { "application/wasm", "application/gzip", "application/x-tar", "multipart/form-data", "application/json" })
+        {
+            Assert.True(upload.TryGetProperty(type, out _), $"the upload documents '{type}'");
+        }
+        var details = paths.GetProperty("/api/v1/apps/{app}/versions/{version}").GetProperty("get").GetProperty("responses").GetProperty("200");
+        Assert.Contains("VersionDetailsResponse", details.GetRawText());
         Assert.Equal("bearer", doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("scheme").GetString());
     }
 

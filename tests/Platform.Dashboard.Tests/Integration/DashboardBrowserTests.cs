@@ -137,6 +137,80 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     }
 
     [Fact]
+    public async Task A_dropped_tgz_bundle_goes_live_and_its_details_show_routes_and_components()
+    {
+        var app = Unique("bundle");
+        using (var client = stack.ControlPlane.CreateClient())
+        {
+            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
+        }
+        await using var tab = await stack.OpenAsync();
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = app, Exact = true }).ClickAsync();
+        await Expect(tab.ByTestId("versions-empty")).ToBeVisibleAsync();
+
+        var bytes = BundleTgz(new Dictionary<string, byte[]>
+        {
+            ["spin.toml"] = System.Text.Encoding.UTF8.GetBytes("""
+                spin_manifest_version = 2
+                [application]
+                name = "dashboard-bundle"
+                version = "2.0.0"
+                [[trigger.http]]
+                route = "/..."
+                component = "site"
+                executor = { type = "wagi" }
+                [[trigger.http]]
+                route = "/api/exact"
+                component = "api"
+                executor = { type = "wagi", entrypoint = "_start" }
+                [component.site]
+                source = "hello.wasm"
+                files = ["static/*"]
+                [component.api]
+                source = "hello.wasm"
+                environment = { MODE = "api" }
+                """),
+            ["hello.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("hello")),
+            ["static/index.html"] = "<h1>hi</h1>"u8.ToArray(),
+        }).Select(b => (int)b).ToArray();
+        var transfer = await page.EvaluateHandleAsync("""
+            bytes => {
+              const transfer = new DataTransfer();
+              transfer.items.add(new File([new Uint8Array(bytes)], 'app.tgz', { type: 'application/gzip' }));
+              return transfer;
+            }
+            """, bytes);
+        await tab.ByTestId("dropzone").DispatchEventAsync("drop", new Dictionary<string, object> { ["dataTransfer"] = transfer });
+
+        await Expect(tab.ByTestId("upload-result")).ToContainTextAsync("app.tgz uploaded as version 1");
+        await Expect(tab.ByTestId("active-version")).ToHaveTextAsync("v1");
+        await VersionRow(page, 1).GetByRole(AriaRole.Button, new() { Name = "Routes and components of version 1" }).ClickAsync();
+        var details = tab.ByTestId("version-details");
+        await Expect(details).ToContainTextAsync("dashboard-bundle 2.0.0: 2 component(s), 2 route(s)");
+        await Expect(details.GetByTestId("route-row")).ToHaveCountAsync(2);
+        await Expect(details.GetByTestId("routes-table")).ToContainTextAsync("/api/exact");
+        await Expect(details.GetByTestId("component-row")).ToHaveCountAsync(2);
+        await Expect(details.GetByTestId("components-table")).ToContainTextAsync("MODE");
+        tab.AssertNoScriptProblems();
+    }
+
+    private static byte[] BundleTgz(IReadOnlyDictionary<string, byte[]> files)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (var writer = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, content) in files)
+            {
+                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
+            }
+        }
+        return output.ToArray();
+    }
+
+    [Fact]
     public async Task A_wrong_key_shows_the_refusal_and_leaves_the_user_signed_out()
     {
         await using var tab = await stack.OpenAsync();

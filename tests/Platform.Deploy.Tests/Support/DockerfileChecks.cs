@@ -227,7 +227,7 @@ public static partial class DockerfileChecks
             }
         }
         var needed = PlatformLayout.Images.SelectMany(i => new[] { i.Project, Path.GetDirectoryName(i.Project)!.Replace('\\', '/') + "/Program.cs" })
-            .Concat(["Directory.Packages.props", "Directory.Build.props", "global.json", "src/Platform.ControlPlane/wwwroot/index.html", "deploy/docker/healthcheck.sh"]);
+            .Concat(["Directory.Packages.props", "Directory.Build.props", "global.json", "web/src/index.html", "web/build.mjs", "deploy/docker/healthcheck.sh"]);
         foreach (var path in needed)
         {
             if (ignore.ExcludedBy(path) is { } pattern)

@@ -100,6 +100,11 @@ export class Api {
     return this.request('POST', `${app(name)}/versions/${encodeURIComponent(number)}/activate`);
   }
 
+  /** One version in full: components, routes, files and digests. */
+  version(name, number, options) {
+    return this.request('GET', `${app(name)}/versions/${encodeURIComponent(number)}`, undefined, options);
+  }
+
   stats(name, minutes = 60, options) {
     return this.request('GET', `${app(name)}/stats?minutes=${encodeURIComponent(minutes)}`, undefined, options);
   }
@@ -110,8 +115,8 @@ export class Api {
   }
 
   /**
-   * Uploads a module as multipart/form-data (a 'module' part, which keeps the file name) with XMLHttpRequest,
-   * because fetch cannot report upload progress.
+   * Uploads a module or a Spin bundle (.tar.gz, .tgz, .tar) as multipart/form-data (a 'module' or 'bundle' part,
+   * which keeps the file name) with XMLHttpRequest, because fetch cannot report upload progress.
    * @returns {{ promise: Promise<object>, abort: () => void }}
    */
   uploadVersion(name, file, { activate = true, onProgress } = {}) {
@@ -139,9 +144,14 @@ export class Api {
       xhr.addEventListener('error', () => reject(new ApiError(0, 'Network error', 'The upload did not reach the control plane.')));
       xhr.addEventListener('abort', () => reject(new ApiError(0, 'Cancelled', 'The upload was cancelled.')));
       const form = new FormData();
-      form.append('module', file, file.name);
+      form.append(isBundle(file.name) ? 'bundle' : 'module', file, file.name);
       xhr.send(form);
     });
     return { promise, abort: () => xhr.abort() };
   }
+}
+
+/** A Spin-style bundle (tar or tar.gz of the app directory with spin.toml at its root), judged by its file name. */
+export function isBundle(fileName) {
+  return /\.(tar\.gz|tgz|tar)$/i.test(fileName ?? '');
 }

@@ -116,7 +116,16 @@ export function renderApp(container, ctx, name) {
       fact('URL', h('a', { href: app.url, target: '_blank', rel: 'noopener noreferrer', testid: 'app-url' }, app.url)),
       fact('Active version', app.activeVersion ? `v${app.activeVersion}` : 'none', 'active-version'),
       fact('Last deploy', timeElement(app.lastDeployedAt)),
-      fact('Limits', `${app.memoryLimitMb} MiB, ${app.timeoutSeconds} s`));
+      fact('Limits', `${app.memoryLimitMb} MiB, ${app.timeoutSeconds} s`),
+      fact('Outbound hosts', outboundHosts(app.allowedOutboundHosts), 'outbound-hosts'));
+  }
+
+  // Read-only: the list is changed with PATCH /api/v1/apps/{app}; an empty list allows no outbound HTTP at all.
+  function outboundHosts(hosts) {
+    if (!hosts || hosts.length === 0) {
+      return 'none allowed';
+    }
+    return h('ul', { class: 'outbound-hosts' }, ...hosts.map((host) => h('li', null, h('code', null, host))));
   }
 
   async function refresh() {

@@ -9,7 +9,7 @@ export function uploadPanel({ api, app, onUploaded }) {
     id: 'module-file',
     class: 'file-input',
     type: 'file',
-    accept: '.wasm,application/wasm',
+    accept: '.wasm,.tar.gz,.tgz,.tar,application/wasm,application/gzip,application/x-tar',
     'aria-describedby': 'module-hint',
     testid: 'module-file',
   });
@@ -21,10 +21,10 @@ export function uploadPanel({ api, app, onUploaded }) {
     progressLabel, h('div', { class: 'progress-row' }, progressBar, progressText));
   const result = h('div', { 'aria-live': 'polite' });
   const zone = h('div', { class: 'dropzone', testid: 'dropzone' },
-    h('p', null, 'Drop a ', h('code', null, '.wasm'), ' module here, or'),
+    h('p', null, 'Drop a ', h('code', null, '.wasm'), ' module or a ', h('code', null, '.tar.gz'), ' bundle here, or'),
     fileInput,
     h('label', { for: 'module-file', class: 'button' }, 'Choose a file…'),
-    h('p', { id: 'module-hint', class: 'hint' }, 'A WASI preview 1 command module (_start) that writes a CGI response. It is validated before it goes live.'));
+    h('p', { id: 'module-hint', class: 'hint' }, 'A WASI preview 1 command module (_start) that writes a CGI response, or a Spin app directory packed with tar czf (spin.toml at its root, WAGI components, static files). It is validated before it goes live.'));
 
   let busy = false;
 
@@ -96,7 +96,7 @@ export function uploadPanel({ api, app, onUploaded }) {
     zone.classList.remove('is-dragover');
     const files = event.dataTransfer?.files;
     if (files && files.length > 1) {
-      result.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert', testid: 'upload-error' }, `Drop one module at a time (${files.length} files were dropped).`));
+      result.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert', testid: 'upload-error' }, `Drop one module or bundle at a time (${files.length} files were dropped).`));
       return;
     }
     upload(files?.[0]);

@@ -72,6 +72,63 @@ export function versionsPanel({ api, app, onActivated }) {
     return button;
   }
 
+  function detailsButton(version, row) {
+    const button = h('button', {
+      type: 'button',
+      class: 'button button-quiet button-small',
+      'aria-expanded': 'false',
+      'aria-label': `Routes and components of version ${version.number}`,
+      testid: 'version-details-toggle',
+    }, 'Details');
+    let details = null;
+    button.addEventListener('click', async () => {
+      if (details) {
+        details.remove();
+        details = null;
+        button.setAttribute('aria-expanded', 'false');
+        return;
+      }
+      button.disabled = true;
+      try {
+        const full = await api.version(app, version.number);
+        details = h('tr', { class: 'version-details', testid: 'version-details' },
+          h('td', { colspan: '5' }, detailsView(full)));
+        row.after(details);
+        button.setAttribute('aria-expanded', 'true');
+      } catch (failure) {
+        status.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert', testid: 'versions-error' },
+          `The details of version ${version.number} could not be loaded: ${failure.message}`));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  }
+
+  function detailsView(v) {
+    const title = v.kind === 'bundle'
+      ? `${v.applicationName ?? 'bundle'}${v.applicationVersion ? ` ${v.applicationVersion}` : ''}: ${v.components.length} component(s), ${v.routes.length} route(s)`
+      : 'A single module on every path';
+    return h('div', { class: 'details' },
+      h('p', null, h('strong', null, title), v.manifestUrl ? h('span', { class: 'muted' }, ' (spin.toml stored)') : null),
+      h('table', { class: 'responsive', testid: 'routes-table' },
+        h('caption', null, 'Routes'),
+        h('thead', null, h('tr', null, ['Route', 'Component'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, v.routes.map((r) => h('tr', { testid: 'route-row' },
+          h('td', { 'data-label': 'Route' }, h('code', null, r.route)),
+          h('td', { 'data-label': 'Component' }, r.component))))),
+      h('table', { class: 'responsive', testid: 'components-table' },
+        h('caption', null, 'Components'),
+        h('thead', null, h('tr', null, ['Component', 'Module', 'Entrypoint', 'Environment', 'Outbound hosts', 'Files'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, v.components.map((c) => h('tr', { testid: 'component-row' },
+          h('td', { 'data-label': 'Component' }, h('strong', null, c.id), h('span', { class: 'muted' }, ` ${c.kind}`)),
+          h('td', { 'data-label': 'Module' }, h('code', { title: c.digest }, shortDigest(c.digest)), ` ${formatBytes(c.size)}`),
+          h('td', { 'data-label': 'Entrypoint' }, c.entrypoint ?? '_start'),
+          h('td', { 'data-label': 'Environment' }, c.environmentNames.length ? c.environmentNames.join(', ') : '—'),
+          h('td', { 'data-label': 'Outbound hosts' }, c.allowedOutboundHosts.length ? c.allowedOutboundHosts.join(', ') : 'none'),
+          h('td', { 'data-label': 'Files' }, c.fileCount ? `${c.fileCount} (${formatBytes(c.fileBytes)})` : '—'))))));
+  }
+
   function show(versions, activeVersion) {
     if (versions.length === 0) {
       body.replaceChildren(h('p', { class: 'empty', testid: 'versions-empty' }, 'No versions yet. Upload a module to deploy the first one.'));
@@ -80,12 +137,16 @@ export function versionsPanel({ api, app, onActivated }) {
     body.replaceChildren(h('table', { class: 'responsive', testid: 'versions-table' },
       h('caption', { class: 'visually-hidden' }, `Versions of ${app}, newest first`),
       h('thead', null, h('tr', null, ['Version', 'Digest', 'Size', 'Uploaded', 'Status'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, versions.map((v) => h('tr', { class: v.active ? 'is-active' : null, testid: 'version-row', 'data-version': String(v.number) },
-        h('td', { 'data-label': 'Version' }, h('strong', null, `v${v.number}`)),
-        h('td', { 'data-label': 'Digest' }, h('span', { class: 'digest' }, h('code', { title: v.digest, testid: 'digest' }, shortDigest(v.digest)), copyButton(v))),
-        h('td', { 'data-label': 'Size' }, formatBytes(v.size)),
-        h('td', { 'data-label': 'Uploaded' }, timeElement(v.createdAt), v.createdBy ? h('span', { class: 'muted' }, ` by ${v.createdBy}`) : null),
-        h('td', { 'data-label': 'Status' }, actionCell(v, activeVersion)))))));
+      h('tbody', null, versions.map((v) => {
+        const row = h('tr', { class: v.active ? 'is-active' : null, testid: 'version-row', 'data-version': String(v.number) });
+        row.append(
+          h('td', { 'data-label': 'Version' }, h('strong', null, `v${v.number}`), ' ', detailsButton(v, row)),
+          h('td', { 'data-label': 'Digest' }, h('span', { class: 'digest' }, h('code', { title: v.digest, testid: 'digest' }, shortDigest(v.digest)), copyButton(v))),
+          h('td', { 'data-label': 'Size' }, formatBytes(v.size)),
+          h('td', { 'data-label': 'Uploaded' }, timeElement(v.createdAt), v.createdBy ? h('span', { class: 'muted' }, ` by ${v.createdBy}`) : null),
+          h('td', { 'data-label': 'Status' }, actionCell(v, activeVersion)));
+        return row;
+      }))));
   }
 
   function showError(failure) {

@@ -1,0 +1,58 @@
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>How a <see cref="ModuleCache"/> lookup was served.</summary>
+public enum ModuleSource
+{
+    /// <summary>Already compiled in this process.</summary>
+    Memory,
+    /// <summary>Loaded from a precompiled artifact in the cache directory.</summary>
+    Disk,
+    /// <summary>Compiled from the Wasm bytes.</summary>
+    Compiled,
+    /// <summary>Loaded from a precompiled artifact offered by the caller (e.g. pulled from the registry).</summary>
+    Precompiled,
+}
+
+/// <summary>
+/// A precompiled artifact offered for a module, e.g. the one the control plane pushed beside it in the registry.
+/// Wasmtime maps an artifact as native code without verifying it, so <see cref="Digest"/> must come from a trusted
+/// source (the router takes it from the control plane's routing table, never from the registry); the cache checks
+/// the fetched bytes against it before anything is loaded.
+/// </summary>
+/// <param name="Digest">"sha256:&lt;hex&gt;" of the serialized artifact.</param>
+/// <param name="Fingerprint">Fingerprint of the engine that compiled it; an artifact for another engine is never fetched.</param>
+/// <param name="Fetch">Fetches the artifact's bytes.</param>
+public sealed record PrecompiledArtifact(string Digest, string Fingerprint, Func<CancellationToken, Task<byte[]>> Fetch);
+
+/// <summary>A compiled module and how this lookup obtained it.</summary>
+public sealed class CachedModule
+{
+    private CachedModule? _memoryHit;
+
+    internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime)
+    {
+        Digest = digest;
+        Module = module;
+        Source = source;
+        LoadTime = loadTime;
+    }
+
+    /// <summary>Digest of the Wasm bytes, "sha256:&lt;hex&gt;".</summary>
+    public string Digest { get; }
+
+    public Module Module { get; }
+
+    public ModuleSource Source { get; }
+
+    /// <summary>Time the module took to compile or load when it entered the cache.</summary>
+    public TimeSpan LoadTime { get; }
+
+    // One shared instance for all later memory hits keeps the hot path allocation-free.
+    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Module, ModuleSource.Memory, LoadTime);
+}
+
+/// <summary>Counts since the cache was created.</summary>
+public readonly record struct ModuleCacheStatistics(long MemoryHits, long DiskLoads, long Compiles, long DiskFailures, int Count,
+    long PrecompiledLoads = 0, long PrecompiledFailures = 0, long PrecompiledForOtherEngines = 0);

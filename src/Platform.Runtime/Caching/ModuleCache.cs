@@ -1,0 +1,196 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Oci;
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>
+/// Compiled modules by digest in a bounded in-memory LRU. Concurrent first requests for a digest share one load
+/// (<see cref="ModuleProducer"/>: the disk store, a precompiled artifact the caller offers, or compiling the Wasm bytes).
+/// </summary>
+/// <remarks>
+/// Evicted modules are not disposed: a request may have fetched the entry just before eviction and still be
+/// instantiating it. The GC releases the native module once the last reference is gone.
+/// Fetch delegates must return bytes verified against their digest; the OCI client verifies every blob it pulls and
+/// is the one verifier, so nothing is hashed twice.
+/// </remarks>
+public sealed class ModuleCache : IDisposable
+{
+    private readonly ModuleProducer _producer;
+    private readonly int _capacity;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LinkedListNode<CachedModule>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<CachedModule> _lru = new();
+    private readonly Dictionary<string, Task<CachedModule>> _inFlight = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
+    private long _memoryHits;
+
+    /// <summary>Uses <see cref="WasmRuntimeOptions.CacheDirectory"/> and <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.</summary>
+    public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
+        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, logger)
+    {
+    }
+
+    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedModules, 1);
+        _capacity = maxCachedModules;
+        var log = (ILogger?)logger ?? NullLogger.Instance;
+        ArtifactStore? store = null;
+        if (!string.IsNullOrWhiteSpace(cacheDirectory))
+        {
+            var directory = Path.Combine(Path.GetFullPath(cacheDirectory), host.Fingerprint);
+            System.IO.Directory.CreateDirectory(directory);
+            store = new ArtifactStore(directory, host.Engine, log);
+        }
+        _producer = new ModuleProducer(host, store, log);
+    }
+
+    /// <summary>
+    /// Whether lookups go into the runtime's metrics (on by default). Off for a cache that is no app's, such as a
+    /// router's warm-up, so the figures count app modules only.
+    /// </summary>
+    public bool RecordTelemetry
+    {
+        get => _producer.RecordTelemetry;
+        init => _producer.RecordTelemetry = value;
+    }
+
+    /// <summary>Folder this engine's artifacts live in, or null when the cache is memory-only.</summary>
+    public string? ArtifactDirectory => _producer.Store?.Directory;
+
+    public ModuleCacheStatistics Statistics
+    {
+        get
+        {
+            int count;
+            lock (_lock)
+            {
+                count = _entries.Count;
+            }
+            var p = _producer;
+            return new(Interlocked.Read(ref _memoryHits), Interlocked.Read(ref p.DiskLoads), Interlocked.Read(ref p.Compiles),
+                Interlocked.Read(ref p.DiskFailures), count, Interlocked.Read(ref p.PrecompiledLoads),
+                Interlocked.Read(ref p.PrecompiledFailures), Interlocked.Read(ref p.PrecompiledForOtherEngines));
+        }
+    }
+
+    /// <summary>
+    /// Returns the compiled module for <paramref name="digest"/>: from memory, else from disk, else by compiling the
+    /// bytes <paramref name="fetchModuleBytes"/> returns (verified against the digest by the fetcher).
+    /// </summary>
+    /// <exception cref="ArgumentException">The digest is not a valid OCI digest.</exception>
+    /// <exception cref="WasmtimeException">The bytes do not compile.</exception>
+    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, CancellationToken cancellationToken) =>
+        GetAsync(digest, fetchModuleBytes, precompiled: null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetAsync(string, Func{CancellationToken, Task{byte[]}}, CancellationToken)"/>, but a module
+    /// that is neither in memory nor on disk is first loaded from <paramref name="precompiled"/> when that artifact
+    /// was made by an engine with this engine's fingerprint. Any failure of that path (fetch, Wasmtime refusing the
+    /// bytes) is logged and the module is compiled from its Wasm bytes instead.
+    /// </summary>
+    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, PrecompiledArtifact? precompiled,
+        CancellationToken cancellationToken)
+    {
+        OciNames.ValidateDigest(digest);
+        ArgumentNullException.ThrowIfNull(fetchModuleBytes);
+        Task<CachedModule> task;
+        lock (_lock)
+        {
+            if (TryGetLoadedLocked(digest, out var loaded))
+            {
+                return ValueTask.FromResult(loaded);
+            }
+            if (!_inFlight.TryGetValue(digest, out task!))
+            {
+                // Loading is shared by every caller, so it runs under the cache's lifetime, not one caller's token.
+                task = Task.Run(() => LoadAsync(digest, fetchModuleBytes, precompiled, _disposed.Token));
+                _inFlight[digest] = task;
+            }
+        }
+        return new ValueTask<CachedModule>(task.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// The module when it is already compiled in this process (counted as a memory hit), without allocating: the
+    /// hot path of a request. Otherwise false; use GetAsync to load it.
+    /// </summary>
+    public bool TryGetLoaded(string digest, [NotNullWhen(true)] out CachedModule? module)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        lock (_lock)
+        {
+            return TryGetLoadedLocked(digest, out module);
+        }
+    }
+
+    private bool TryGetLoadedLocked(string digest, [NotNullWhen(true)] out CachedModule? module)
+    {
+        if (_entries.TryGetValue(digest, out var node))
+        {
+            if (_lru.First != node)
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+            }
+            Interlocked.Increment(ref _memoryHits);
+            if (RecordTelemetry)
+            {
+                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "memory"));
+            }
+            module = node.Value.AsMemoryHit();
+            return true;
+        }
+        module = null;
+        return false;
+    }
+
+    private async Task<CachedModule> LoadAsync(string digest, Func<CancellationToken, Task<byte[]>> fetch, PrecompiledArtifact? precompiled,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var entry = await _producer.ProduceAsync(digest, fetch, precompiled, cancellationToken);
+            Insert(entry);
+            return entry;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _inFlight.Remove(digest);
+            }
+        }
+    }
+
+    private void Insert(CachedModule entry)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(entry.Digest, out var existing))
+            {
+                _lru.Remove(existing);
+            }
+            _entries[entry.Digest] = _lru.AddFirst(entry);
+            while (_entries.Count > _capacity)
+            {
+                var last = _lru.Last!;
+                _lru.RemoveLast();
+                _entries.Remove(last.Value.Digest);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed.IsCancellationRequested)
+        {
+            _disposed.Cancel();
+        }
+        _disposed.Dispose();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Platform.Oci;
+using Wasmtime;
+
+namespace Platform.Runtime;
+
+/// <summary>
+/// Where a module that is not in memory comes from, in order: this engine's artifact on local disk, a precompiled
+/// artifact the caller offers (only when made by an engine with this fingerprint), or compiling the Wasm bytes.
+/// </summary>
+internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore? store, ILogger logger)
+{
+    // Counters read by ModuleCache.Statistics; fields so Interlocked can update them.
+    public long DiskLoads;
+    public long Compiles;
+    public long DiskFailures;
+    public long PrecompiledLoads;
+    public long PrecompiledFailures;
+    public long PrecompiledForOtherEngines;
+
+    public ArtifactStore? Store => store;
+
+    public bool RecordTelemetry { get; set; } = true;
+
+    public async Task<CachedModule> ProduceAsync(string digest, Func<CancellationToken, Task<byte[]>> fetch, PrecompiledArtifact? precompiled,
+        CancellationToken cancellationToken)
+    {
+        var hex = digest[(digest.IndexOf(':') + 1)..];
+        return TryLoadFromDisk(digest, hex)
+            ?? (precompiled is null ? null : await TryLoadPrecompiledAsync(digest, hex, precompiled, cancellationToken))
+            ?? await CompileAsync(digest, hex, fetch, cancellationToken);
+    }
+
+    private CachedModule? TryLoadFromDisk(string digest, string hex)
+    {
+        if (store is null)
+        {
+            return null;
+        }
+        var stopwatch = Stopwatch.StartNew();
+        var module = store.TryLoad(digest, hex, out var discarded);
+        if (module is null)
+        {
+            if (discarded)
+            {
+                Interlocked.Increment(ref DiskFailures);
+            }
+            return null;
+        }
+        var elapsed = stopwatch.Elapsed;
+        Interlocked.Increment(ref DiskLoads);
+        if (RecordTelemetry)
+        {
+            RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "disk"));
+            RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
+        }
+        LogLoadedFromDisk(logger, digest, elapsed.TotalMilliseconds);
+        return new CachedModule(digest, module, ModuleSource.Disk, elapsed);
+    }
+
+    private async Task<CachedModule?> TryLoadPrecompiledAsync(string digest, string hex, PrecompiledArtifact artifact, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(artifact.Fingerprint, host.Fingerprint, StringComparison.Ordinal))
+        {
+            // Made by another Wasmtime version or other engine settings: Wasmtime would refuse it, so it is not even fetched.
+            Interlocked.Increment(ref PrecompiledForOtherEngines);
+            LogPrecompiledForOtherEngine(logger, digest, artifact.Fingerprint, host.Fingerprint);
+            return null;
+        }
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            var bytes = await artifact.Fetch(cancellationToken)
+                ?? throw new InvalidDataException("the fetch returned nothing");
+            var fetched = stopwatch.Elapsed;
+            // Native code that Wasmtime maps unchecked: unlike Wasm bytes (which Wasmtime validates when compiling), an
+            // artifact is not taken on the fetcher's word, even though the OCI client verified it when pulling.
+            var actual = OciDigest.ComputeLike(artifact.Digest, bytes);
+            if (!string.Equals(actual, artifact.Digest, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"the bytes hash to '{actual}', not to the expected '{artifact.Digest}'");
+            }
+            var module = store?.WriteAndMap(digest, hex, bytes) ?? Module.Deserialize(host.Engine, digest, bytes);
+            var elapsed = stopwatch.Elapsed;
+            Interlocked.Increment(ref PrecompiledLoads);
+            if (RecordTelemetry)
+            {
+                RuntimeTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("source", "precompiled"));
+                RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
+            }
+            LogLoadedPrecompiled(logger, digest, artifact.Digest, bytes.Length, elapsed.TotalMilliseconds, fetched.TotalMilliseconds);
+            return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Optional path: whatever went wrong (registry, digest, Wasmtime refusing the bytes), the module still compiles.
+            Interlocked.Increment(ref PrecompiledFailures);
+            LogPrecompiledFailed(logger, artifact.Digest, digest, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task<CachedModule> CompileAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
+    {
+        var bytes = await fetch(cancellationToken)
+            ?? throw new InvalidOperationException($"The fetch delegate returned null for '{digest}'.");
+        var stopwatch = Stopwatch.StartNew();
+        var module = Module.FromBytes(host.Engine, digest, bytes);
+        var elapsed = stopwatch.Elapsed;
+        Interlocked.Increment(ref Compiles);
+        if (RecordTelemetry)
+        {
+            RuntimeTelemetry.CacheMisses.Add(1);
+            RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
+        }
+        LogCompiled(logger, digest, bytes.Length, elapsed.TotalMilliseconds);
+        store?.Write(hex, module.Serialize());
+        return new CachedModule(digest, module, ModuleSource.Compiled, elapsed);
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Compiled module {Digest} ({Bytes} bytes) in {Milliseconds:F1} ms")]
+    private static partial void LogCompiled(ILogger logger, string digest, int bytes, double milliseconds);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Loaded module {Digest} from the disk cache in {Milliseconds:F2} ms")]
+    private static partial void LogLoadedFromDisk(ILogger logger, string digest, double milliseconds);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "Loaded module {Digest} from precompiled artifact {ArtifactDigest} ({Bytes} bytes) in {Milliseconds:F2} ms, {FetchMilliseconds:F2} ms of it fetching")]
+    private static partial void LogLoadedPrecompiled(ILogger logger, string digest, string artifactDigest, int bytes, double milliseconds, double fetchMilliseconds);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Precompiled artifact {ArtifactDigest} for module {Digest} could not be used ({Reason}); compiling the module instead")]
+    private static partial void LogPrecompiledFailed(ILogger logger, string artifactDigest, string digest, string reason);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Debug, Message = "Precompiled artifact for module {Digest} was made by engine {ArtifactFingerprint}, this one is {Fingerprint}; compiling instead")]
+    private static partial void LogPrecompiledForOtherEngine(ILogger logger, string digest, string artifactFingerprint, string fingerprint);
+}

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Platform.Testing;
+using Xunit.Abstractions;
+
+namespace Platform.Router.Tests.Integration;
+
+/// <summary>Loopback upstreams for the end-to-end outbound tests.</summary>
+public sealed class RouterOutboundFixture : IAsyncLifetime
+{
+    public OutboundUpstreams Upstreams { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Upstreams = await OutboundUpstreams.StartAsync();
+
+    public async Task DisposeAsync() => await Upstreams.DisposeAsync();
+}
+
+/// <summary>
+/// Outbound HTTP end to end: the http-client module uploaded to the real control plane, served by the real router,
+/// calling loopback upstreams; the allow-list set with PATCH and picked up through the routing table.
+/// </summary>
+[Collection(SharedRouterCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOutboundFixture upstream, ITestOutputHelper output)
+    : IClassFixture<RouterOutboundFixture>
+{
+    private RouterStack Stack => shared.Stack;
+    private OutboundUpstreams Up => upstream.Upstreams;
+
+    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    private async Task<string> CallAsync(string app, string script)
+    {
+        var response = await Stack.Router.SendAsync(app, "/", HttpMethod.Post, new StringContent(script, Encoding.UTF8, "text/plain"));
+        return $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+    }
+
+    private async Task<string> WaitForCallAsync(string app, string script, string expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        string last;
+        do
+        {
+            last = await CallAsync(app, script);
+        }
+        while (!last.Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Pause());
+        Assert.Contains(expected, last);
+        return last;
+    }
+
+    private async Task<HttpResponseMessage> PatchAsync(string app, object body)
+    {
+        using var client = Stack.ControlPlane.CreateClient();
+        return await client.PatchAsJsonAsync($"/api/v1/apps/{app}", body);
+    }
+
+    [Fact]
+    public async Task Patching_the_allow_list_takes_effect_within_a_second_and_get_shows_it()
+    {
+        var app = Unique("outbound");
+        await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
+        var script = $"url={Up.Url("/echo")}\ngetheader=x-upstream\n";
+        await Stack.WaitForAppAsync(app, "/", "");
+        Assert.Contains("call 1: error=7", await CallAsync(app, script));
+
+        var entry = $"http://127.0.0.1:{Up.Port}";
+        (await PatchAsync(app, new { allowedOutboundHosts = new[] { entry } })).EnsureSuccessStatusCode();
+        var watch = Stopwatch.StartNew();
+        string last;
+        do
+        {
+            last = await CallAsync(app, script);
+        }
+        while (!last.Contains("error=0 status=200", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(1) && await Pause());
+        output.WriteLine($"allow-list change live after {watch.ElapsedMilliseconds} ms");
+        Assert.Contains("call 1: error=0 status=200", last);
+        Assert.Contains("header x-upstream: kestrel", last);
+
+        using var client = Stack.ControlPlane.CreateClient();
+        var shown = await client.GetFromJsonAsync<JsonElement>($"/api/v1/apps/{app}");
+        Assert.Equal([entry], shown.GetProperty("allowedOutboundHosts").EnumerateArray().Select(e => e.GetString()));
+
+        // Emptied again, it allows nothing.
+        (await PatchAsync(app, new { allowedOutboundHosts = Array.Empty<string>() })).EnsureSuccessStatusCode();
+        watch.Restart();
+        do
+        {
+            last = await CallAsync(app, script);
+        }
+        while (!last.Contains("error=7", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(1) && await Pause());
+        Assert.Contains("call 1: error=7", last);
+    }
+
+    [Fact]
+    public async Task A_malformed_entry_is_refused_with_a_problem_quoting_it_and_nothing_changes()
+    {
+        var app = Unique("badlist");
+        await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
+        (await PatchAsync(app, new { allowedOutboundHosts = new[] { "https://api.example.com" } })).EnsureSuccessStatusCode();
+
+        var response = await PatchAsync(app, new { allowedOutboundHosts = new[] { "https://fine.example.com", "api.example.com/path" } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("'api.example.com/path'", problem.GetProperty("detail").GetString());
+
+        using var client = Stack.ControlPlane.CreateClient();
+        var shown = await client.GetFromJsonAsync<JsonElement>($"/api/v1/apps/{app}");
+        Assert.Equal(["https://api.example.com"], shown.GetProperty("allowedOutboundHosts").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task The_control_plane_is_not_reachable_through_a_wildcard_port_and_the_log_names_the_host()
+    {
+        var app = Unique("noself");
+        await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
+        (await PatchAsync(app, new { allowedOutboundHosts = new[] { "http://127.0.0.1:*" } })).EnsureSuccessStatusCode();
+        // The wildcard list does reach the test's upstream once the change is live ...
+        await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
+
+        // ... but never the platform's own control plane or the router's management port.
+        var controlPlane = await CallAsync(app, $"url={Stack.ControlPlane.Url}/api/v1/apps\n");
+        Assert.Contains("call 1: error=7", controlPlane);
+        var management = await CallAsync(app, $"url={Stack.Router.ManagementUrl}/metrics\n");
+        Assert.Contains("call 1: error=7", management);
+        Assert.Contains("platform's own endpoints", Stack.Router.Process.Output);
+    }
+
+    [Fact]
+    public async Task A_hanging_upstream_with_a_two_second_app_timeout_gives_504_in_under_three_seconds()
+    {
+        var app = Unique("slowcall");
+        await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
+        (await PatchAsync(app, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" }, timeoutSeconds = 2 })).EnsureSuccessStatusCode();
+        await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
+
+        var watch = Stopwatch.StartNew();
+        var response = await Stack.Router.SendAsync(app, "/", HttpMethod.Post, new StringContent($"url={Up.Url("/slow?s=30")}\n"));
+        watch.Stop();
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_module_that_imports_the_abi_but_never_calls_it_uploads_and_serves()
+    {
+        var app = Unique("idle");
+        await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-idle"));
+        await Stack.WaitForAppAsync(app, "/", "idle ok");
+    }
+
+    [Fact]
+    public async Task Outbound_calls_appear_in_the_routers_metrics_by_app_host_and_status()
+    {
+        var app = Unique("counted");
+        await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
+        (await PatchAsync(app, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
+        await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string metrics;
+        do
+        {
+            metrics = await Stack.Router.MetricsAsync();
+        }
+        while (Line(metrics) is null && DateTime.UtcNow < deadline && await Pause());
+        Assert.True(Line(metrics) is not null, metrics);
+
+        string? Line(string text) => text.Split('\n').FirstOrDefault(l => l.StartsWith("platform_runtime_outbound_calls", StringComparison.Ordinal)
+            && l.Contains($"app=\"{app}\"", StringComparison.Ordinal) && l.Contains("host=\"127.0.0.1\"", StringComparison.Ordinal)
+            && l.Contains("status=\"200\"", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Prints, never asserts on, the latency of another app while 64 requests each wait a second on a slow
+    /// upstream (outbound waits hold their execution thread; the figures show whether other apps starve).
+    /// </summary>
+    [Fact]
+    public async Task Other_apps_latency_while_64_requests_wait_on_a_slow_upstream_is_measured()
+    {
+        var slow = Unique("waiter");
+        var other = Unique("bystander");
+        await Stack.ControlPlane.DeployAsync(slow, TestApps.Bytes("http-client"));
+        await Stack.ControlPlane.DeployAsync(other, TestApps.Bytes("hello"));
+        (await PatchAsync(slow, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
+        await WaitForCallAsync(slow, $"url={Up.Url("/echo")}\n", "error=0 status=200");
+        await Stack.WaitForAppAsync(other, "/", "");
+
+        async Task<List<double>> SampleAsync(TimeSpan span)
+        {
+            var samples = new List<double>();
+            var end = DateTime.UtcNow + span;
+            while (DateTime.UtcNow < end)
+            {
+                var watch = Stopwatch.StartNew();
+                (await Stack.Router.SendAsync(other, "/")).EnsureSuccessStatusCode();
+                samples.Add(watch.Elapsed.TotalMilliseconds);
+                await Task.Delay(20);
+            }
+            return samples;
+        }
+
+        var idle = await SampleAsync(TimeSpan.FromSeconds(1));
+        var waiting = Enumerable.Range(0, 64).Select(_ => Stack.Router.SendAsync(slow, "/", HttpMethod.Post, new StringContent($"url={Up.Url("/slow?s=1")}\n"))).ToList();
+        var loaded = await SampleAsync(TimeSpan.FromSeconds(2.5));
+        var statuses = (await Task.WhenAll(waiting)).Select(r => (int)r.StatusCode).GroupBy(s => s).Select(g => $"{g.Key} x{g.Count()}");
+
+        static string Describe(List<double> s) =>
+            s.Count == 0 ? "no samples" : $"n={s.Count} p50={Percentile(s, 0.5):F1} ms p99={Percentile(s, 0.99):F1} ms max={s.Max():F1} ms";
+        output.WriteLine($"bystander idle:   {Describe(idle)}");
+        output.WriteLine($"bystander loaded: {Describe(loaded)}");
+        output.WriteLine($"slow requests: {string.Join(", ", statuses)}");
+        Assert.NotEmpty(loaded);
+    }
+
+    private static double Percentile(List<double> samples, double q)
+    {
+        var sorted = samples.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+    }
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(25);
+        return true;
+    }
+}
