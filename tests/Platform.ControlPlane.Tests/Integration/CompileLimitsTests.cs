@@ -16,7 +16,7 @@ public sealed class CompileLimitsTests(ControlPlaneFixture fixture, ITestOutputH
     private static readonly Dictionary<string, string> s_tightLimits = new()
     {
         ["Platform:Compile:CpuSeconds"] = "3",
-        ["Platform:Compile:WallSeconds"] = "30",
+        ["Platform:Compile:WallSeconds"] = "60",
         ["Platform:Compile:MaxConcurrent"] = "2",
     };
 
@@ -45,8 +45,10 @@ public sealed class CompileLimitsTests(ControlPlaneFixture fixture, ITestOutputH
         output.WriteLine($"hello uploaded beside it in {helloSeconds:F2} s; load average {LoadAverage()}");
         Assert.EndsWith("/module-too-expensive", problem.GetProperty("type").GetString());
         Assert.Equal("Module too expensive to compile", problem.GetProperty("title").GetString());
-        Assert.Contains("CPU-time limit of 3 s", problem.GetProperty("detail").GetString());
-        Assert.True(problem.GetProperty("cpuSeconds").GetDouble() >= 3);
+        // Normally the CPU limit stops it; on a machine loaded far beyond its cores 3 s of CPU can take more than
+        // the wall-clock limit, which then stops it instead. Either way it is refused at a limit, with the figures.
+        Assert.Matches("CPU-time limit of 3 s|wall-clock limit of 60 s", problem.GetProperty("detail").GetString());
+        Assert.True(problem.GetProperty("cpuSeconds").GetDouble() >= 3 || problem.GetProperty("wallSeconds").GetDouble() >= 60);
         Assert.Equal(3, problem.GetProperty("cpuLimitSeconds").GetInt32());
         // Nothing was stored for it.
         Assert.Empty((await (await client.GetAsync($"/api/v1/apps/{bombApp}/versions")).ExpectAsync(200)).EnumerateArray());

@@ -14,7 +14,9 @@ public sealed class UploadMemoryTests(ControlPlaneFixture fixture, ITestOutputHe
     public async Task Eight_concurrent_60_MiB_uploads_do_not_grow_the_control_plane_by_a_gigabyte()
     {
         var db = await fixture.Postgres.CreateDatabaseAsync();
-        await using var cp = await PlatformProcesses.StartControlPlaneAsync(db, fixture.Registry.Url, routerPort: 8080);
+        // Uploads take turns (2 at a time); on a loaded machine the last ones wait longer than the default 120 s.
+        await using var cp = await PlatformProcesses.StartControlPlaneAsync(db, fixture.Registry.Url, routerPort: 8080,
+            extra: new Dictionary<string, string?> { ["Platform__Apps__UploadQueueSeconds"] = "900" });
         using var client = cp.CreateClient();
         client.Timeout = TimeSpan.FromMinutes(5);
         var apps = Enumerable.Range(0, 8).Select(i => ApiHelpers.UniqueAppName($"big{i}")).ToList();
