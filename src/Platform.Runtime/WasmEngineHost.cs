@@ -18,6 +18,10 @@ namespace Platform.Runtime;
 /// </summary>
 public sealed partial class WasmEngineHost : IDisposable
 {
+    private const uint MaxCoreInstancesPerComponent = 50;
+    private const uint MaxMemoriesPerComponent = 10;
+    private const uint MaxTablesPerComponent = 50;
+
     private readonly Thread _ticker;
     private readonly ManualResetEventSlim _stop = new(false);
     private readonly ILogger _logger;
@@ -56,7 +60,12 @@ public sealed partial class WasmEngineHost : IDisposable
         {
             // Keeping a slot's first MiB resident makes reusing it a memset instead of fresh page faults.
             var pool = new PoolingAllocationConfig()
-                .WithTotalComponentInstances(0)
+                .WithTotalComponentInstances((uint)options.PoolMaxInstances)
+                // wasi:http components (Platform.Runtime.Components) hold several core instances each; a Spin JS
+                // app has a handful, with one memory and a few tables.
+                .WithMaxCoreInstancesPerComponent(MaxCoreInstancesPerComponent)
+                .WithMaxMemoriesPerComponent(MaxMemoriesPerComponent)
+                .WithMaxTablesPerComponent(MaxTablesPerComponent)
                 .WithMaxCoreInstances((uint)options.PoolMaxInstances)
                 .WithMaxMemories((uint)options.PoolMaxInstances)
                 .WithMaxTables((uint)options.PoolMaxInstances)
@@ -68,7 +77,8 @@ public sealed partial class WasmEngineHost : IDisposable
                 .WithTableKeepResidentBytes(64 * 1024)
                 .WithMaxUnusedWarmSlots(100);
             config.WithPoolingAllocationStrategy(pool);
-            settings.Add($"pooling=1;instances={options.PoolMaxInstances};maxmemory={options.PoolMaxMemoryBytes};tables=100000");
+            settings.Add($"pooling=1;instances={options.PoolMaxInstances};maxmemory={options.PoolMaxMemoryBytes};tables=100000;"
+                + $"components={options.PoolMaxInstances}x{MaxCoreInstancesPerComponent}/{MaxMemoriesPerComponent}/{MaxTablesPerComponent}");
         }
         else
         {

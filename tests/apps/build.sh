@@ -66,3 +66,6 @@ fi
 for c in "$here"/*.c; do build_c "$(basename "$c" .c)"; done
 for w in "$here"/*.wat; do build_wat "$(basename "$w" .wat)"; done
 for b in "$here"/*.bin; do copy_bin "$(basename "$b" .bin)"; done
+
+# wasi:http components (jco / j2w from npm); see components/build.sh.
+bash "$here/components/build.sh"

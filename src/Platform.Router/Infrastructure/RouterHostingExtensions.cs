@@ -63,6 +63,8 @@ public static class RouterHostingExtensions
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<ExecutionWorkers>();
+        services.AddSingleton<ComponentFilesLoader>();
+        services.AddSingleton<AppRouteResolver>();
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());

@@ -27,6 +27,15 @@ internal static partial class RouterTrace
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Module {Digest} of app '{App}' could not be loaded")]
     public static partial void ModuleLoadFailed(this ILogger logger, Exception ex, string app, string digest);
 
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "App '{App}' v{Version} in the routing table cannot be served: {Error}")]
+    public static partial void AppEntryUnservable(this ILogger logger, string app, int version, string error);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Debug, Message = "Loaded {Count} file(s), {Bytes} bytes, of component '{Component}' of app '{App}'")]
+    public static partial void ComponentFilesLoaded(this ILogger logger, string app, string component, int count, long bytes);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Component '{Component}' of app '{App}' declared {Count} WAGI dynamic route(s) through _routes")]
+    public static partial void DynamicRoutesDeclared(this ILogger logger, string app, string component, int count);
+
     [LoggerMessage(EventId = 2020, Level = LogLevel.Debug, Message = "Could not report request figures to the control plane; they are kept for the next attempt")]
     public static partial void StatsReportFailed(this ILogger logger, Exception ex);
 

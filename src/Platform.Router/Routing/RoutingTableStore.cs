@@ -13,6 +13,12 @@ public sealed class RoutingSnapshot(RoutingTable table, string source)
     public string Source { get; } = source;
     public FrozenDictionary<string, RouteEntry> ByApp { get; } =
         table.Routes.ToFrozenDictionary(r => r.App, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Each app's route matcher and component state, built here, once per table.</summary>
+    public FrozenDictionary<string, AppRouting> Apps { get; } =
+        table.Routes.ToFrozenDictionary(r => r.App,
+            r => AppRouting.Build(r, Serving.AppTrafficHandler.DefaultMaxBodyBytes, Serving.AppTrafficHandler.DefaultMaxResponseBytes),
+            StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>
@@ -52,11 +58,39 @@ public sealed class RoutingTableStore
         return false;
     }
 
+    public bool TryGetApp(string app, out AppRouting routing)
+    {
+        var snapshot = _current;
+        if (snapshot is not null && snapshot.Apps.TryGetValue(app, out var found))
+        {
+            routing = found;
+            return true;
+        }
+        routing = null!;
+        return false;
+    }
+
+    /// <summary>Raised after a new snapshot is in place, so caches can let go of what it no longer references.</summary>
+    public event Action<RoutingSnapshot>? SnapshotApplied;
+
     public void Update(RoutingTable table)
     {
-        _current = new RoutingSnapshot(table, "control plane");
+        Apply(new RoutingSnapshot(table, "control plane"));
         _logger.RoutingTableLoaded(table.Revision, "the control plane", table.Routes.Count);
         Save(table);
+    }
+
+    private void Apply(RoutingSnapshot snapshot)
+    {
+        _current = snapshot;
+        foreach (var (app, routing) in snapshot.Apps)
+        {
+            if (routing.Error is { } error)
+            {
+                _logger.AppEntryUnservable(app, routing.Entry.Version, error);
+            }
+        }
+        SnapshotApplied?.Invoke(snapshot);
     }
 
     private void LoadSaved()
@@ -69,7 +103,7 @@ public sealed class RoutingTableStore
         {
             var table = JsonSerializer.Deserialize<RoutingTable>(File.ReadAllBytes(_path), s_json)
                 ?? throw new JsonException("the file holds null");
-            _current = new RoutingSnapshot(table, "disk");
+            Apply(new RoutingSnapshot(table, "disk"));
             _logger.RoutingTableLoaded(table.Revision, _path, table.Routes.Count);
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException)

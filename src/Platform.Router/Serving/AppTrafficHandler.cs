@@ -14,7 +14,8 @@ using Platform.Runtime;
 namespace Platform.Router.Serving;
 
 /// <summary>
-/// Serves app traffic: host name -> route -> module (cache or registry) -> a fresh Wasm instance per request (WAGI).
+/// Serves app traffic: host name -> app -> most specific route -> component (module and files, cache or registry) ->
+/// a fresh Wasm instance per request (WAGI).
 /// Every failure becomes a problem response; nothing an app does can take the router down.
 /// </summary>
 /// <remarks>
@@ -26,6 +27,7 @@ public sealed class AppTrafficHandler : IDisposable
 {
     private readonly RoutingTableStore _routes;
     private readonly ModuleLoader _modules;
+    private readonly AppRouteResolver _resolver;
     private readonly WagiExecutor _executor;
     private readonly RouterMetrics _metrics;
     private readonly RequestStats _stats;
@@ -42,6 +44,7 @@ public sealed class AppTrafficHandler : IDisposable
     public AppTrafficHandler(
         RoutingTableStore routes,
         ModuleLoader modules,
+        AppRouteResolver resolver,
         WagiExecutor executor,
         RouterMetrics metrics,
         RequestStats stats,
@@ -53,6 +56,7 @@ public sealed class AppTrafficHandler : IDisposable
     {
         _routes = routes;
         _modules = modules;
+        _resolver = resolver;
         _executor = executor;
         _metrics = metrics;
         _stats = stats;
@@ -132,7 +136,7 @@ public sealed class AppTrafficHandler : IDisposable
             hostingMetrics.MetricsDisabled = true;
         }
         var app = AppHost.AppNameOf(context.Request.Host.Host, _options.AppDomain);
-        if (app is null || !_routes.TryGetRoute(app, out var route))
+        if (app is null || !_routes.TryGetApp(app, out var routing))
         {
             await Problem(context, StatusCodes.Status404NotFound, "app-not-found", "App not found",
                 app is null
@@ -141,10 +145,11 @@ public sealed class AppTrafficHandler : IDisposable
             return;
         }
 
+        var route = routing.Entry;
         var status = StatusCodes.Status500InternalServerError;
         try
         {
-            status = await ServeAsync(context, route);
+            status = await ServeAsync(context, routing);
         }
         finally
         {
@@ -154,16 +159,16 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private ValueTask<int> ServeAsync(HttpContext context, RouteEntry route)
+    private ValueTask<int> ServeAsync(HttpContext context, AppRouting routing)
     {
-        var state = _routeStates.GetValue(route, _createRouteState);
+        var state = _routeStates.GetValue(routing.Entry, _createRouteState);
         var reserve = BodyBudget.ReservationFor(context.Request, state.Limits.MaxRequestBodyBytes);
         return reserve == 0
-            ? ServeWithSlotAsync(context, route, state, context.RequestAborted)
-            : ServeWithBodyAsync(context, route, state, reserve);
+            ? ServeWithSlotAsync(context, routing, state, context.RequestAborted)
+            : ServeWithBodyAsync(context, routing, state, reserve);
     }
 
-    private async ValueTask<int> ServeWithBodyAsync(HttpContext context, RouteEntry route, RouteState state, long reserve)
+    private async ValueTask<int> ServeWithBodyAsync(HttpContext context, AppRouting routing, RouteState state, long reserve)
     {
         if (!_bodies.TryReserve(reserve))
         {
@@ -174,7 +179,7 @@ public sealed class AppTrafficHandler : IDisposable
         }
         try
         {
-            return await ServeWithSlotAsync(context, route, state, context.RequestAborted);
+            return await ServeWithSlotAsync(context, routing, state, context.RequestAborted);
         }
         finally
         {
@@ -182,8 +187,9 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, RouteEntry route, RouteState state, CancellationToken aborted)
+    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, AppRouting routing, RouteState state, CancellationToken aborted)
     {
+        var route = routing.Entry;
         var limits = state.Limits;
         // Read in full (within the app's limit and Kestrel's minimum data rate) before a worker is asked for, so a
         // slow client holds a connection, never an execution slot.
@@ -193,11 +199,25 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
                 $"The request body exceeds the app's limit of {limits.MaxRequestBodyBytes} bytes.");
         }
+        if (routing.Error is { } invalid)
+        {
+            return await Problem(context, StatusCodes.Status502BadGateway, "app-unservable", "App cannot be served",
+                $"Version {route.Version} of app '{route.App}' cannot be served: {invalid}");
+        }
 
+        ResolvedRoute match;
+        string pathInfo;
         CachedModule module;
         try
         {
-            module = await _modules.GetAsync(route, aborted);
+            var routes = await _resolver.GetAsync(routing, aborted);
+            var path = context.Request.Path.Value is { Length: > 0 } p ? p : "/";
+            if (!routes.TryMatch(path, out match, out pathInfo))
+            {
+                return await Problem(context, StatusCodes.Status404NotFound, "route-not-found", "No route matches",
+                    $"No route of app '{route.App}' matches the path '{path}'.");
+            }
+            module = await _modules.GetAsync(match.Component, aborted);
         }
         catch (OciRegistryUnavailableException ex)
         {
@@ -206,22 +226,28 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Module not available",
                 $"The module of app '{route.App}' is not cached here and the registry cannot be reached; retry shortly.");
         }
-        catch (Exception ex) when (ex is OciRegistryException or Wasmtime.WasmtimeException)
+        catch (Exception ex) when (ex is ComponentLoadException or OciRegistryException or Wasmtime.WasmtimeException)
         {
             _logger.ModuleLoadFailed(ex, route.App, route.ModuleDigest);
             return await Problem(context, StatusCodes.Status502BadGateway, "module-unavailable", "Module could not be loaded",
-                $"The module of app '{route.App}' (version {route.Version}) could not be loaded.");
+                ex is ComponentLoadException
+                    ? $"App '{route.App}' (version {route.Version}): {ex.Message}"
+                    : $"The module of app '{route.App}' (version {route.Version}) could not be loaded.");
         }
 
-        return await RunAsync(context, route, state, _executor, module, body.Value, aborted);
+        return await RunAsync(context, route, state, _executor, module, body.Value, aborted, new RouteMatch(match, pathInfo));
     }
 
     /// <summary>One fresh instance of the module for this request, and its answer written back.</summary>
     private async ValueTask<int> RunAsync(HttpContext context, RouteEntry route, RouteState state, WagiExecutor executor, CachedModule module,
-        ReadOnlyMemory<byte> body, CancellationToken aborted)
+        ReadOnlyMemory<byte> body, CancellationToken aborted, RouteMatch? match = null)
     {
         var limits = state.Limits;
-        var request = WagiRequests.From(context, route, state.Variables, state.Version, body, state.Outbound);
+        // A bundle's component carries its own allow-list; a route without components uses the app's.
+        var outbound = match is not null && state.ComponentOutbound.TryGetValue(match.Route.Component.Id, out var componentPolicy)
+            ? componentPolicy
+            : state.Outbound;
+        var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
         ExecutionOutcome execution;
         try
         {

@@ -22,16 +22,24 @@ public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry,
 
     private readonly bool _usePrecompiled = options.Value.UsePrecompiledArtifacts;
 
-    public ValueTask<CachedModule> GetAsync(RouteEntry route, CancellationToken cancellationToken)
+    public ValueTask<CachedModule> GetAsync(RouteEntry route, CancellationToken cancellationToken) =>
+        GetAsync(route.Repository, route.ModuleDigest, route.PrecompiledDigest, route.PrecompiledFingerprint, cancellationToken);
+
+    /// <summary>One component's module; each module of a bundle is cached (and precompiled) on its own.</summary>
+    public ValueTask<CachedModule> GetAsync(Routing.ComponentState component, CancellationToken cancellationToken) =>
+        GetAsync(component.Repository, component.ModuleDigest, component.PrecompiledDigest, component.PrecompiledFingerprint, cancellationToken);
+
+    private ValueTask<CachedModule> GetAsync(string repository, string moduleDigest, string? precompiledDigest, string? precompiledFingerprint,
+        CancellationToken cancellationToken)
     {
         // The hot path: a loaded module, with no delegate or task allocated.
-        if (cache.TryGetLoaded(route.ModuleDigest, out var loaded))
+        if (cache.TryGetLoaded(moduleDigest, out var loaded))
         {
             return ValueTask.FromResult(loaded);
         }
-        var precompiled = _usePrecompiled && route.PrecompiledDigest is { } artifactDigest && route.PrecompiledFingerprint is { } fingerprint
-            ? new PrecompiledArtifact(artifactDigest, fingerprint, ct => registry.PullBlobAsync(route.Repository, artifactDigest, MaxArtifactBytes, ct))
+        var precompiled = _usePrecompiled && precompiledDigest is { } artifactDigest && precompiledFingerprint is { } fingerprint
+            ? new PrecompiledArtifact(artifactDigest, fingerprint, ct => registry.PullBlobAsync(repository, artifactDigest, MaxArtifactBytes, ct))
             : null;
-        return cache.GetAsync(route.ModuleDigest, ct => registry.PullWasmModuleAsync(route.Repository, route.ModuleDigest, ct), precompiled, cancellationToken);
+        return cache.GetAsync(moduleDigest, ct => registry.PullWasmModuleAsync(repository, moduleDigest, ct), precompiled, cancellationToken);
     }
 }

@@ -55,10 +55,14 @@ public sealed class WagiEnvironment
                     list.Add(new(v.Name ?? HeaderVariableName(v.Header!), v.Value));
                 }
             }
-            var arguments = new List<string> { request.ScriptName };
-            if (request.QueryString.Length > 0)
+            var arguments = TemplateArguments(request);
+            if (arguments is null)
             {
-                arguments.AddRange(request.QueryString.Split('&'));
+                arguments = [request.ScriptName];
+                if (request.QueryString.Length > 0)
+                {
+                    arguments.AddRange(request.QueryString.Split('&'));
+                }
             }
             foreach (var argument in arguments)
             {
@@ -122,6 +126,21 @@ public sealed class WagiEnvironment
     internal static EncodedStrings EncodeArguments(WagiRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (TemplateArguments(request) is { } templated)
+        {
+            var total = 0;
+            foreach (var argument in templated)
+            {
+                CheckValue("argv", argument);
+                total += 3 * argument.Length + 1;
+            }
+            var fromTemplate = EncodedStrings.Rent(templated.Count, total);
+            foreach (var argument in templated)
+            {
+                Append(fromTemplate, argument);
+            }
+            return fromTemplate;
+        }
         var query = request.QueryString.AsSpan();
         var count = 1 + (query.Length > 0 ? query.Count('&') + 1 : 0);
         var encoded = EncodedStrings.Rent(count, 3 * (request.ScriptName.Length + query.Length) + count);
@@ -147,6 +166,24 @@ public sealed class WagiEnvironment
             span[written++] = 0;
             target.End(written);
         }
+    }
+
+    /// <summary>
+    /// argv from Spin's template, as Spin's WAGI executor computes it: <c>${SCRIPT_NAME}</c> is the request's path as
+    /// sent, <c>${ARGS}</c> the query with each '&amp;' turned into a space, and the result is split at every space
+    /// (so an empty query leaves an empty argument, as in Spin). Null when the request has no template.
+    /// </summary>
+    internal static List<string>? TemplateArguments(WagiRequest request)
+    {
+        if (request.ArgvTemplate is not { } template)
+        {
+            return null;
+        }
+        var path = (request.ScriptName == "/" ? "" : request.ScriptName) + request.RawPathInfo;
+        var expanded = template
+            .Replace("${SCRIPT_NAME}", path.Length == 0 ? "/" : path, StringComparison.Ordinal)
+            .Replace("${ARGS}", request.QueryString.Replace('&', ' '), StringComparison.Ordinal);
+        return [.. expanded.Split(' ')];
     }
 
     /// <summary>"User-Agent" becomes "HTTP_USER_AGENT".</summary>
@@ -193,7 +230,7 @@ public sealed class WagiEnvironment
     {
         var appVariables = request.AppVariables;
         var headers = request.Headers;
-        var collected = new Collected { Items = ArrayPool<Variable>.Shared.Rent(appVariables.Count + 16 + headers.Count) };
+        var collected = new Collected { Items = ArrayPool<Variable>.Shared.Rent(appVariables.Count + 17 + headers.Count) };
         try
         {
             for (var i = 0; i < appVariables.Count; i++)
@@ -228,6 +265,8 @@ public sealed class WagiEnvironment
             SetRequestVariable(ref collected, appCount, "REMOTE_ADDR", request.RemoteAddress);
             SetRequestVariable(ref collected, appCount, "REMOTE_HOST", string.IsNullOrEmpty(request.RemoteHost) ? request.RemoteAddress : request.RemoteHost);
             SetRequestVariable(ref collected, appCount, "X_MATCHED_ROUTE", request.MatchedRoute);
+            // What older WAGI file servers read: the path below the route without its leading '/'.
+            SetRequestVariable(ref collected, appCount, "X_RELATIVE_PATH", request.PathInfo.StartsWith('/') ? request.PathInfo[1..] : request.PathInfo);
             SetRequestVariable(ref collected, appCount, "X_FULL_URL", request.FullUrl);
 
             // Headers of the same variable name are joined, as RFC 3875 asks; the request variables above all lack

@@ -123,13 +123,16 @@ public sealed partial class WagiExecutor : IDisposable
     }
 
     private WagiResult Run(CachedModule module, WagiRequest request, EncodedStrings arguments, EncodedStrings variables, AppLimits limits,
-        Action<string>? logLine, long started, CancellationToken cancellationToken)
+        Action<string>? logLine, long started, CancellationToken cancellationToken, bool rawOutput = false)
     {
         var memoryLimit = Math.Min(limits.MemoryBytes, _host.MaxMemoryBytes);
         var deadline = started + (long)(limits.WallTime.TotalSeconds * Stopwatch.Frequency);
         // The context owns the encoded strings from here and returns them to the pool when it is disposed.
         using var context = new WasiContext(arguments, variables, request.Body, (int)limits.MaxResponseBytes,
-            logLine, deadline, cancellationToken);
+            logLine, deadline, cancellationToken)
+        {
+            FileTable = request.Files is { } files ? new WasiFileTable(files) : null,
+        };
         if (request.Outbound is not null)
         {
             context.Outbound = new WagiOutboundState(_outbound, request.Outbound, logLine);
@@ -166,10 +169,11 @@ public sealed partial class WagiExecutor : IDisposable
 
         var memory = instance.GetMemory("memory");
         context.Memory = memory;
-        var start = instance.GetAction("_start");
+        var export = request.Entrypoint ?? "_start";
+        var start = instance.GetAction(export);
         if (start is null)
         {
-            return WagiResult.Failure(WagiOutcome.Trap, "the module exports no '_start' function", null, Stopwatch.GetElapsedTime(started));
+            return WagiResult.Failure(WagiOutcome.Trap, $"the module exports no function '{export}' taking and returning nothing", null, Stopwatch.GetElapsedTime(started));
         }
 
         try
@@ -187,7 +191,39 @@ public sealed partial class WagiExecutor : IDisposable
             // proc_exit: the module ended itself; its output decides the response below.
         }
         context.FlushStderr();
-        return BuildResponse(context, logLine, Stopwatch.GetElapsedTime(started));
+        return rawOutput ? RawOutput(context, Stopwatch.GetElapsedTime(started)) : BuildResponse(context, logLine, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Stdout as it is (no CGI parsing): what <c>_routes</c> prints.</summary>
+    private static WagiResult RawOutput(WasiContext context, TimeSpan duration)
+    {
+        var (buffer, length) = context.DetachStdout();
+        return new WagiResult(WagiOutcome.Ok, 200, [], buffer, 0, length, null, context.ExitCode, duration);
+    }
+
+    /// <summary>
+    /// WAGI dynamic routes: when the module exports <c>_routes</c>, runs it once (same limits, no request, no files)
+    /// and parses what it prints, one <c>/sub/path entrypoint</c> per line. Null when the module has no such export.
+    /// Throws <see cref="FormatException"/> quoting a bad line, or when <c>_routes</c> fails.
+    /// </summary>
+    public IReadOnlyList<WagiDynamicRoute>? DiscoverRoutes(CachedModule module, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        if (!module.Module.Exports.Any(e => e.Name == WagiDynamicRoute.ExportName && e is FunctionExport))
+        {
+            return null;
+        }
+        var request = new WagiRequest { Method = "GET", Entrypoint = WagiDynamicRoute.ExportName };
+        var started = Stopwatch.GetTimestamp();
+        using var result = Run(module, request, WagiEnvironment.EncodeArguments(request), WagiEnvironment.EncodeVariables(request), limits, logLine,
+            started, cancellationToken, rawOutput: true);
+        if (!result.IsSuccess || result.ExitCode is > 0 or < 0)
+        {
+            throw new FormatException($"the module's '{WagiDynamicRoute.ExportName}' export failed ({result.Outcome}{(result.ExitCode is int c && c != 0 ? $", exit code {c}" : "")}): {result.Error}");
+        }
+        return WagiDynamicRoute.Parse(System.Text.Encoding.UTF8.GetString(result.Body.Span));
     }
 
     private static WagiResult BuildResponse(WasiContext context, Action<string>? logLine, TimeSpan duration)

@@ -49,6 +49,18 @@ public sealed class WagiRequest
     /// <summary>The app's own environment variables; request variables of the same name replace them.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> AppVariables { get; init; } = [];
 
+    /// <summary>The export to call instead of <c>_start</c> (the component's WAGI <c>entrypoint</c> or a dynamic route's); null means <c>_start</c>.</summary>
+    public string? Entrypoint { get; init; }
+
+    /// <summary>
+    /// Spin's argv template (<c>${SCRIPT_NAME}</c>, <c>${ARGS}</c>, split on spaces); null keeps WAGI's argv: SCRIPT_NAME,
+    /// then the query's '&amp;'-separated parts.
+    /// </summary>
+    public string? ArgvTemplate { get; init; }
+
+    /// <summary>The component's read-only files, preopened as <c>/</c>; null gives the module no preopen at all.</summary>
+    public ComponentFiles? Files { get; init; }
+
     /// <summary>App name for telemetry only (not passed to the module).</summary>
     public string? AppName { get; init; }
 

@@ -8,7 +8,8 @@ namespace Platform.Runtime;
 /// <summary>
 /// Everything one request's WASI functions can see: argv, environment, stdin bytes, the stdout buffer and the
 /// stderr line splitter. It is the Store's data, so host functions reach it through the Caller with no globals.
-/// There are no file descriptors beyond 0-2, which is how "no filesystem, no network" holds by construction.
+/// Beyond fds 0-2 there is only <see cref="FileTable"/> (the component's read-only files), which is how "no host
+/// filesystem, no network" holds by construction.
 /// </summary>
 internal sealed class WasiContext : IDisposable
 {
@@ -50,6 +51,9 @@ internal sealed class WasiContext : IDisposable
 
     /// <summary>Outbound HTTP (wasi_experimental_http) state of this request: policy, open responses, call budget.</summary>
     public WagiOutboundState? Outbound { get; set; }
+
+    /// <summary>The request's open files and the preopened <c>/</c>; null when the component has no files (no preopen at all).</summary>
+    public WasiFileTable? FileTable { get; init; }
 
     /// <summary>Set by proc_exit before it unwinds the guest.</summary>
     public int? ExitCode { get; set; }

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Reflection;
 using System.Security.Cryptography;
 using Wasmtime;
 
@@ -9,10 +11,10 @@ namespace Platform.Runtime;
 /// The platform's own implementation of <c>wasi_snapshot_preview1</c>, defined on a Linker with host functions
 /// that read per-request state from the Store's data (<see cref="WasiContext"/>).
 /// Why not Wasmtime's WASI: building its context per request cost about 280 µs and giving stdin as a temporary
-/// file even more (docs/runtime-performance.md); this needs neither, and since only fds 0-2 exist there is no
-/// filesystem or socket a module could reach, whatever it calls.
+/// file even more (docs/runtime-performance.md); this needs neither. Besides fds 0-2 only the request's own read-only
+/// <see cref="ComponentFiles"/> exist (WasiPreview1.Files.cs), so there is no host file or socket a module could reach.
 /// </summary>
-internal static unsafe class WasiPreview1
+internal static unsafe partial class WasiPreview1
 {
     public const string ModuleName = "wasi_snapshot_preview1";
 
@@ -33,111 +35,63 @@ internal static unsafe class WasiPreview1
     private const ulong RightPollFdReadwrite = 1UL << 27;
 
     /// <summary>
+    /// The one table of every function this implementation defines, as the delegate the linker gets. The validator's
+    /// signatures are read off the delegates' types, so what is validated and what is defined cannot drift apart.
+    /// </summary>
+    private static readonly (string Name, Delegate Function)[] s_functions =
+    [
+        ("args_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Args, ptrs, buf))),
+        ("args_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Args, count, size))),
+        ("environ_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Environment, ptrs, buf))),
+        ("environ_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Environment, count, size))),
+        ("clock_res_get", (CallerFunc<int, int, int>)ClockResGet),
+        ("clock_time_get", (CallerFunc<int, long, int, int>)ClockTimeGet),
+        ("fd_write", (CallerFunc<int, int, int, int, int>)FdWrite),
+        ("poll_oneoff", (CallerFunc<int, int, int, int, int>)PollOneoff),
+        ("proc_exit", (CallerAction<int>)ProcExit),
+        ("proc_raise", (CallerFunc<int, int>)((c, _) => Nosys)),
+        ("sched_yield", (CallerFunc<int>)(c => Success)),
+        ("random_get", (CallerFunc<int, int, int>)RandomGet),
+        ("sock_accept", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notsock))),
+        ("sock_recv", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notsock))),
+        ("sock_send", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notsock))),
+        ("sock_shutdown", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Notsock))),
+        .. FileFunctions(),
+    ];
+
+    /// <summary>
     /// Every function this implementation defines with its signature: 'i' is i32, 'I' is i64; the part after
     /// '>' is the result. The validator refuses imports that are not in this table.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Signatures { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["args_get"] = "ii>i",
-        ["args_sizes_get"] = "ii>i",
-        ["environ_get"] = "ii>i",
-        ["environ_sizes_get"] = "ii>i",
-        ["clock_res_get"] = "ii>i",
-        ["clock_time_get"] = "iIi>i",
-        ["fd_advise"] = "iIIi>i",
-        ["fd_allocate"] = "iII>i",
-        ["fd_close"] = "i>i",
-        ["fd_datasync"] = "i>i",
-        ["fd_fdstat_get"] = "ii>i",
-        ["fd_fdstat_set_flags"] = "ii>i",
-        ["fd_fdstat_set_rights"] = "iII>i",
-        ["fd_filestat_get"] = "ii>i",
-        ["fd_filestat_set_size"] = "iI>i",
-        ["fd_filestat_set_times"] = "iIIi>i",
-        ["fd_pread"] = "iiiIi>i",
-        ["fd_prestat_get"] = "ii>i",
-        ["fd_prestat_dir_name"] = "iii>i",
-        ["fd_pwrite"] = "iiiIi>i",
-        ["fd_read"] = "iiii>i",
-        ["fd_readdir"] = "iiiIi>i",
-        ["fd_renumber"] = "ii>i",
-        ["fd_seek"] = "iIii>i",
-        ["fd_sync"] = "i>i",
-        ["fd_tell"] = "ii>i",
-        ["fd_write"] = "iiii>i",
-        ["path_create_directory"] = "iii>i",
-        ["path_filestat_get"] = "iiiii>i",
-        ["path_filestat_set_times"] = "iiiiIIi>i",
-        ["path_link"] = "iiiiiii>i",
-        ["path_open"] = "iiiiiIIii>i",
-        ["path_readlink"] = "iiiiii>i",
-        ["path_remove_directory"] = "iii>i",
-        ["path_rename"] = "iiiiii>i",
-        ["path_symlink"] = "iiiii>i",
-        ["path_unlink_file"] = "iii>i",
-        ["poll_oneoff"] = "iiii>i",
-        ["proc_exit"] = "i>",
-        ["proc_raise"] = "i>i",
-        ["sched_yield"] = ">i",
-        ["random_get"] = "ii>i",
-        ["sock_accept"] = "iii>i",
-        ["sock_recv"] = "iiiiii>i",
-        ["sock_send"] = "iiiii>i",
-        ["sock_shutdown"] = "ii>i",
-    };
+    public static IReadOnlyDictionary<string, string> Signatures { get; } =
+        s_functions.ToDictionary(f => f.Name, f => SignatureOf(f.Function.GetType()), StringComparer.Ordinal);
+
+    // Linker.DefineFunction has one generic overload per delegate shape; each table entry picks its own once.
+    private static readonly MethodInfo[] s_defineFunction = [.. typeof(Linker).GetMethods()
+        .Where(m => m.Name == nameof(Linker.DefineFunction) && m.IsGenericMethodDefinition && m.GetParameters().Length == 3)];
 
     public static void Define(Linker linker)
     {
-        const string M = ModuleName;
-        linker.DefineFunction(M, "args_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Args, ptrs, buf)));
-        linker.DefineFunction(M, "args_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Args, count, size)));
-        linker.DefineFunction(M, "environ_get", (CallerFunc<int, int, int>)((c, ptrs, buf) => CopyStrings(c, Ctx(c).Environment, ptrs, buf)));
-        linker.DefineFunction(M, "environ_sizes_get", (CallerFunc<int, int, int>)((c, count, size) => StringSizes(c, Ctx(c).Environment, count, size)));
-        linker.DefineFunction(M, "clock_res_get", (CallerFunc<int, int, int>)ClockResGet);
-        linker.DefineFunction(M, "clock_time_get", (CallerFunc<int, long, int, int>)ClockTimeGet);
-        linker.DefineFunction(M, "fd_advise", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_allocate", (CallerFunc<int, long, long, int>)((c, fd, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_close", (CallerFunc<int, int>)FdClose);
-        linker.DefineFunction(M, "fd_datasync", (CallerFunc<int, int>)((c, fd) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_fdstat_get", (CallerFunc<int, int, int>)FdFdstatGet);
-        // Accepting flag changes on stdio is harmless: reads and writes here never block.
-        linker.DefineFunction(M, "fd_fdstat_set_flags", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_fdstat_set_rights", (CallerFunc<int, long, long, int>)((c, fd, _, _) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_filestat_get", (CallerFunc<int, int, int>)FdFilestatGet);
-        linker.DefineFunction(M, "fd_filestat_set_size", (CallerFunc<int, long, int>)((c, fd, _) => Stdio(c, fd, Inval)));
-        linker.DefineFunction(M, "fd_filestat_set_times", (CallerFunc<int, long, long, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Inval)));
-        linker.DefineFunction(M, "fd_pread", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Spipe)));
-        // No preopened directories: EBADF for every fd ends wasi-libc's preopen scan at once.
-        linker.DefineFunction(M, "fd_prestat_get", (CallerFunc<int, int, int>)((c, fd, _) => Badf));
-        linker.DefineFunction(M, "fd_prestat_dir_name", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Badf));
-        linker.DefineFunction(M, "fd_pwrite", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_read", (CallerFunc<int, int, int, int, int>)FdRead);
-        linker.DefineFunction(M, "fd_readdir", (CallerFunc<int, int, int, long, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "fd_renumber", (CallerFunc<int, int, int>)((c, fd, to) => Ctx(c).IsOpen(fd) && Ctx(c).IsOpen(to) ? Notsup : Badf));
-        linker.DefineFunction(M, "fd_seek", (CallerFunc<int, long, int, int, int>)((c, fd, _, _, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_sync", (CallerFunc<int, int>)((c, fd) => Stdio(c, fd, Success)));
-        linker.DefineFunction(M, "fd_tell", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Spipe)));
-        linker.DefineFunction(M, "fd_write", (CallerFunc<int, int, int, int, int>)FdWrite);
-        // Path functions need a directory fd, and there is none.
-        linker.DefineFunction(M, "path_create_directory", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_filestat_get", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_filestat_set_times", (CallerFunc<int, int, int, int, long, long, int, int>)((c, fd, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_link", (CallerFunc<int, int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_open", (CallerFunc<int, int, int, int, int, long, long, int, int, int>)((c, fd, _, _, _, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_readlink", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_remove_directory", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_rename", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_symlink", (CallerFunc<int, int, int, int, int, int>)((c, _, _, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "path_unlink_file", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notdir)));
-        linker.DefineFunction(M, "poll_oneoff", (CallerFunc<int, int, int, int, int>)PollOneoff);
-        linker.DefineFunction(M, "proc_exit", (CallerAction<int>)ProcExit);
-        linker.DefineFunction(M, "proc_raise", (CallerFunc<int, int>)((c, _) => Nosys));
-        linker.DefineFunction(M, "sched_yield", (CallerFunc<int>)(c => Success));
-        linker.DefineFunction(M, "random_get", (CallerFunc<int, int, int>)RandomGet);
-        linker.DefineFunction(M, "sock_accept", (CallerFunc<int, int, int, int>)((c, fd, _, _) => Stdio(c, fd, Notsock)));
-        linker.DefineFunction(M, "sock_recv", (CallerFunc<int, int, int, int, int, int, int>)((c, fd, _, _, _, _, _) => Stdio(c, fd, Notsock)));
-        linker.DefineFunction(M, "sock_send", (CallerFunc<int, int, int, int, int, int>)((c, fd, _, _, _, _) => Stdio(c, fd, Notsock)));
-        linker.DefineFunction(M, "sock_shutdown", (CallerFunc<int, int, int>)((c, fd, _) => Stdio(c, fd, Notsock)));
+        foreach (var (name, function) in s_functions)
+        {
+            var type = function.GetType();
+            var definition = type.GetGenericTypeDefinition();
+            var method = s_defineFunction.Single(m =>
+                m.GetParameters()[2].ParameterType is { IsGenericType: true } p && p.GetGenericTypeDefinition() == definition
+                && p.GetGenericArguments().All(a => a.IsGenericParameter)); // not the overloads taking tuple results
+            method.MakeGenericMethod(type.GetGenericArguments()).Invoke(linker, [ModuleName, name, function]);
+        }
+    }
+
+    private static string SignatureOf(Type delegateType)
+    {
+        var arguments = delegateType.GetGenericArguments();
+        var isFunc = delegateType.Name.StartsWith("CallerFunc", StringComparison.Ordinal);
+        var parameters = isFunc ? arguments[..^1] : arguments;
+        return string.Concat(parameters.Select(Code)) + ">" + (isFunc ? Code(arguments[^1]).ToString() : "");
+
+        static char Code(Type t) => t == typeof(int) ? 'i' : t == typeof(long) ? 'I'
+            : throw new InvalidOperationException($"WASI preview 1 uses only i32 and i64, not {t}");
     }
 
     private static WasiContext Ctx(Caller caller) => (WasiContext)caller.GetData()!;
@@ -221,87 +175,12 @@ internal static unsafe class WasiPreview1
     private static ulong TimestampToNanoseconds(long timestamp) =>
         (ulong)((UInt128)(ulong)timestamp * 1_000_000_000 / (ulong)Stopwatch.Frequency);
 
-    private static int FdClose(Caller caller, int fd)
-    {
-        var ctx = Ctx(caller);
-        if (!ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        ctx.Close(fd);
-        return Success;
-    }
-
-    private static int FdFdstatGet(Caller caller, int fd, int resultPtr)
-    {
-        var ctx = Ctx(caller);
-        if (!ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        if (!GuestOf(caller, ctx).TrySpan(resultPtr, 24, out var stat))
-        {
-            return Fault;
-        }
-        // Filetype "unknown" (not a character device) tells wasi-libc stdout is no terminal, so it buffers
-        // fully instead of writing line by line: fewer host calls per response.
-        stat.Clear();
-        var rights = (fd == 0 ? RightFdRead : RightFdWrite) | RightFdFilestatGet | RightPollFdReadwrite;
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[8..], rights);
-        return Success;
-    }
-
-    private static int FdFilestatGet(Caller caller, int fd, int resultPtr)
-    {
-        var ctx = Ctx(caller);
-        if (!ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        if (!GuestOf(caller, ctx).TrySpan(resultPtr, 64, out var stat))
-        {
-            return Fault;
-        }
-        stat.Clear();
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[24..], 1); // nlink
-        return Success;
-    }
-
-    private static int FdRead(Caller caller, int fd, int iovsPtr, int iovsLength, int resultPtr)
-    {
-        var ctx = Ctx(caller);
-        if (fd != 0 || !ctx.IsOpen(fd))
-        {
-            return Badf;
-        }
-        var guest = GuestOf(caller, ctx);
-        if (iovsLength < 0 || !guest.TrySpan(iovsPtr, iovsLength * 8, out var iovs))
-        {
-            return Fault;
-        }
-        var remaining = ctx.Stdin.Span[ctx.StdinPosition..];
-        var total = 0;
-        for (var i = 0; i < iovsLength && remaining.Length > 0; i++)
-        {
-            var ptr = (int)BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8)..]);
-            var len = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(iovs[(i * 8 + 4)..]), (uint)remaining.Length);
-            if (!guest.TrySpan(ptr, len, out var target))
-            {
-                return Fault;
-            }
-            remaining[..len].CopyTo(target);
-            remaining = remaining[len..];
-            total += len;
-        }
-        ctx.StdinPosition += total;
-        return guest.TryWriteU32(resultPtr, (uint)total) ? Success : Fault;
-    }
-
     private static int FdWrite(Caller caller, int fd, int iovsPtr, int iovsLength, int resultPtr)
     {
         var ctx = Ctx(caller);
         if (fd is not (1 or 2) || !ctx.IsOpen(fd))
         {
+            // Files here are read-only; they were never opened for writing.
             return Badf;
         }
         var guest = GuestOf(caller, ctx);
@@ -366,70 +245,94 @@ internal static unsafe class WasiPreview1
         {
             return Inval;
         }
-        if (count > 4096 || !guest.TrySpan(subscriptionsPtr, count * SubscriptionSize, out var subscriptions)
+        if (count > 4096 || !guest.TrySpan(subscriptionsPtr, count * SubscriptionSize, out var raw)
             || !guest.TrySpan(eventsPtr, count * EventSize, out var events))
         {
             return Fault;
         }
 
-        var written = 0;
-        ulong shortestWait = ulong.MaxValue;
-        for (var i = 0; i < count; i++)
+        // Parsed once, before any event is written: the guest may let the events overlap the subscriptions.
+        Subscription[]? rented = null;
+        var subscriptions = count <= 16 ? stackalloc Subscription[count] : (rented = ArrayPool<Subscription>.Shared.Rent(count)).AsSpan(0, count);
+        try
         {
-            var sub = subscriptions.Slice(i * SubscriptionSize, SubscriptionSize);
-            var tag = sub[8];
-            if (tag == 0)
-            {
-                var clockId = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
-                var timeout = BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]);
-                var absolute = (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0;
-                if (!TryNow(ctx, clockId, out var now))
-                {
-                    WriteEvent(events, written++, sub, Inval, tag, 0);
-                    continue;
-                }
-                var wait = absolute ? (timeout > now ? timeout - now : 0) : timeout;
-                shortestWait = Math.Min(shortestWait, wait);
-            }
-            else if (tag is 1 or 2)
-            {
-                var fd = (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]);
-                var usable = ctx.IsOpen(fd) && (tag == 1 ? fd == 0 : fd is 1 or 2);
-                ulong available = tag == 1 && usable ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition) : 0;
-                WriteEvent(events, written++, sub, usable ? Success : Badf, tag, available);
-            }
-            else
-            {
-                WriteEvent(events, written++, sub, Inval, tag, 0);
-            }
-        }
-
-        if (written == 0 && shortestWait != ulong.MaxValue)
-        {
-            SleepWithinDeadline(ctx, shortestWait);
             for (var i = 0; i < count; i++)
             {
-                var sub = subscriptions.Slice(i * SubscriptionSize, SubscriptionSize);
-                if (sub[8] != 0)
+                var sub = raw.Slice(i * SubscriptionSize, SubscriptionSize);
+                subscriptions[i] = new Subscription(
+                    BinaryPrimitives.ReadUInt64LittleEndian(sub),
+                    sub[8],
+                    (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]),
+                    (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0);
+            }
+            var written = 0;
+            ulong shortestWait = ulong.MaxValue;
+            foreach (ref readonly var sub in subscriptions)
+            {
+                if (sub.Tag == 0)
                 {
-                    continue;
+                    if (!TryNow(ctx, sub.ClockIdOrFd, out var now))
+                    {
+                        WriteEvent(events, written++, sub.Userdata, Inval, sub.Tag, 0);
+                        continue;
+                    }
+                    shortestWait = Math.Min(shortestWait, sub.WaitFrom(now));
                 }
-                TryNow(ctx, (int)BinaryPrimitives.ReadUInt32LittleEndian(sub[16..]), out var now);
-                var timeout = BinaryPrimitives.ReadUInt64LittleEndian(sub[24..]);
-                var absolute = (BinaryPrimitives.ReadUInt16LittleEndian(sub[40..]) & 1) != 0;
-                var wait = absolute ? (timeout > now ? timeout - now : 0) : timeout;
-                if (absolute ? wait == 0 : wait <= shortestWait)
+                else if (sub.Tag is 1 or 2)
                 {
-                    WriteEvent(events, written++, sub, Success, 0, 0);
+                    var fd = sub.ClockIdOrFd;
+                    var file = sub.Tag == 1 ? ctx.FileTable?.Get(fd) : null;
+                    var usable = file is { Node.IsDirectory: false } || (ctx.IsOpen(fd) && (sub.Tag == 1 ? fd == 0 : fd is 1 or 2));
+                    ulong available = sub.Tag != 1 || !usable ? 0
+                        : file is null ? (ulong)(ctx.Stdin.Length - ctx.StdinPosition)
+                        : (ulong)Math.Max(0, file.Node.Size - file.Position);
+                    WriteEvent(events, written++, sub.Userdata, usable ? Success : Badf, sub.Tag, available);
+                }
+                else
+                {
+                    WriteEvent(events, written++, sub.Userdata, Inval, sub.Tag, 0);
                 }
             }
-            if (written == 0)
+
+            if (written == 0 && shortestWait != ulong.MaxValue)
             {
-                // An absolute deadline on a clock that moved less than expected: report the first clock anyway.
-                WriteEvent(events, written++, subscriptions[..SubscriptionSize], Success, 0, 0);
+                SleepWithinDeadline(ctx, shortestWait);
+                foreach (ref readonly var sub in subscriptions)
+                {
+                    if (sub.Tag != 0)
+                    {
+                        continue;
+                    }
+                    TryNow(ctx, sub.ClockIdOrFd, out var now);
+                    if (sub.Absolute ? sub.WaitFrom(now) == 0 : sub.Timeout <= shortestWait)
+                    {
+                        WriteEvent(events, written++, sub.Userdata, Success, 0, 0);
+                    }
+                }
+                if (written == 0)
+                {
+                    // An absolute deadline on a clock that moved less than expected: report the first clock anyway.
+                    var first = subscriptions[0];
+                    WriteEvent(events, written++, first.Userdata, Success, 0, 0);
+                }
+            }
+            return guest.TryWriteU32(resultPtr, (uint)written) ? Success : Fault;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<Subscription>.Shared.Return(rented);
             }
         }
-        return guest.TryWriteU32(resultPtr, (uint)written) ? Success : Fault;
+    }
+
+    /// <summary>One poll_oneoff subscription as read from the guest: userdata, tag (0 clock, 1 read, 2 write) and its fields.</summary>
+    private readonly record struct Subscription(ulong Userdata, byte Tag, int ClockIdOrFd, ulong Timeout, bool Absolute)
+    {
+        /// <summary>Nanoseconds until a clock subscription fires, seen from <paramref name="now"/>.</summary>
+        public ulong WaitFrom(ulong now) => Absolute ? (Timeout > now ? Timeout - now : 0) : Timeout;
     }
 
     private static void SleepWithinDeadline(WasiContext ctx, ulong nanoseconds)
@@ -449,11 +352,11 @@ internal static unsafe class WasiPreview1
         }
     }
 
-    private static void WriteEvent(Span<byte> events, int index, ReadOnlySpan<byte> subscription, int error, byte type, ulong bytes)
+    private static void WriteEvent(Span<byte> events, int index, ulong userdata, int error, byte type, ulong bytes)
     {
         var e = events.Slice(index * 32, 32);
         e.Clear();
-        subscription[..8].CopyTo(e); // userdata
+        BinaryPrimitives.WriteUInt64LittleEndian(e, userdata);
         BinaryPrimitives.WriteUInt16LittleEndian(e[8..], (ushort)error);
         e[10] = type;
         BinaryPrimitives.WriteUInt64LittleEndian(e[16..], bytes);

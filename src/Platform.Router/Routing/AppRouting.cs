@@ -1,0 +1,216 @@
+using System.Globalization;
+using Platform.Contracts;
+using Platform.Runtime;
+
+namespace Platform.Router.Routing;
+
+/// <summary>
+/// One app's routes and components as a routing table describes them, built and validated once when the table is
+/// applied (never per request). A table entry without <see cref="RouteEntry.Components"/> is one component on
+/// <c>/...</c> made of the entry's own module fields. A table entry that cannot be served (unknown component, bad or
+/// duplicate route, limits out of range) keeps its <see cref="Error"/>, which requests get as a problem.
+/// </summary>
+public sealed class AppRouting
+{
+    public const string LegacyRoute = "/...";
+
+    private readonly SemaphoreSlim _resolving = new(1, 1);
+    private volatile ResolvedRoutes? _resolved;
+
+    private AppRouting(RouteEntry entry, IReadOnlyList<ComponentState> components, IReadOnlyList<StaticRoute> routes, string? error)
+    {
+        Entry = entry;
+        Components = components;
+        Routes = routes;
+        Error = error;
+    }
+
+    public RouteEntry Entry { get; }
+
+    public IReadOnlyList<ComponentState> Components { get; }
+
+    /// <summary>The table's routes, most specific first (<see cref="HttpRoutePattern"/> order).</summary>
+    public IReadOnlyList<StaticRoute> Routes { get; }
+
+    /// <summary>Why this entry cannot be served; null when it can.</summary>
+    public string? Error { get; }
+
+    /// <summary>Routes with every component's module and files loaded and WAGI dynamic routes added; null until the first request resolved them.</summary>
+    public ResolvedRoutes? Resolved => _resolved;
+
+    /// <summary>Resolves once (single flight): the first request of this table version pays for loading, the others wait for it.</summary>
+    public async ValueTask<ResolvedRoutes> ResolveOnceAsync(Func<AppRouting, CancellationToken, Task<ResolvedRoutes>> resolve, CancellationToken cancellationToken)
+    {
+        if (_resolved is { } done)
+        {
+            return done;
+        }
+        await _resolving.WaitAsync(cancellationToken);
+        try
+        {
+            return _resolved ??= await resolve(this, cancellationToken);
+        }
+        finally
+        {
+            _resolving.Release();
+        }
+    }
+
+    public static AppRouting Build(RouteEntry entry, long maxRequestBodyBytes, long maxResponseBytes)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var limits = new AppLimits
+        {
+            MemoryBytes = entry.MemoryLimitBytes,
+            WallTime = TimeSpan.FromMilliseconds(entry.TimeoutMilliseconds),
+            MaxRequestBodyBytes = maxRequestBodyBytes,
+            MaxResponseBytes = maxResponseBytes,
+        };
+        try
+        {
+            limits.Validate();
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            return Failed(entry, $"the app's limits are out of range: {ex.Message}");
+        }
+        var appVariables = entry.Variables ?? new Dictionary<string, string>();
+
+        if (entry.Components is null)
+        {
+            var only = new ComponentState(entry.App, entry.ModuleDigest, "wagi", entry.Repository, entry.PrecompiledDigest, entry.PrecompiledFingerprint,
+                null, null, [.. appVariables], [], limits);
+            return new AppRouting(entry, [only], [new StaticRoute(HttpRoutePattern.Parse(LegacyRoute), only)], null);
+        }
+
+        var components = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
+        foreach (var c in entry.Components)
+        {
+            if (string.IsNullOrEmpty(c.Id) || components.ContainsKey(c.Id))
+            {
+                return Failed(entry, $"the component id '{c.Id}' is empty or given twice");
+            }
+            if (string.IsNullOrEmpty(c.ModuleDigest))
+            {
+                return Failed(entry, $"component '{c.Id}' has no module digest");
+            }
+            if (c.Kind != "wagi")
+            {
+                return Failed(entry, $"component '{c.Id}' is of kind '{c.Kind}'; this router runs 'wagi' components only");
+            }
+            foreach (var file in c.Files ?? [])
+            {
+                if (!IsNormalisedPath(file.Path) || string.IsNullOrEmpty(file.Digest) || file.Size < 0)
+                {
+                    return Failed(entry, $"component '{c.Id}' has the file '{file.Path}', which is not a normalised absolute path with a digest and size");
+                }
+            }
+            // The component's own environment first, then the app's variables, which replace one of the same name.
+            KeyValuePair<string, string>[] variables = [.. c.Environment ?? new Dictionary<string, string>(), .. appVariables];
+            components.Add(c.Id, new ComponentState(c.Id, c.ModuleDigest, c.Kind, entry.Repository, c.PrecompiledDigest, c.PrecompiledFingerprint,
+                string.IsNullOrEmpty(c.Entrypoint) ? null : c.Entrypoint, string.IsNullOrEmpty(c.Argv) ? null : c.Argv, variables,
+                c.Files ?? [], limits));
+        }
+
+        if (entry.HttpRoutes is not { Count: > 0 })
+        {
+            return Failed(entry, "the app has components but no HTTP routes");
+        }
+        var routes = new List<StaticRoute>(entry.HttpRoutes.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in entry.HttpRoutes)
+        {
+            if (!HttpRoutePattern.TryParse(r.Route, out var pattern, out var error))
+            {
+                return Failed(entry, error);
+            }
+            if (!seen.Add(pattern.Canonical))
+            {
+                return Failed(entry, $"the route '{r.Route}' is given twice");
+            }
+            if (!components.TryGetValue(r.Component ?? "", out var component))
+            {
+                return Failed(entry, $"the route '{r.Route}' names the component '{r.Component}', which the app does not have");
+            }
+            routes.Add(new StaticRoute(pattern, component));
+        }
+        // Stable: routes that compare equal keep the table's order.
+        var ordered = routes.Select((r, i) => (r, i)).OrderBy(x => x.r.Pattern).ThenBy(x => x.i).Select(x => x.r).ToArray();
+        return new AppRouting(entry, [.. components.Values], ordered, null);
+    }
+
+    private static AppRouting Failed(RouteEntry entry, string error) => new(entry, [], [], error);
+
+    private static bool IsNormalisedPath(string? path) =>
+        !string.IsNullOrEmpty(path) && path[0] == '/' && path.Length > 1
+        && path[1..].Split('/').All(s => s.Length > 0 && s is not "." and not ".." && !s.Contains('\0'));
+
+    public string Version => Entry.Version.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A route of the table and the component serving it.</summary>
+public sealed record StaticRoute(HttpRoutePattern Pattern, ComponentState Component);
+
+/// <summary>
+/// What a request needs from its component, built when the table is applied: module coordinates, limits (validated
+/// once), the environment (component's, then the app's variables), files, WAGI entrypoint and argv template.
+/// </summary>
+public sealed class ComponentState(
+    string id,
+    string moduleDigest,
+    string kind,
+    string repository,
+    string? precompiledDigest,
+    string? precompiledFingerprint,
+    string? entrypoint,
+    string? argvTemplate,
+    KeyValuePair<string, string>[] variables,
+    IReadOnlyList<FileEntry> files,
+    AppLimits limits)
+{
+    public string Id { get; } = id;
+    public string ModuleDigest { get; } = moduleDigest;
+    public string Kind { get; } = kind;
+    public string Repository { get; } = repository;
+    public string? PrecompiledDigest { get; } = precompiledDigest;
+    public string? PrecompiledFingerprint { get; } = precompiledFingerprint;
+    public string? Entrypoint { get; } = entrypoint;
+    public string? ArgvTemplate { get; } = argvTemplate;
+    public KeyValuePair<string, string>[] Variables { get; } = variables;
+    public IReadOnlyList<FileEntry> Files { get; } = files;
+    public AppLimits Limits { get; } = limits;
+
+    /// <summary>Identifies the file set: components (and versions) with the same files share one loaded tree.</summary>
+    public string FilesKey { get; } = files.Count == 0 ? "" : repository + "\n" + string.Join('\n', files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => f.Path + "=" + f.Digest));
+}
+
+/// <summary>
+/// An app's routes once every component is loaded: the table's routes plus the WAGI dynamic routes modules declared
+/// through <c>_routes</c>, in one specificity order, each with the component's loaded files.
+/// </summary>
+public sealed class ResolvedRoutes(IReadOnlyList<ResolvedRoute> routes)
+{
+    public IReadOnlyList<ResolvedRoute> Routes { get; } = routes;
+
+    /// <summary>The most specific route matching a decoded path, and the path below it (PATH_INFO).</summary>
+    public bool TryMatch(string path, out ResolvedRoute route, out string pathInfo)
+    {
+        foreach (var candidate in Routes)
+        {
+            if (candidate.Pattern.TryMatch(path, out pathInfo))
+            {
+                route = candidate;
+                return true;
+            }
+        }
+        route = null!;
+        pathInfo = "";
+        return false;
+    }
+}
+
+/// <param name="Entrypoint">The export to call: a dynamic route's, else the component's (null: <c>_start</c>).</param>
+public sealed record ResolvedRoute(HttpRoutePattern Pattern, ComponentState Component, string? Entrypoint, ComponentFiles? Files);
+
+/// <summary>The route a request matched and the decoded path below it.</summary>
+public sealed record RouteMatch(ResolvedRoute Route, string PathInfo);
