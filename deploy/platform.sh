@@ -40,10 +40,10 @@ wait_http() { # url seconds what
 
 is_running() { [[ -f "$STATE/pids/$1.pid" ]] && kill -0 "$(cat "$STATE/pids/$1.pid")" 2>/dev/null; }
 
-start_bg() { # name command...
+start_bg() { # name command...   (STDOUT_LOG=file overrides where its output goes)
   local name=$1; shift
   if is_running "$name"; then log "$name already runs (pid $(cat "$STATE/pids/$name.pid"))"; return 0; fi
-  setsid nohup "$@" >>"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  setsid nohup "$@" >>"${STDOUT_LOG:-$STATE/logs/$name.log}" 2>&1 < /dev/null &
   echo $! >"$STATE/pids/$name.pid"
 }
 
@@ -155,7 +155,10 @@ cmd_up() {
   wait_http "$CP_URL/readyz" 60 "the control plane"
 
   log "Starting a router on $ROUTER_URL (management $MGMT_URL)"
-  ( cd "$STATE/bin/router" && start_bg router env \
+  # The router writes its own log, rotated by size (router.log, router.log.1 ...); only what the runtime itself
+  # prints (a crash) goes to router.stdout.log.
+  ( cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg router env \
+    Platform__Router__LogFile="$STATE/logs/router.log" \
     Platform__Router__Url="$ROUTER_URL" Platform__Router__ManagementUrl="$MGMT_URL" Platform__Router__ControlPlaneUrl="$CP_URL" \
     Platform__Router__Token="$router_token" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \
     Platform__Router__CacheDirectory="$STATE/cache" Platform__Router__StateDirectory="$STATE/router-state" \

@@ -20,6 +20,8 @@ public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, I
 /// control plane pushed for this module, or null. Routers trust an artifact only through this digest.
 /// </param>
 /// <param name="PrecompiledFingerprint">Engine fingerprint the artifact was compiled for; routers with another one compile the module.</param>
+/// <param name="MaxConcurrency">Requests of this app a router runs at once (an admin's setting); null means the router's default share.</param>
+/// <param name="CpuTimeMilliseconds">CPU time one request may use; null means only the wall-time limit applies.</param>
 public sealed record RouteEntry(
     string App,
     int Version,
@@ -33,7 +35,9 @@ public sealed record RouteEntry(
     string? PrecompiledFingerprint = null,
     IReadOnlyList<string>? AllowedOutboundHosts = null,
     IReadOnlyList<ComponentEntry>? Components = null,
-    IReadOnlyList<HttpRouteEntry>? HttpRoutes = null);
+    IReadOnlyList<HttpRouteEntry>? HttpRoutes = null,
+    int? MaxConcurrency = null,
+    int? CpuTimeMilliseconds = null);
 
 /// <summary>
 /// One component of an app version (a Spin-style bundle has several; a single uploaded module is one component on

@@ -1,9 +1,16 @@
 using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Infrastructure;
+using Platform.Runtime;
 using Platform.ServiceDefaults;
 using Npgsql;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
+
+// The same executable compiles uploads in a child process of its own (CompileSandbox); nothing else starts then.
+if (args is [CompileSandbox.ChildSwitch, ..])
+{
+    Environment.Exit(CompileSandbox.RunChild(args));
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(tracing: t => t.AddEntityFrameworkCoreInstrumentation().AddNpgsql());

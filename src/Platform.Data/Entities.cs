@@ -20,6 +20,10 @@ public sealed class App
     /// <summary>Per-app limit overrides; null means the platform default.</summary>
     public int? MemoryLimitMb { get; set; }
     public int? TimeoutSeconds { get; set; }
+    public int? CpuTimeLimitMs { get; set; }
+
+    /// <summary>Requests of this app a router runs at once (set by an admin); null means the router's default share.</summary>
+    public int? MaxConcurrency { get; set; }
 
     /// <summary>Outbound HTTP allow-list of a single-module app, in Spin's allowed_outbound_hosts syntax; empty allows nothing.</summary>
     public List<string> AllowedOutboundHosts { get; set; } = [];

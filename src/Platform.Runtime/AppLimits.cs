@@ -11,6 +11,12 @@ public sealed record AppLimits
     /// <summary>Wall time one request may run before it is stopped (epoch interruption).</summary>
     public TimeSpan WallTime { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// CPU time one request may use, measured on the thread that runs it (sleeping and waiting do not count); null
+    /// means only the wall-time limit applies.
+    /// </summary>
+    public TimeSpan? CpuTime { get; init; }
+
     /// <summary>Largest request body handed to the module's stdin.</summary>
     public long MaxRequestBodyBytes { get; init; } = 10L * 1024 * 1024;
 
@@ -27,6 +33,10 @@ public sealed record AppLimits
         if (WallTime <= TimeSpan.Zero || WallTime > TimeSpan.FromHours(1))
         {
             throw new ArgumentOutOfRangeException(nameof(WallTime), WallTime, "WallTime must be above zero and at most one hour.");
+        }
+        if (CpuTime is { } cpu && (cpu <= TimeSpan.Zero || cpu > TimeSpan.FromHours(1)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CpuTime), cpu, "CpuTime must be above zero and at most one hour.");
         }
         if (MaxRequestBodyBytes < 0 || MaxRequestBodyBytes > int.MaxValue)
         {

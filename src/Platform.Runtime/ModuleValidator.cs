@@ -34,6 +34,16 @@ public sealed class ModuleValidator(WasmEngineHost host)
     private ModuleValidationResult Validate(ReadOnlySpan<byte> bytes, bool serialize, out byte[]? precompiled)
     {
         precompiled = null;
+        if (CheckHeader(bytes) is { } header)
+        {
+            return header;
+        }
+        return ValidateCompiled(bytes, serialize, out precompiled);
+    }
+
+    /// <summary>The checks that need no compiling (empty, magic bytes, version); null when they pass.</summary>
+    public static ModuleValidationResult? CheckHeader(ReadOnlySpan<byte> bytes)
+    {
         if (bytes.IsEmpty)
         {
             return ModuleValidationResult.Invalid("The module is empty.");
@@ -48,6 +58,12 @@ public sealed class ModuleValidator(WasmEngineHost host)
             var what = bytes[6] == 1 ? "a WebAssembly component (WASI preview 2)" : $"WebAssembly binary version '{Hex(bytes[4..8])}'";
             return ModuleValidationResult.Invalid($"The upload is {what}; only core modules for WASI preview 1 (version 1) are supported.");
         }
+        return null;
+    }
+
+    private ModuleValidationResult ValidateCompiled(ReadOnlySpan<byte> bytes, bool serialize, out byte[]? precompiled)
+    {
+        precompiled = null;
 
         var validationError = Module.Validate(host.Engine, bytes);
         if (!string.IsNullOrEmpty(validationError))
@@ -55,7 +71,18 @@ public sealed class ModuleValidator(WasmEngineHost host)
             return ModuleValidationResult.Invalid($"The module is not valid WebAssembly: {validationError}");
         }
 
-        using var module = Module.FromBytes(host.Engine, "validation", bytes);
+        Module module;
+        try
+        {
+            module = Module.FromBytes(host.Engine, "validation", bytes);
+        }
+        catch (WasmtimeException ex)
+        {
+            // Valid WebAssembly the engine still refuses: with the pooling allocator, a memory or table larger than
+            // a pool slot (Wasmtime's message names the limit and the module's figure).
+            return ModuleValidationResult.Invalid($"The module does not fit this runtime's limits: {ex.Message}");
+        }
+        using var disposeModule = module;
         var result = CheckInterface(module);
         if (result.IsValid && serialize)
         {

@@ -15,6 +15,8 @@ public static class RuntimeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton<WasmEngineHost>();
         services.TryAddSingleton<ModuleValidator>();
+        services.AddOptions<CompileSandboxOptions>().BindConfiguration(CompileSandboxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<CompileSandbox>();
         return services.AddOptions<WasmRuntimeOptions>()
             .BindConfiguration(WasmRuntimeOptions.SectionName)
             .ValidateDataAnnotations()

@@ -53,6 +53,16 @@ copy_bin() {
     fi
 }
 
+# Generated sources: the compile bomb is written by its generator (too repetitive to keep as a file).
+if stale "$out/compilebomb.wasm" "$here/compilebomb.sh"; then
+    need_tool "$WAT2WASM" "wabt"
+    bash "$here/compilebomb.sh" >"$out/compilebomb.wat.tmp"
+    "$WAT2WASM" -o "$out/compilebomb.wasm.tmp" "$out/compilebomb.wat.tmp"
+    rm -f "$out/compilebomb.wat.tmp"
+    mv -f "$out/compilebomb.wasm.tmp" "$out/compilebomb.wasm"
+    echo "built $out/compilebomb.wasm"
+fi
+
 for c in "$here"/*.c; do build_c "$(basename "$c" .c)"; done
 for w in "$here"/*.wat; do build_wat "$(basename "$w" .wat)"; done
 for b in "$here"/*.bin; do copy_bin "$(basename "$b" .bin)"; done

@@ -82,11 +82,17 @@ namespace Platform.Migrations.Migrations
                         .HasColumnType("text[]")
                         .HasDefaultValueSql("'{}'::text[]");
 
+                    b.Property<int?>("CpuTimeLimitMs")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset?>("DeployedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("MaxConcurrency")
+                        .HasColumnType("integer");
 
                     b.Property<int?>("MemoryLimitMb")
                         .HasColumnType("integer");

@@ -1,10 +1,13 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using System.Security.Claims;
 using Npgsql;
+using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
 using Platform.Data;
+using Platform.Runtime;
 
 namespace Platform.ControlPlane.Apis;
 
@@ -27,13 +30,15 @@ public static class AppsApi
 
     public static async Task<Results<Created<AppResponse>, ProblemHttpResult>> CreateApp(
         CreateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
-        TimeProvider clock, ILogger<App> logger, CancellationToken cancellationToken)
+        TimeProvider clock, ILogger<App> logger, WasmEngineHost engine, CancellationToken cancellationToken)
     {
         if (AppNames.Validate(request.Name) is { } nameError)
         {
             return Problems.Validation(nameError, "name", request.Name);
         }
-        if (AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds) is { } settingsError)
+        if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
+                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, null)
+                ?? AppSettingsValidator.ValidateMemoryFits(request.MemoryLimitMb, engine.MaxMemoryBytes)) is { } settingsError)
         {
             return Problems.Validation(settingsError);
         }
@@ -47,6 +52,7 @@ public static class AppsApi
             Variables = request.Variables ?? [],
             MemoryLimitMb = request.MemoryLimitMb,
             TimeoutSeconds = request.TimeoutSeconds,
+            CpuTimeLimitMs = request.CpuTimeLimitMs,
         };
         db.Apps.Add(app);
         try
@@ -76,11 +82,19 @@ public static class AppsApi
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> UpdateApp(
         string app, UpdateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
-        TimeProvider clock, CancellationToken cancellationToken)
+        TimeProvider clock, ClaimsPrincipal user, WasmEngineHost engine, CancellationToken cancellationToken)
     {
-        if (AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds) is { } settingsError)
+        if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
+                ?? AppSettingsValidator.ValidateShares(request.CpuTimeLimitMs, request.MaxConcurrency)
+                ?? AppSettingsValidator.ValidateMemoryFits(request.MemoryLimitMb, engine.MaxMemoryBytes)) is { } settingsError)
         {
             return Problems.Validation(settingsError);
+        }
+        // An app's share of every router is the platform's to give, not the tenant's.
+        if (request.MaxConcurrency is not null && !user.HasClaim(AuthSchemes.AdminClaim, "true"))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "admin-only", "Admin only",
+                $"maxConcurrency {request.MaxConcurrency} can only be set with an admin key.");
         }
         if (AppSettingsValidator.ValidateAllowedOutboundHosts(request.AllowedOutboundHosts) is { } hostsError)
         {
@@ -101,6 +115,8 @@ public static class AppsApi
         }
         found.MemoryLimitMb = request.MemoryLimitMb ?? found.MemoryLimitMb;
         found.TimeoutSeconds = request.TimeoutSeconds ?? found.TimeoutSeconds;
+        found.CpuTimeLimitMs = request.CpuTimeLimitMs ?? found.CpuTimeLimitMs;
+        found.MaxConcurrency = request.MaxConcurrency ?? found.MaxConcurrency;
         found.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         routes.NotifyChanged();

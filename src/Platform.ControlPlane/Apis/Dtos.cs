@@ -2,12 +2,14 @@ using Platform.Data;
 
 namespace Platform.ControlPlane.Apis;
 
-public sealed record CreateAppRequest(string Name, Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null);
+public sealed record CreateAppRequest(string Name, Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
+    int? CpuTimeLimitMs = null);
 
 /// <summary>Changes to an app's settings; absent fields stay as they are.</summary>
 /// <param name="AllowedOutboundHosts">Replaces the app's outbound allow-list (Spin's allowed_outbound_hosts syntax); an empty list allows nothing.</param>
+/// <param name="MaxConcurrency">Admin only: requests of the app a router runs at once.</param>
 public sealed record UpdateAppRequest(Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
-    List<string>? AllowedOutboundHosts = null);
+    List<string>? AllowedOutboundHosts = null, int? CpuTimeLimitMs = null, int? MaxConcurrency = null);
 
 public sealed record AppResponse(
     string Name,
@@ -20,7 +22,9 @@ public sealed record AppResponse(
     IReadOnlyDictionary<string, string> Variables,
     int MemoryLimitMb,
     int TimeoutSeconds,
-    IReadOnlyList<string> AllowedOutboundHosts);
+    IReadOnlyList<string> AllowedOutboundHosts,
+    int CpuTimeLimitMs,
+    int? MaxConcurrency);
 
 public sealed record VersionResponse(
     int Number,
@@ -96,7 +100,9 @@ internal static class DtoMapping
         app.Variables,
         app.MemoryLimitMb ?? options.DefaultMemoryLimitMb,
         app.TimeoutSeconds ?? options.DefaultTimeoutSeconds,
-        app.AllowedOutboundHosts);
+        app.AllowedOutboundHosts,
+        app.CpuTimeLimitMs ?? options.DefaultCpuTimeLimitMs,
+        app.MaxConcurrency);
 
     public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber)
     {

@@ -85,19 +85,34 @@ public static class VersionsApi
     public static async Task<Results<Created<VersionResponse>, ProblemHttpResult>> UploadVersion(
         string app, [FromQuery] bool? activate, HttpRequest request, ClaimsPrincipal user,
         VersionPublisher publisher, ReferenceImporter importer, IOptions<AppsOptions> options, IOptions<BundleOptions> bundleOptions,
-        CancellationToken cancellationToken)
+        UploadGate uploads, CancellationToken cancellationToken)
     {
-        var read = await ReadUploadAsync(request, options.Value.MaxModuleBytes, bundleOptions.Value.MaxBundleBytes, cancellationToken);
-        await using var bundle = read.Bundle;
-        if (read.Problem is not null)
+        // A bounded number of uploads in memory at once; the others wait with their bodies still unread.
+        if (!await uploads.EnterAsync(cancellationToken))
         {
-            return read.Problem;
+            request.HttpContext.Response.Headers.RetryAfter = "10";
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "uploads-busy", "Too many uploads",
+                $"{uploads.MaxConcurrent} uploads are being processed and this one waited {options.Value.UploadQueueSeconds} s for its turn; retry shortly.");
         }
-        var result = read.Reference is not null
-            ? await importer.ImportAsync(app, read.Reference, activate ?? true, user.Identity?.Name, cancellationToken)
-            : bundle is not null
-                ? await publisher.PublishBundleAsync(app, bundle, activate ?? true, user.Identity?.Name, cancellationToken)
-                : await publisher.PublishAsync(app, read.Module!, activate ?? true, user.Identity?.Name, cancellationToken);
+        PublishResult result;
+        try
+        {
+            var read = await ReadUploadAsync(request, options.Value.MaxModuleBytes, bundleOptions.Value.MaxBundleBytes, cancellationToken);
+            await using var bundle = read.Bundle;
+            if (read.Problem is not null)
+            {
+                return read.Problem;
+            }
+            result = read.Reference is not null
+                ? await importer.ImportAsync(app, read.Reference, activate ?? true, user.Identity?.Name, cancellationToken)
+                : bundle is not null
+                    ? await publisher.PublishBundleAsync(app, bundle, activate ?? true, user.Identity?.Name, cancellationToken)
+                    : await publisher.PublishAsync(app, read.Module!, activate ?? true, user.Identity?.Name, cancellationToken);
+        }
+        finally
+        {
+            uploads.Exit();
+        }
         if (result.Problem is not null)
         {
             return result.Problem;
@@ -219,6 +234,22 @@ public static class VersionsApi
 
         if (isModule)
         {
+            if (request.ContentLength is long declared and > 0)
+            {
+                // Known length: one array of exactly that size, no doubling buffer and no final copy.
+                var exact = new byte[declared];
+                var filled = 0;
+                while (filled < exact.Length)
+                {
+                    var got = await request.Body.ReadAsync(exact.AsMemory(filled), cancellationToken);
+                    if (got == 0)
+                    {
+                        return Problems.Validation($"The request body ended after {filled} of the {declared} bytes its Content-Length announced.");
+                    }
+                    filled += got;
+                }
+                return new UploadRead(exact, null, null, null);
+            }
             using var buffer = new MemoryStream();
             var chunk = new byte[81920];
             int n;
@@ -269,8 +300,9 @@ public static class VersionsApi
             {
                 form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = max + (1024 * 1024) }, cancellationToken);
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
+                // IOException: the body ended inside a part (a truncated upload).
                 return Problems.Validation($"The multipart body could not be read: {ex.Message}");
             }
             var bundleFile = form.Files.GetFile("bundle");
@@ -298,9 +330,13 @@ public static class VersionsApi
             {
                 return TooLarge(file.Length, maxModule, "module");
             }
-            using var buffer = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(buffer, cancellationToken);
-            return new UploadRead(buffer.ToArray(), null, null, null);
+            // The form keeps large parts on disk; read the part into one array of its size.
+            var bytes = new byte[file.Length];
+            await using (var part = file.OpenReadStream())
+            {
+                await part.ReadExactlyAsync(bytes, cancellationToken);
+            }
+            return new UploadRead(bytes, null, null, null);
         }
         return Unsupported(contentType);
     }

@@ -13,6 +13,27 @@ public static partial class AppSettingsValidator
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex VariableName();
 
+    public const int MaxCpuTimeLimitMs = 900_000;
+    public const int MaxConcurrency = 10_000;
+
+    /// <summary>The fair-share settings: CPU time per request and concurrent requests per router.</summary>
+    public static string? ValidateShares(int? cpuTimeLimitMs, int? maxConcurrency) =>
+        cpuTimeLimitMs is < 1 or > MaxCpuTimeLimitMs ? $"cpuTimeLimitMs {cpuTimeLimitMs} is out of range 1-{MaxCpuTimeLimitMs}."
+        : maxConcurrency is < 1 or > MaxConcurrency ? $"maxConcurrency {maxConcurrency} is out of range 1-{MaxConcurrency}."
+        : null;
+
+    /// <summary>
+    /// A memory limit the runtime cannot give (the pooling allocator's slot size) is refused rather than silently
+    /// capped, quoting the maximum.
+    /// </summary>
+    public static string? ValidateMemoryFits(int? memoryLimitMb, long engineMaxMemoryBytes)
+    {
+        var maxMb = engineMaxMemoryBytes / (1024 * 1024);
+        return memoryLimitMb > maxMb
+            ? $"memoryLimitMb {memoryLimitMb} is more than the runtime can give an instance; the maximum is {maxMb} (Platform:Runtime:PoolMaxMemoryBytes)."
+            : null;
+    }
+
     public static string? Validate(IReadOnlyDictionary<string, string>? variables, int? memoryLimitMb, int? timeoutSeconds)
     {
         if (variables is not null)

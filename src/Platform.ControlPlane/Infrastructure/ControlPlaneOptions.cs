@@ -46,12 +46,24 @@ public sealed class AppsOptions
     [Range(1024, 1L << 31)]
     public long MaxModuleBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Uploads read, validated and pushed at once; each holds its module in memory (up to <see cref="MaxModuleBytes"/>).</summary>
+    [Range(1, 256)]
+    public int MaxConcurrentUploads { get; set; } = 2;
+
+    /// <summary>How long an upload waits for its turn before it is answered 503.</summary>
+    [Range(1, 3600)]
+    public int UploadQueueSeconds { get; set; } = 120;
+
     /// <summary>Platform-wide defaults for apps that set no limit of their own.</summary>
     [Range(1, 4096)]
     public int DefaultMemoryLimitMb { get; set; } = 128;
 
     [Range(1, 900)]
     public int DefaultTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>CPU time one request may use, measured on the thread that runs it (sleeping does not count).</summary>
+    [Range(1, 900_000)]
+    public int DefaultCpuTimeLimitMs { get; set; } = 10_000;
 
     public string PublicUrl(string app) => PublicUrlTemplate.Replace("{app}", app, StringComparison.Ordinal);
 }

@@ -31,7 +31,10 @@ public static class ControlPlaneServiceCollectionExtensions
         // The same engine settings as the routers, so what the control plane validates (and precompiles) fits them;
         // it runs no app, so it registers no module cache or executor.
         services.AddWasmValidation();
+        services.PostConfigure<CompileSandboxOptions>(o => o.ChildAssembly ??= typeof(Program).Assembly.Location);
 
+        services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+        services.AddSingleton<UploadGate>();
         services.AddSingleton<RouteChangeNotifier>();
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();

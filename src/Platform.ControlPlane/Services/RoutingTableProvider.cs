@@ -109,6 +109,8 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             fingerprint,
             AllowedOutboundHosts: app.AllowedOutboundHosts.Count == 0 ? null : [.. app.AllowedOutboundHosts],
             Components: components,
-            HttpRoutes: httpRoutes);
+            HttpRoutes: httpRoutes,
+            MaxConcurrency: app.MaxConcurrency,
+            CpuTimeMilliseconds: app.CpuTimeLimitMs ?? defaults.DefaultCpuTimeLimitMs);
     }
 }

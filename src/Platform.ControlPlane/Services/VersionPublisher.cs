@@ -39,7 +39,7 @@ public static class PrecompiledArtifacts
 public sealed partial class VersionPublisher(
     PlatformDbContext db,
     IOciRegistryClient registry,
-    ModuleValidator validator,
+    CompileSandbox compiler,
     WasmEngineHost engine,
     RouteChangeNotifier routes,
     IOptions<BundleOptions> bundleOptions,
@@ -56,7 +56,8 @@ public sealed partial class VersionPublisher(
         {
             return new(null, Problems.AppNotFound(appName));
         }
-        if (CheckModule(appName, module, "The upload", out var precompiled) is { } refused)
+        var (refused, precompiled) = await CheckModuleAsync(appName, module, "The upload", cancellationToken);
+        if (refused is not null)
         {
             return new(null, refused);
         }
@@ -157,7 +158,8 @@ public sealed partial class VersionPublisher(
             {
                 continue;
             }
-            if (CheckModule(appName, component.Module.ToArray(), $"The module '{component.Source}' of component '{component.Id}'", out var artifactBytes) is { } refused)
+            var (refused, artifactBytes) = await CheckModuleAsync(appName, component.Module.ToArray(), $"The module '{component.Source}' of component '{component.Id}'", cancellationToken);
+            if (refused is not null)
             {
                 return new(null, refused);
             }
@@ -236,24 +238,37 @@ public sealed partial class VersionPublisher(
     public static ProblemHttpResult BundleProblem(BundleException ex) => Problems.Create(ex.Status, ex.Kind, ex.Title, ex.Message);
 
     /// <summary>Magic bytes and the validator (which compiles; that compilation becomes the precompiled artifact).</summary>
-    private ProblemHttpResult? CheckModule(string appName, byte[] module, string what, out byte[]? precompiled)
+    private async Task<(ProblemHttpResult? Problem, byte[]? Precompiled)> CheckModuleAsync(string appName, byte[] module, string what, CancellationToken cancellationToken)
     {
-        precompiled = null;
         if (module.Length < 8 || !module.AsSpan(0, 4).SequenceEqual(s_wasmMagic))
         {
             var head = Convert.ToHexString(module.AsSpan(0, Math.Min(8, module.Length)));
             logger.UploadRefused(appName, "not a WebAssembly binary");
-            return Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
-                $"{what} does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all).");
+            return (Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
+                $"{what} does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all)."), null);
         }
-        var validation = validator.ValidateAndPrecompile(module, out precompiled);
+        // In a child process with CPU, memory and wall-clock limits, killed if the client goes away; the same
+        // compilation becomes the precompiled artifact.
+        var compiled = await compiler.ValidateAndPrecompileAsync(module, cancellationToken);
+        var validation = compiled.Validation;
         if (!validation.IsValid)
         {
             logger.UploadRefused(appName, validation.Error!);
-            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
-                $"{what} was refused by the validator: {validation.Error}");
+            return (compiled.TooExpensive
+                ? Problems.Create(StatusCodes.Status422UnprocessableEntity, "module-too-expensive", "Module too expensive to compile", $"{what}: {validation.Error}",
+                    new Dictionary<string, object?>
+                    {
+                        ["cpuSeconds"] = Math.Round(compiled.Figures!.CpuSeconds, 2),
+                        ["peakMemoryBytes"] = compiled.Figures.PeakMemoryBytes,
+                        ["wallSeconds"] = Math.Round(compiled.Figures.WallSeconds, 2),
+                        ["cpuLimitSeconds"] = compiler.Options.CpuSeconds,
+                        ["memoryLimitBytes"] = compiler.Options.MemoryBytes,
+                        ["wallLimitSeconds"] = compiler.Options.WallSeconds,
+                    })
+                : Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
+                    $"{what} was refused by the validator: {validation.Error}"), null);
         }
-        return null;
+        return (null, compiled.Precompiled);
     }
 
     /// <summary>

@@ -22,6 +22,13 @@ public static class RouterHostingExtensions
         // Hosting opens a logging scope (and its async-local state) per request whenever any logger is on at all;
         // nothing here reads scopes, and the request log lines it would write are filtered out anyway.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // A file of bounded size instead of the console (whose redirect would grow without end).
+        if (config["Platform:Router:LogFile"] is { Length: > 0 } logFile)
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new RotatingFileLoggerProvider(logFile,
+                config.GetValue("Platform:Router:LogFileMaxBytes", 16L * 1024 * 1024), config.GetValue("Platform:Router:LogFileCount", 5)));
+        }
         ConfigureTraceSampling(builder);
         // In-flight requests get this long to finish after SIGTERM (Kubernetes' grace period is longer).
         services.AddOptions<HostOptions>().Configure<IOptions<RouterOptions>>((o, router) =>
@@ -59,6 +66,7 @@ public static class RouterHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<AppLogShipper>());
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<ModuleLoader>();
+        services.AddSingleton<ExecutionWorkers>();
         services.AddSingleton<ComponentFilesLoader>();
         services.AddSingleton<AppRouteResolver>();
         services.AddSingleton<AppTrafficHandler>();
@@ -95,7 +103,7 @@ public static class RouterHostingExtensions
                 s.Table.GeneratedAt,
                 Routes = s.Table.Routes.Select(r => new
                 {
-                    r.App, r.Version, r.ModuleDigest, r.Repository, r.PrecompiledDigest, r.PrecompiledFingerprint, r.MemoryLimitBytes, r.TimeoutMilliseconds,
+                    r.App, r.Version, r.ModuleDigest, r.Repository, r.PrecompiledDigest, r.PrecompiledFingerprint, r.MemoryLimitBytes, r.TimeoutMilliseconds, r.CpuTimeMilliseconds, r.MaxConcurrency,
                 }),
             })
             : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));

@@ -35,13 +35,64 @@ public sealed class RouterOptions
     /// <summary>Where the last routing table is kept, so a restarted router serves without the control plane.</summary>
     public string? StateDirectory { get; set; }
 
-    /// <summary>Wasm instances running at once; beyond it requests wait in a short queue.</summary>
+    /// <summary>
+    /// Wasm instances running at once: the number of execution worker threads the router owns (a sleeping guest
+    /// holds a worker but no CPU). Beyond it requests wait in a short fair queue.
+    /// </summary>
     [Range(1, 10_000)]
     public int MaxConcurrency { get; set; } = Math.Max(8, Environment.ProcessorCount * 16);
 
-    /// <summary>Requests that may wait for an instance slot; beyond it: 503 with Retry-After.</summary>
+    /// <summary>Requests that may wait for a worker across all apps; beyond it: 503 with Retry-After.</summary>
     [Range(0, 100_000)]
-    public int QueueLength { get; set; } = 256;
+    public int QueueLength { get; set; } = 1024;
+
+    /// <summary>
+    /// Share of <see cref="MaxConcurrency"/> one app may run at once unless its route sets its own
+    /// (<c>maxConcurrency</c> of the app, set by an admin).
+    /// </summary>
+    [Range(0.001, 1.0)]
+    public double DefaultAppShare { get; set; } = 0.25;
+
+    /// <summary>
+    /// Requests one app may have waiting; beyond it: 503 with Retry-After. Below <see cref="QueueLength"/>, so one
+    /// app's flood leaves room in the router's queue for the others.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int AppQueueLength { get; set; } = 256;
+
+    /// <summary>
+    /// Request bodies buffered at once across all requests (bodies are read in full before a worker is taken);
+    /// beyond it: 503 with Retry-After.
+    /// </summary>
+    [Range(1024 * 1024, 64L * 1024 * 1024 * 1024)]
+    public long MaxBufferedBodyBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>Longest a request waits for a worker before it is answered 503 instead of run.</summary>
+    [Range(1, 600_000)]
+    public int MaxQueueWaitMilliseconds { get; set; } = 5_000;
+
+    /// <summary>
+    /// File for the router's own log, rotated by size (<see cref="LogFileMaxBytes"/>, <see cref="LogFileCount"/>
+    /// kept); when set it replaces the console. Empty: log to the console.
+    /// </summary>
+    public string? LogFile { get; set; }
+
+    [Range(64 * 1024, 16L * 1024 * 1024 * 1024)]
+    public long LogFileMaxBytes { get; set; } = 16L * 1024 * 1024;
+
+    [Range(1, 100)]
+    public int LogFileCount { get; set; } = 5;
+
+    /// <summary>App log lines (stderr) each app may put into the router's log per second, with a burst allowance.</summary>
+    [Range(0.01, 100_000.0)]
+    public double AppLogLinesPerSecond { get; set; } = 20;
+
+    [Range(1, 1_000_000)]
+    public int AppLogBurst { get; set; } = 200;
+
+    /// <summary>Longer app log lines are cut to this many characters in the router's log.</summary>
+    [Range(80, 1_000_000)]
+    public int AppLogMaxLineChars { get; set; } = 2048;
 
     /// <summary>Seconds a long-poll for routing changes is held by the control plane.</summary>
     [Range(1, 60)]

@@ -18,8 +18,8 @@ internal static partial class RouterTrace
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The control plane refused the router token (HTTP {Status}); check PLATFORM_ROUTER_TOKEN")]
     public static partial void RouterTokenRefused(this ILogger logger, int status);
 
-    // Debug: app lines go to the control plane (GET /api/v1/apps/{app}/logs); a flooding app must not flood the console too.
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "[{App} v{Version}] {Line}")]
+    // App lines reach this log through a per-route limiter (AppLogLimiter); in full they go to the logs API.
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "[{App} v{Version}] {Line}")]
     public static partial void AppLog(this ILogger logger, string app, int version, string line);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "App '{App}' v{Version} failed: {Outcome}: {Detail}")]

@@ -7,6 +7,11 @@ public static class AppHost
     public static string? AppNameOf(string host, string appDomain)
     {
         var domain = appDomain.Trim('.');
+        // "hello.apps.localhost." is the same name written fully qualified (RFC 1034); it routes like the name without the dot.
+        if (host.EndsWith('.'))
+        {
+            host = host[..^1];
+        }
         if (host.Length <= domain.Length + 1
             || !host.EndsWith(domain, StringComparison.OrdinalIgnoreCase)
             || host[host.Length - domain.Length - 1] != '.')

@@ -65,7 +65,9 @@ public sealed class AppLogCollector(IOptions<AppLogOptions> options, IOptions<Ro
     internal SemaphoreSlim Written { get; } = new(0, 1);
 
     /// <summary>Starts the log of one request; call <see cref="RequestLog.Complete"/> when the request is done.</summary>
-    public RequestLog Begin(string app, int version, string? component, string requestId) => new(this, app, version, component, requestId);
+    /// <param name="console">Where the request's lines go in the router's own log (a per-route limiter); null: straight to it.</param>
+    public RequestLog Begin(string app, int version, string? component, string requestId, Action<string>? console = null) =>
+        new(this, app, version, component, requestId, console);
 
     /// <summary>
     /// Writes one entry for a request, subject to the app's rate and the buffer's bounds. The one method to call for
@@ -238,13 +240,15 @@ public sealed class AppLogCollector(IOptions<AppLogOptions> options, IOptions<Ro
 public sealed class RequestLog
 {
     private readonly AppLogCollector _collector;
+    private readonly Action<string> _console;
     private int _lines;
     private long _chars;
     private long _dropped;
 
-    internal RequestLog(AppLogCollector collector, string app, int version, string? component, string requestId)
+    internal RequestLog(AppLogCollector collector, string app, int version, string? component, string requestId, Action<string>? console = null)
     {
         _collector = collector;
+        _console = console ?? (line => collector.LogToConsole(app, version, line));
         App = app;
         Version = version;
         Component = component;
@@ -276,7 +280,7 @@ public sealed class RequestLog
             Interlocked.Increment(ref _dropped);
             return;
         }
-        _collector.LogToConsole(App, Version, line);
+        _console(line);
         _collector.Write(App, Version, Component, RequestId, stream, line);
     }
 

@@ -36,7 +36,8 @@ public sealed class AppTrafficHandler : IDisposable
     private readonly IProblemDetailsService _problems;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
-    private readonly RequestGate _gate;
+    private readonly ExecutionWorkers _workers;
+    private readonly BodyBudget _bodies;
     // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
     private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
     private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
@@ -53,7 +54,8 @@ public sealed class AppTrafficHandler : IDisposable
         IOptions<RouterOptions> options,
         IProblemDetailsService problems,
         ILoggerFactory loggerFactory,
-        TimeProvider clock)
+        TimeProvider clock,
+        ExecutionWorkers workers)
     {
         _routes = routes;
         _modules = modules;
@@ -66,8 +68,9 @@ public sealed class AppTrafficHandler : IDisposable
         _problems = problems;
         _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
         _clock = clock;
-        _gate = new RequestGate(_options.MaxConcurrency, _options.QueueLength);
-        _createRouteState = route => new RouteState(route, _logger);
+        _workers = workers;
+        _bodies = new BodyBudget(_options.MaxBufferedBodyBytes);
+        _createRouteState = route => new RouteState(route, _logger, workers.ConcurrencyFor(route.MaxConcurrency), _options);
         _logsUrlBase = (_options.PublicControlPlaneUrl ?? _options.ControlPlaneUrl).TrimEnd('/') + "/api/v1/apps/";
     }
 
@@ -75,12 +78,16 @@ public sealed class AppTrafficHandler : IDisposable
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
 
     /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
-    private sealed class RouteState(RouteEntry route, ILogger logger)
+    private sealed class RouteState(RouteEntry route, ILogger logger, int concurrency, RouterOptions options)
     {
+        /// <summary>The app's share of the execution workers.</summary>
+        public int Concurrency { get; } = concurrency;
+
         public AppLimits Limits { get; } = new()
         {
             MemoryBytes = route.MemoryLimitBytes,
             WallTime = TimeSpan.FromMilliseconds(route.TimeoutMilliseconds),
+            CpuTime = route.CpuTimeMilliseconds is int cpu ? TimeSpan.FromMilliseconds(cpu) : null,
             MaxRequestBodyBytes = DefaultMaxBodyBytes,
             MaxResponseBytes = DefaultMaxResponseBytes,
         };
@@ -96,6 +103,10 @@ public sealed class AppTrafficHandler : IDisposable
         public bool IsSingleModule { get; } = route.Components is null
             || (route.Components.Count == 1 && route.Components[0].Id == route.App && route.Components[0].Files.Count == 0);
 
+        // Rate-limited and cut per route, so one app's stderr cannot flood the router's own log (its lines are kept in
+        // full, within the collector's caps, by the logs API).
+        public Action<string> LogLine { get; } = new AppLogLimiter(options.AppLogLinesPerSecond, options.AppLogBurst, options.AppLogMaxLineChars,
+            line => logger.AppLog(route.App, route.Version, line)).Write;
 
         /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
         public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
@@ -161,23 +172,31 @@ public sealed class AppTrafficHandler : IDisposable
         }
     }
 
-    private async ValueTask<int> ServeAsync(HttpContext context, AppRouting routing)
+    private ValueTask<int> ServeAsync(HttpContext context, AppRouting routing)
     {
-        var route = routing.Entry;
-        var aborted = context.RequestAborted;
-        if (!await _gate.EnterAsync(aborted))
+        var state = _routeStates.GetValue(routing.Entry, _createRouteState);
+        var reserve = BodyBudget.ReservationFor(context.Request, state.Limits.MaxRequestBodyBytes);
+        return reserve == 0
+            ? ServeWithSlotAsync(context, routing, state, context.RequestAborted)
+            : ServeWithBodyAsync(context, routing, state, reserve);
+    }
+
+    private async ValueTask<int> ServeWithBodyAsync(HttpContext context, AppRouting routing, RouteState state, long reserve)
+    {
+        if (!_bodies.TryReserve(reserve))
         {
             context.Response.Headers.RetryAfter = "1";
+            context.Response.Headers["Retry-After-Ms"] = "1000";
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
-                $"More than {_options.MaxConcurrency} requests are running and {_options.QueueLength} waiting; retry shortly.");
+                $"Request bodies of {_bodies.MaxBytes} bytes in all are being received already; retry in about 1000 ms.");
         }
         try
         {
-            return await ServeWithSlotAsync(context, routing, _routeStates.GetValue(route, _createRouteState), aborted);
+            return await ServeWithSlotAsync(context, routing, state, context.RequestAborted);
         }
         finally
         {
-            _gate.Exit();
+            _bodies.Release(reserve);
         }
     }
 
@@ -185,6 +204,8 @@ public sealed class AppTrafficHandler : IDisposable
     {
         var route = routing.Entry;
         var limits = state.Limits;
+        // Read in full (within the app's limit and Kestrel's minimum data rate) before a worker is asked for, so a
+        // slow client holds a connection, never an execution slot.
         var body = await ReadBodyAsync(context, limits.MaxRequestBodyBytes, aborted);
         if (body is null)
         {
@@ -242,14 +263,13 @@ public sealed class AppTrafficHandler : IDisposable
         var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
         // Warm-up executions (no telemetry) serve no app: nothing of theirs belongs in an app's log.
         var log = executor.RecordTelemetry
-            ? _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context))
+            ? _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context), state.LogLine)
             : null;
-        WagiResult result;
+        ExecutionOutcome execution;
         try
         {
-            result = OutboundExecution.MayBlock(module)
-                ? await OutboundExecution.RunOnOwnThreadAsync(executor, module, request, limits, log?.Stderr, log?.Platform, aborted)
-                : executor.Execute(module, request, limits, log?.Stderr, log?.Platform, aborted);
+            // Every execution (one that waits on outbound HTTP included) runs on the router's workers, within the app's share.
+            execution = await _workers.ExecuteAsync(route.App, state.Concurrency, executor, module, request, limits, log?.Stderr, log?.Platform, aborted);
         }
         catch (ArgumentException ex)
         {
@@ -259,6 +279,10 @@ public sealed class AppTrafficHandler : IDisposable
         finally
         {
             log?.Complete();
+        }
+        if (execution.Result is not { } result)
+        {
+            return await Rejected(context, route, state, execution);
         }
         using var disposeResult = result;
 
@@ -274,6 +298,10 @@ public sealed class AppTrafficHandler : IDisposable
                 _logger.AppFailed(route.App, route.Version, "timeout", result.Error ?? "");
                 return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
                     $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s; see the app's log: {LogsUrl(route.App)}");
+            case WagiOutcome.CpuLimit:
+                _logger.AppFailed(route.App, route.Version, "cpu limit", result.Error ?? "");
+                return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-cpu-limit", "App exceeded its CPU-time limit",
+                    $"App '{route.App}' used more than its CPU-time limit of {limits.CpuTime?.TotalMilliseconds:0} ms; see the app's log: {LogsUrl(route.App)}");
             case WagiOutcome.Overloaded:
                 context.Response.Headers.RetryAfter = "1";
                 return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
@@ -296,6 +324,23 @@ public sealed class AppTrafficHandler : IDisposable
     /// <summary>Where the app's owner reads what went wrong (the control plane's logs API).</summary>
     private string LogsUrl(string app) => _logsUrlBase + app + "/logs";
 
+    /// <summary>503 with Retry-After (seconds, as HTTP defines it) and Retry-After-Ms (the estimate itself).</summary>
+    private Task<int> Rejected(HttpContext context, RouteEntry route, RouteState state, ExecutionOutcome execution)
+    {
+        var ms = Math.Max(1, execution.RetryAfterMilliseconds);
+        context.Response.Headers.RetryAfter = ((ms + 999) / 1000).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["Retry-After-Ms"] = ms.ToString(CultureInfo.InvariantCulture);
+        var detail = execution.Rejection switch
+        {
+            ExecutionRejection.AppBusy => $"App '{route.App}' is running its share of {state.Concurrency} concurrent requests and has a full queue; retry in about {ms} ms.",
+            ExecutionRejection.QueueTimeout => $"App '{route.App}' is running its share of {state.Concurrency} concurrent requests and this request waited {_options.MaxQueueWaitMilliseconds} ms for a turn; retry in about {ms} ms.",
+            ExecutionRejection.Stopping => "The router is shutting down; retry on another one.",
+            _ => $"All {_workers.Workers} execution workers are busy and {_options.QueueLength} requests are waiting; retry in about {ms} ms.",
+        };
+        var kind = execution.Rejection is ExecutionRejection.AppBusy or ExecutionRejection.QueueTimeout ? "app-overloaded" : "overloaded";
+        return Problem(context, StatusCodes.Status503ServiceUnavailable, kind, kind == "app-overloaded" ? "App busy" : "Router busy", detail);
+    }
+
     private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
     {
         var response = context.Response;
@@ -304,6 +349,15 @@ public sealed class AppTrafficHandler : IDisposable
         for (var i = 0; i < headers.Count; i++)
         {
             response.Headers.Append(headers[i].Key, headers[i].Value);
+        }
+        if (result.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified or StatusCodes.Status205ResetContent)
+        {
+            // These carry no content (RFC 9110 15.3.5, 15.3.6, 15.4.5): a body the app wrote anyway is dropped, not an error.
+            if (result.StatusCode == StatusCodes.Status205ResetContent)
+            {
+                response.ContentLength = 0;
+            }
+            return ValueTask.CompletedTask;
         }
         response.ContentLength = result.Body.Length;
         if (result.Body.Length == 0 || HttpMethods.IsHead(context.Request.Method))
@@ -391,10 +445,12 @@ public sealed class AppTrafficHandler : IDisposable
     /// </summary>
     internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
     {
-        var state = new RouteState(route, _logger);
+        var state = new RouteState(route, _logger, _workers.DefaultAppConcurrency, _options);
         var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
         return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+    }
 }

@@ -157,6 +157,11 @@ public sealed partial class WagiExecutor : IDisposable
         store.SetLimits(memorySize: memoryLimit, instances: 1, memories: 1);
         store.SetEpochDeadline(1);
         store.SetEpochDeadlineCallback(s_onEpochDeadline);
+        if (limits.CpuTime is { } cpuTime && ThreadCpuTime.IsSupported)
+        {
+            // Measured on this thread, which runs the guest to its end: the callback compares at every tick.
+            context.CpuDeadlineNanoseconds = ThreadCpuTime.NowNanoseconds() + (long)(cpuTime.TotalMilliseconds * 1_000_000);
+        }
 
         Instance instance;
         try
@@ -263,6 +268,10 @@ public sealed partial class WagiExecutor : IDisposable
         {
             return WagiOutcome.Cancelled;
         }
+        if (context.CpuLimitExceeded)
+        {
+            return WagiOutcome.CpuLimit;
+        }
         if (context.TimedOut || exception is TrapException { Type: TrapCode.Interrupt })
         {
             return WagiOutcome.Timeout;
@@ -297,6 +306,7 @@ public sealed partial class WagiExecutor : IDisposable
     private static string Describe(WagiOutcome outcome, WasmtimeException exception, AppLimits limits, long memoryLimit) => outcome switch
     {
         WagiOutcome.Timeout => $"the module ran longer than its wall-time limit of {limits.WallTime.TotalMilliseconds:F0} ms and was stopped",
+        WagiOutcome.CpuLimit => $"the module used more than its CPU-time limit of {limits.CpuTime?.TotalMilliseconds:F0} ms and was stopped",
         WagiOutcome.Cancelled => "the request was cancelled while the module ran",
         WagiOutcome.ResponseTooLarge => $"the module wrote more than the response limit of {limits.MaxResponseBytes} bytes",
         WagiOutcome.MemoryLimit => $"the module failed after reaching its memory limit of {memoryLimit} bytes: {exception.Message}",
@@ -315,6 +325,11 @@ public sealed partial class WagiExecutor : IDisposable
         {
             context.TimedOut = true;
             throw new GuestStoppedException("the wall-time limit passed");
+        }
+        if (context.CpuDeadlineNanoseconds != long.MaxValue && ThreadCpuTime.NowNanoseconds() >= context.CpuDeadlineNanoseconds)
+        {
+            context.CpuLimitExceeded = true;
+            throw new GuestStoppedException("the CPU-time limit passed");
         }
         return 1;
     }
@@ -349,6 +364,7 @@ public sealed partial class WagiExecutor : IDisposable
         WagiOutcome.MemoryLimit => "memory_limit",
         WagiOutcome.RequestTooLarge => "request_too_large",
         WagiOutcome.Cancelled => "cancelled",
+        WagiOutcome.CpuLimit => "cpu_limit",
         _ => "overloaded",
     };
 

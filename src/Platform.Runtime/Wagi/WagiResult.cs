@@ -23,6 +23,8 @@ public enum WagiOutcome
     Cancelled,
     /// <summary>The engine has no free instance slot (pooling allocator full). 503.</summary>
     Overloaded,
+    /// <summary>The module used more CPU time than its per-request limit. 504, like the wall-time limit.</summary>
+    CpuLimit,
 }
 
 /// <summary>
@@ -71,6 +73,7 @@ public sealed class WagiResult : IDisposable
     {
         WagiOutcome.Ok => 200,
         WagiOutcome.Timeout => 504,
+        WagiOutcome.CpuLimit => 504,
         WagiOutcome.RequestTooLarge => 413,
         WagiOutcome.Cancelled => 499,
         WagiOutcome.Overloaded => 503,

@@ -58,6 +58,10 @@ internal sealed class WasiContext : IDisposable
     /// <summary>Set by proc_exit before it unwinds the guest.</summary>
     public int? ExitCode { get; set; }
     public bool TimedOut { get; set; }
+
+    /// <summary>Thread CPU time (ns) at which the guest is stopped; long.MaxValue when no CPU limit applies.</summary>
+    public long CpuDeadlineNanoseconds { get; set; } = long.MaxValue;
+    public bool CpuLimitExceeded { get; set; }
     public bool Cancelled { get; set; }
     public bool StdoutOverflow { get; private set; }
 

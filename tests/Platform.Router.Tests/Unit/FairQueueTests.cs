@@ -1,0 +1,90 @@
+using Platform.Router.Serving;
+
+namespace Platform.Router.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class FairQueueTests
+{
+    // Jobs are only queued and taken here, never run, so they need no executor or module.
+    private static ExecutionWorkers.ExecutionJob Job() => new(null!, null!, null!, null!, null, null, CancellationToken.None, 0);
+
+    [Fact]
+    public void An_app_with_one_waiting_request_is_served_before_the_rest_of_a_flooding_apps_queue()
+    {
+        var queue = new FairQueue(queueLength: 100, appQueueLength: 50);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(ExecutionRejection.None, queue.TryEnqueue("flood", 10, Job(), out _));
+        }
+        var quiet = Job();
+        Assert.Equal(ExecutionRejection.None, queue.TryEnqueue("quiet", 10, quiet, out _));
+
+        Assert.True(queue.Next(null, -1, out _, out var first, out _));
+        Assert.True(queue.Next(null, -1, out var second, out var secondApp, out _));
+        Assert.Equal("flood", first.Name);
+        Assert.Equal("quiet", secondApp.Name);
+        Assert.Same(quiet, second);
+    }
+
+    [Fact]
+    public void An_app_at_its_share_waits_while_other_apps_are_served()
+    {
+        var queue = new FairQueue(queueLength: 100, appQueueLength: 50);
+        for (var i = 0; i < 5; i++)
+        {
+            queue.TryEnqueue("capped", 2, Job(), out _);
+        }
+        Assert.True(queue.Next(null, -1, out _, out var a, out _));
+        Assert.True(queue.Next(null, -1, out _, out var b, out _));
+        Assert.Equal(("capped", "capped"), (a.Name, b.Name));
+        Assert.Equal(2, queue.Running);
+
+        // "capped" runs its 2; the next free worker goes to another app although "capped" has 3 waiting.
+        queue.TryEnqueue("other", 2, Job(), out _);
+        Assert.True(queue.Next(null, -1, out _, out var c, out _));
+        Assert.Equal("other", c.Name);
+
+        // When one of "capped"'s executions ends, its next request gets the worker.
+        Assert.True(queue.Next(a, 5, out _, out var d, out _));
+        Assert.Equal("capped", d.Name);
+        Assert.Equal(2, queue.Queued);
+    }
+
+    [Fact]
+    public void Past_its_share_and_queue_an_app_is_refused_with_an_estimate_while_others_still_get_in()
+    {
+        var queue = new FairQueue(queueLength: 100, appQueueLength: 3);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(ExecutionRejection.None, queue.TryEnqueue("busy", 2, Job(), out _));
+        }
+        Assert.Equal(ExecutionRejection.AppBusy, queue.TryEnqueue("busy", 2, Job(), out var retryAfterMs));
+        Assert.InRange(retryAfterMs, 10, 30_000);
+        Assert.Equal(ExecutionRejection.None, queue.TryEnqueue("calm", 2, Job(), out _));
+    }
+
+    [Fact]
+    public void A_full_router_queue_refuses_every_app()
+    {
+        var queue = new FairQueue(queueLength: 4, appQueueLength: 4);
+        for (var i = 0; i < 4; i++)
+        {
+            queue.TryEnqueue($"app{i}", 1, Job(), out _);
+        }
+        Assert.Equal(ExecutionRejection.RouterBusy, queue.TryEnqueue("late", 1, Job(), out var retryAfterMs));
+        Assert.True(retryAfterMs > 0);
+    }
+
+    [Fact]
+    public async Task Stopping_hands_back_what_never_ran_and_releases_waiting_workers()
+    {
+        var queue = new FairQueue(queueLength: 10, appQueueLength: 10);
+        var worker = Task.Run(() => queue.Next(null, -1, out _, out _, out _));
+        await Task.Delay(50);
+        Assert.False(worker.IsCompleted);
+        var left = queue.Stop();
+        Assert.Empty(left);
+        Assert.False(await worker.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(ExecutionRejection.Stopping, queue.TryEnqueue("after", 1, Job(), out _));
+    }
+}
