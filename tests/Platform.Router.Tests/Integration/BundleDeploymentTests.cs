@@ -122,4 +122,28 @@ public sealed class BundleDeploymentTests(SharedRouterStack shared)
         Assert.Equal("echo-one", Variables((await GetAsync(app, "/api/x")).Body)["COMPONENT"]);
         Assert.Equal("exact-one", Variables((await GetAsync(app, "/api/exact")).Body)["COMPONENT"]);
     }
+
+    [Fact]
+    public async Task A_bundle_deployed_by_reference_from_another_registry_still_serves_once_that_registry_is_gone()
+    {
+        await using var other = await RegistryServer.StartNewAsync();
+        var source = new Platform.Oci.OciClient(new HttpClient(), new Platform.Oci.OciRegistryOptions { Url = other.Url, RepositoryPrefix = "" });
+        var archive = Platform.Bundles.BundleArchive.Read(new MemoryStream(Bundle("byref")), new Platform.Bundles.BundleOptions());
+        var resolved = Platform.Bundles.ResolvedBundle.Resolve(archive, Platform.Bundles.SpinManifestParser.Parse(archive.ManifestText));
+        await source.PushArtifactAsync("team/site", "1.0", Platform.Bundles.BundleLayout.ToArtifact(resolved, "site", 1, "2026-01-01T00:00:00Z"));
+
+        var app = $"byref-{Guid.NewGuid().ToString("N")[..8]}";
+        using var client = Stack.ControlPlane.CreateClient();
+        (await client.PostAsync("/api/v1/apps", new StringContent($$"""{"name":"{{app}}"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        var deployed = await client.PostAsync($"/api/v1/apps/{app}/versions",
+            new StringContent($$"""{"ociReference":"{{other.HostPort}}/team/site:1.0"}""", Encoding.UTF8, "application/json"));
+        Assert.True(deployed.IsSuccessStatusCode, await deployed.Content.ReadAsStringAsync());
+        // From here on only the platform's own registry holds the version: the router has never fetched any of it.
+        await other.StopAsync();
+
+        await Stack.WaitForAppAsync(app, "/static/index.html", "<h1>byref</h1>");
+        Assert.Equal((HttpStatusCode.OK, "body { color: red }\n"), await GetAsync(app, "/static/css/site.css"));
+        Assert.Equal("echo-byref", Variables((await GetAsync(app, "/api/items/1")).Body)["COMPONENT"]);
+        Assert.Equal("exact-byref", Variables((await GetAsync(app, "/api/exact")).Body)["COMPONENT"]);
+    }
 }
