@@ -82,8 +82,31 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await _process.DisposeAsync();
             _process = null;
+            // The postmaster (a child of runuser as root) can outlive the process killed above by a moment, and a
+            // restart before it has gone fails on its lock file ("another postmaster is running").
+            for (var i = 0; i < 300 && PostmasterAlive(); i++)
+            {
+                await Task.Delay(100);
+            }
         }
         NpgsqlConnection.ClearAllPools();
+    }
+
+    private bool PostmasterAlive()
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(_dataDir, "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, out var pid) && Directory.Exists($"/proc/{pid}");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Creates a fresh, empty database and returns its connection string.</summary>

@@ -271,6 +271,8 @@ public sealed class RequestLog
     /// <summary>Writes one line of <paramref name="stream"/> (one of <see cref="AppLogStreams"/>); never throws.</summary>
     public void Write(string stream, string line)
     {
+        // The router's own log has its own bound (the per-route limiter), so it sees lines the request's caps drop here.
+        _console(line);
         var options = _collector.Options;
         var lines = Interlocked.Increment(ref _lines);
         var chars = Interlocked.Add(ref _chars, line.Length);
@@ -280,7 +282,6 @@ public sealed class RequestLog
             Interlocked.Increment(ref _dropped);
             return;
         }
-        _console(line);
         _collector.Write(App, Version, Component, RequestId, stream, line);
     }
 
