@@ -105,48 +105,25 @@ public sealed class AppLogStore(PlatformDbContext db)
 }
 
 /// <summary>LISTENs for stored log lines, so followers on every control-plane replica see lines any replica stored.</summary>
-public sealed class AppLogListener(IOptions<DatabaseOptions> database, AppLogNotifier notifier, ILogger<AppLogListener> logger) : BackgroundService
+public sealed class AppLogListener(IOptions<DatabaseOptions> database, AppLogNotifier notifier, ILogger<AppLogListener> logger)
+    : PostgresChannelListener(database, PlatformDbContext.LogsAppendedChannel)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void OnNotification(string payload)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+        if (Guid.TryParse(payload, out var appId))
         {
-            try
-            {
-                await using var connection = new NpgsqlConnection(database.Value.ConnectionString);
-                await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) =>
-                {
-                    if (Guid.TryParse(e.Payload, out var appId))
-                    {
-                        notifier.Appended(appId);
-                    }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {PlatformDbContext.LogsAppendedChannel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-                logger.ListeningForLogs(PlatformDbContext.LogsAppendedChannel);
-                notifier.AppendedToAll();
-                delay = TimeSpan.FromMilliseconds(250);
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or IOException or TimeoutException)
-            {
-                logger.LogListenerFailed(ex, delay);
-                await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
-            }
+            notifier.Appended(appId);
         }
     }
+
+    protected override void OnListening(string channel)
+    {
+        logger.ListeningForLogs(channel);
+        // Lines stored while we were not listening are unknown: every follower reads again.
+        notifier.AppendedToAll();
+    }
+
+    protected override void OnFailed(Exception exception, TimeSpan retryIn) => logger.LogListenerFailed(exception, retryIn);
 }
 
 /// <summary>Deletes log lines past their age and past each app's count, on a timer.</summary>

@@ -259,20 +259,28 @@ internal static unsafe partial class WasiPreview1
         return result;
     }
 
-    private static int FdPread(Caller caller, int fd, int iovsPtr, int iovsLength, long offset, int resultPtr)
+    /// <summary>The open regular file behind <paramref name="fd"/>: ESPIPE for stdio, EBADF when none, EISDIR for a directory.</summary>
+    private static int RegularFile(WasiContext ctx, int fd, out OpenFile open)
     {
-        var ctx = Ctx(caller);
+        open = null!;
         if (ctx.IsOpen(fd))
         {
             return Spipe;
         }
-        if (ctx.FileTable?.Get(fd) is not { } open)
+        if (ctx.FileTable?.Get(fd) is not { } found)
         {
             return Badf;
         }
-        if (open.Node.IsDirectory)
+        open = found;
+        return found.Node.IsDirectory ? Isdir : Success;
+    }
+
+    private static int FdPread(Caller caller, int fd, int iovsPtr, int iovsLength, long offset, int resultPtr)
+    {
+        var ctx = Ctx(caller);
+        if (RegularFile(ctx, fd, out var open) is var errno and not Success)
         {
-            return Isdir;
+            return errno;
         }
         if (offset < 0)
         {
@@ -311,17 +319,9 @@ internal static unsafe partial class WasiPreview1
     private static int FdSeek(Caller caller, int fd, long offset, int whence, int resultPtr)
     {
         var ctx = Ctx(caller);
-        if (ctx.IsOpen(fd))
+        if (RegularFile(ctx, fd, out var open) is var errno and not Success)
         {
-            return Spipe;
-        }
-        if (ctx.FileTable?.Get(fd) is not { } open)
-        {
-            return Badf;
-        }
-        if (open.Node.IsDirectory)
-        {
-            return Isdir;
+            return errno;
         }
         long origin = whence switch
         {
@@ -358,17 +358,9 @@ internal static unsafe partial class WasiPreview1
     private static int FdTell(Caller caller, int fd, int resultPtr)
     {
         var ctx = Ctx(caller);
-        if (ctx.IsOpen(fd))
+        if (RegularFile(ctx, fd, out var open) is var errno and not Success)
         {
-            return Spipe;
-        }
-        if (ctx.FileTable?.Get(fd) is not { } open)
-        {
-            return Badf;
-        }
-        if (open.Node.IsDirectory)
-        {
-            return Isdir;
+            return errno;
         }
         return GuestOf(caller, ctx).TryWriteU64(resultPtr, (ulong)open.Position) ? Success : Fault;
     }
