@@ -22,6 +22,7 @@ var app = builder.Build();
 await app.MigrateDatabaseIfConfiguredAsync();
 
 app.UseExceptionHandler();
+app.UseRoutingCompression();
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();

@@ -173,3 +173,35 @@ public sealed class AppLogEntry
     public required string Stream { get; set; }
     public required string Line { get; set; }
 }
+
+/// <summary>
+/// One change that affects routing: a row per app insert, update or delete, written by a trigger on <c>apps</c> in the
+/// same transaction as the change. Routers ask for the apps changed after a revision; old rows are pruned on a timer.
+/// </summary>
+public sealed class RouteChange
+{
+    public long Revision { get; set; }
+    public required string AppName { get; set; }
+
+    /// <summary>True when the app row was deleted; otherwise the app's current row says what it serves.</summary>
+    public bool Deleted { get; set; }
+
+    public DateTimeOffset ChangedAt { get; set; }
+}
+
+/// <summary>
+/// The single row holding the routing revision. Writers bump it under its row lock, so revisions commit in order:
+/// a reader that sees revision N also sees every change up to N (a sequence would hand numbers out of commit order).
+/// </summary>
+public sealed class RoutingState
+{
+    public int Id { get; set; }
+
+    /// <summary>Made once per database; a router holding revisions of another epoch gets a snapshot.</summary>
+    public Guid Epoch { get; set; }
+
+    public long Revision { get; set; }
+
+    /// <summary>The change log holds every change after this revision; a router behind it gets a snapshot.</summary>
+    public long PrunedThrough { get; set; }
+}

@@ -19,6 +19,8 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<RequestStat> RequestStats => Set<RequestStat>();
     public DbSet<AppLogEntry> AppLogs => Set<AppLogEntry>();
+    public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
+    public DbSet<RoutingState> RoutingState => Set<RoutingState>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -92,6 +94,21 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.Property(l => l.Router).HasMaxLength(128).IsRequired();
             e.Property(l => l.Stream).HasMaxLength(16).IsRequired();
             e.Property(l => l.Line).IsRequired();
+        });
+        b.Entity<RouteChange>(e =>
+        {
+            e.ToTable("route_changes");
+            e.HasKey(c => c.Revision);
+            // Revisions come from routing_state (the trigger), never from a sequence of this table.
+            e.Property(c => c.Revision).ValueGeneratedNever();
+            e.Property(c => c.AppName).HasMaxLength(63).IsRequired();
+            e.HasIndex(c => c.ChangedAt);
+        });
+        b.Entity<RoutingState>(e =>
+        {
+            e.ToTable("routing_state");
+            e.HasKey(s => s.Id);
+            e.Property(s => s.Id).ValueGeneratedNever();
         });
     }
 }

@@ -270,6 +270,48 @@ namespace Platform.Migrations.Migrations
                     b.ToTable("request_stats", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.RouteChange", b =>
+                {
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AppName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Revision");
+
+                    b.HasIndex("ChangedAt");
+
+                    b.ToTable("route_changes", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.RoutingState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("Epoch")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("PrunedThrough")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("routing_state", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.AppLogEntry", b =>
                 {
                     b.HasOne("Platform.Data.App", null)

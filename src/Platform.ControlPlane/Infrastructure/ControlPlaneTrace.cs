@@ -39,6 +39,12 @@ internal static partial class ControlPlaneTrace
     [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "App log retention failed; it runs again at the next interval")]
     public static partial void LogRetentionFailed(this ILogger logger, Exception ex);
 
+    [LoggerMessage(EventId = 1026, Level = LogLevel.Information, Message = "Routing change log pruned {Count} change(s); it now keeps every change after revision {PrunedThrough}")]
+    public static partial void RouteChangesPruned(this ILogger logger, int count, long prunedThrough);
+
+    [LoggerMessage(EventId = 1027, Level = LogLevel.Warning, Message = "Pruning the routing change log failed; it runs again at the next interval")]
+    public static partial void RouteChangePruneFailed(this ILogger logger, Exception ex);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(this ILogger logger, string reason);
 
