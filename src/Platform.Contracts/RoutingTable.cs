@@ -4,8 +4,12 @@ namespace Platform.Contracts;
 /// What the control plane tells routers: every app that has an active version. Routers never see the database;
 /// this document (and the registry) is all they need to serve traffic.
 /// </summary>
-/// <param name="Revision">Opaque content hash; also the HTTP ETag of the document.</param>
-public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, IReadOnlyList<RouteEntry> Routes)
+/// <param name="Revision">Opaque content hash; also the HTTP ETag of the document. A router's own table (built from
+/// <see cref="RoutingChanges"/>) has its revision number here.</param>
+/// <param name="Epoch">The <see cref="RoutingChanges.Epoch"/> the table's revision belongs to; null for a content-hash table.</param>
+/// <param name="RevisionNumber">The change-log revision the table is at; null for a content-hash table.</param>
+public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, IReadOnlyList<RouteEntry> Routes,
+    string? Epoch = null, long? RevisionNumber = null)
 {
     public static readonly RoutingTable Empty = new("empty", DateTimeOffset.UnixEpoch, []);
 }
