@@ -19,6 +19,13 @@ public sealed class RoutingTableSync(HttpClient http, RoutingTableStore store, I
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Saves the table on a graceful stop, so the next start resumes from the newest revision.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        store.Flush();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
