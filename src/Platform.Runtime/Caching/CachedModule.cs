@@ -31,12 +31,13 @@ public sealed class CachedModule
 {
     private CachedModule? _memoryHit;
 
-    internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime)
+    internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime, long sizeBytes)
     {
         Digest = digest;
         Module = module;
         Source = source;
         LoadTime = loadTime;
+        SizeBytes = sizeBytes;
     }
 
     /// <summary>Digest of the Wasm bytes, "sha256:&lt;hex&gt;".</summary>
@@ -49,10 +50,13 @@ public sealed class CachedModule
     /// <summary>Time the module took to compile or load when it entered the cache.</summary>
     public TimeSpan LoadTime { get; }
 
+    /// <summary>Size of the compiled module (its serialized artifact): its weight in the cache's memory budget.</summary>
+    public long SizeBytes { get; }
+
     // One shared instance for all later memory hits keeps the hot path allocation-free.
-    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Module, ModuleSource.Memory, LoadTime);
+    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Module, ModuleSource.Memory, LoadTime, SizeBytes);
 }
 
 /// <summary>Counts since the cache was created.</summary>
 public readonly record struct ModuleCacheStatistics(long MemoryHits, long DiskLoads, long Compiles, long DiskFailures, int Count,
-    long PrecompiledLoads = 0, long PrecompiledFailures = 0, long PrecompiledForOtherEngines = 0);
+    long PrecompiledLoads = 0, long PrecompiledFailures = 0, long PrecompiledForOtherEngines = 0, long CachedBytes = 0);

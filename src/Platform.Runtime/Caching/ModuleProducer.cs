@@ -39,7 +39,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             return null;
         }
         var stopwatch = Stopwatch.StartNew();
-        var module = store.TryLoad(digest, hex, out var discarded);
+        var module = store.TryLoad(digest, hex, out var discarded, out var size);
         if (module is null)
         {
             if (discarded)
@@ -56,7 +56,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
         }
         LogLoadedFromDisk(logger, digest, elapsed.TotalMilliseconds);
-        return new CachedModule(digest, module, ModuleSource.Disk, elapsed);
+        return new CachedModule(digest, module, ModuleSource.Disk, elapsed, size);
     }
 
     private async Task<CachedModule?> TryLoadPrecompiledAsync(string digest, string hex, PrecompiledArtifact artifact, CancellationToken cancellationToken)
@@ -90,7 +90,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
                 RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
             }
             LogLoadedPrecompiled(logger, digest, artifact.Digest, bytes.Length, elapsed.TotalMilliseconds, fetched.TotalMilliseconds);
-            return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed);
+            return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed, bytes.LongLength);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -119,8 +119,10 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
         }
         LogCompiled(logger, digest, bytes.Length, elapsed.TotalMilliseconds);
-        store?.Write(hex, module.Serialize());
-        return new CachedModule(digest, module, ModuleSource.Compiled, elapsed);
+        // The serialized form is what the module weighs in memory (its native code and data), stored or not.
+        var serialized = module.Serialize();
+        store?.Write(hex, serialized);
+        return new CachedModule(digest, module, ModuleSource.Compiled, elapsed, serialized.LongLength);
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Compiled module {Digest} ({Bytes} bytes) in {Milliseconds:F1} ms")]
