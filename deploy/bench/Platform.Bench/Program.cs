@@ -37,6 +37,7 @@ ThroughputSection? throughput = null;
 ColdStartSection? cold = null;
 DeploySection? deploy = null;
 ManyAppsSection? many = null;
+ScaleSection? scale = null;
 if (settings.Sections.Contains("throughput"))
 {
     Console.WriteLine("Throughput (wrk):");
@@ -58,9 +59,15 @@ if (settings.Sections.Contains("apps"))
     many = await ManyApps.RunAsync(settings, api, routers, ct);
 }
 
+if (settings.Sections.Contains("scale"))
+{
+    Console.WriteLine($"Scale ({string.Join(", ", settings.ScaleApps)} apps seeded into PostgreSQL, {settings.ScaleRouters} routers):");
+    scale = await Scale.RunAsync(settings, api, routers, ct);
+}
+
 var report = new BenchReport(startedAt, clock.Elapsed.TotalSeconds, Machine(loadStart), Commit(), new BenchSettingsSummary(settings.DurationSeconds,
         settings.WarmupSeconds, settings.Connections, settings.ColdStartRepeats, settings.Deploys, settings.ManyApps),
-    throughput, cold, deploy, many, Report.Targets(throughput, cold, deploy, many));
+    throughput, cold, deploy, many, [.. Report.Targets(throughput, cold, deploy, many), .. Report.ScaleTargets(scale)], scale);
 
 var json = Path.Combine(settings.OutputDirectory, "results.json");
 var markdown = Path.Combine(settings.OutputDirectory, "results.md");

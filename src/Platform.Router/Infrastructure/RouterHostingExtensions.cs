@@ -110,6 +110,10 @@ public static class RouterHostingExtensions
                 }),
             })
             : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
+        // The revision alone: cheap to poll whatever the table's size (the document above lists every app).
+        app.MapGet("/routing/revision", (RoutingTableStore store) => store.Current is { } s
+            ? Results.Ok(new { Revision = s.RevisionText, s.Epoch, s.Source, s.GeneratedAt, Apps = s.Apps.Count })
+            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
         // Readiness itself turns false through the shared "not-stopping" check of the service defaults.
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Router");
         app.Lifetime.ApplicationStopping.Register(logger.Draining);
