@@ -93,7 +93,7 @@ public static class Report
         md.AppendLine(CultureInfo.InvariantCulture, $"wrk on loopback, {report.Settings.DurationSeconds} s per run after {report.Settings.WarmupSeconds} s of warm-up, at most 2 client threads.");
         md.AppendLine();
 
-        md.AppendLine("## Targets (issue 6)");
+        md.AppendLine(report.Scale is null ? "## Targets (issue 6)" : "## Targets (issues 6 and 16)");
         md.AppendLine();
         md.AppendLine("| target | goal | measured | met |");
         md.AppendLine("| --- | --- | --- | --- |");

@@ -77,10 +77,8 @@ public sealed class RoutingSnapshot
         var sameEpoch = string.Equals(changes.Epoch, Epoch, StringComparison.Ordinal);
         if (changes.IsSnapshot)
         {
-            if (sameEpoch && changes.Revision < Revision)
-            {
-                return RoutingApplyOutcome.Stale;
-            }
+            // Always taken, even at an older revision: the control plane sends one only when it cannot continue from
+            // this router's revision (a restored database), and the sync loop asks one question at a time.
             next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, Build(changes.Upserts, this), source);
             return RoutingApplyOutcome.Applied;
         }
@@ -146,7 +144,7 @@ public sealed class RoutingSnapshot
 /// </summary>
 public sealed class RoutingTableStore
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions s_json = RoutingJson.Options;
     private readonly string? _path;
     private readonly ILogger<RoutingTableStore> _logger;
     private volatile RoutingSnapshot? _current;
@@ -273,13 +271,7 @@ public sealed class RoutingTableStore
         {
             while (Interlocked.Exchange(ref _saveRequested, 0) == 1)
             {
-                if (_current is { } snapshot)
-                {
-                    lock (_saveLock)
-                    {
-                        Save(snapshot.Table);
-                    }
-                }
+                SaveCurrent();
                 await Task.Delay(SaveInterval);
             }
         }
@@ -295,11 +287,14 @@ public sealed class RoutingTableStore
     }
 
     /// <summary>Saves the current table now (shutdown, tests).</summary>
-    public void Flush()
+    public void Flush() => SaveCurrent();
+
+    private void SaveCurrent()
     {
-        if (_current is { } snapshot)
+        // The snapshot is read under the lock, so a slower writer never puts an older table over a newer one.
+        lock (_saveLock)
         {
-            lock (_saveLock)
+            if (_current is { } snapshot)
             {
                 Save(snapshot.Table);
             }

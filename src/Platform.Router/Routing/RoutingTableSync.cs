@@ -17,7 +17,7 @@ namespace Platform.Router.Routing;
 public sealed class RoutingTableSync(HttpClient http, RoutingTableStore store, IOptions<RouterOptions> options, ILogger<RoutingTableSync> logger)
     : BackgroundService
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions s_json = RoutingJson.Options;
 
     /// <summary>Saves the table on a graceful stop, so the next start resumes from the newest revision.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)

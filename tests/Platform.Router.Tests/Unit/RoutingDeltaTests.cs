@@ -118,16 +118,28 @@ public sealed class RoutingDeltaTests
     }
 
     [Fact]
-    public void A_snapshot_replaces_everything_but_keeps_the_state_of_unchanged_apps_and_an_older_one_is_ignored()
+    public void A_snapshot_replaces_everything_but_keeps_the_state_of_unchanged_apps()
     {
         var start = Start(Snapshot(5, Entry("alpha"), Entry("beta")));
         var alpha = start.Apps["alpha"];
 
         Assert.Equal(RoutingApplyOutcome.Applied, start.TryApply(Snapshot(9, Entry("alpha"), Entry("delta")), "test", out var nine));
-        Assert.Equal(RoutingApplyOutcome.Stale, nine.TryApply(Snapshot(7, Entry("beta")), "test", out _));
 
         Assert.Equal(["alpha@1", "delta@1"], Apps(nine));
         Assert.Same(alpha, nine.Apps["alpha"]);
+    }
+
+    [Fact]
+    public void A_snapshot_at_an_older_revision_is_taken_so_a_router_ahead_of_a_restored_database_converges()
+    {
+        var start = Start(Snapshot(50, Entry("alpha"), Entry("beta")));
+
+        Assert.Equal(RoutingApplyOutcome.Applied, start.TryApply(Snapshot(7, Entry("beta")), "test", out var restored));
+
+        Assert.Equal(["beta@1"], Apps(restored));
+        Assert.Equal(7, restored.Revision);
+        // From there on, deltas of the restored database follow on.
+        Assert.Equal(RoutingApplyOutcome.Applied, restored.TryApply(Delta(7, 8, [Entry("gamma")]), "test", out _));
     }
 
     [Fact]
@@ -169,5 +181,33 @@ public sealed class RoutingDeltaTests
                 Directory.Delete(directory, recursive: true);
             }
         }
+    }
+}
+
+[Trait("Category", "Unit")]
+public sealed class PooledStringConverterTests
+{
+    [Fact]
+    public void Repeated_strings_of_a_routing_document_are_read_once_and_the_document_reads_back_the_same()
+    {
+        var digest = "sha256:" + new string('d', 64);
+        var big = new string('x', PooledStringConverter.MaxPooledLength + 10);
+        var entries = new[] { "one", "two" }.Select(app => new RouteEntry(app, 1, digest, "apps/shared", "r/apps/shared:v1", 1 << 20, 1000,
+            new Dictionary<string, string> { ["KEY"] = "value", ["BIG"] = big }, Components: [new(app, digest, "wagi", null, null, new Dictionary<string, string> { ["KEY"] = "é\"escaped\"" }, [], [])],
+            HttpRoutes: [new("/...", app)])).ToArray();
+        var json = System.Text.Json.JsonSerializer.Serialize(new RoutingChanges("e", 1, null, DateTimeOffset.UnixEpoch, entries, []), RoutingJson.Options);
+        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new PooledStringConverter() } };
+
+        var read = System.Text.Json.JsonSerializer.Deserialize<RoutingChanges>(json, options)!;
+
+        Assert.Equal(json, System.Text.Json.JsonSerializer.Serialize(read, RoutingJson.Options));
+        var (a, b) = (read.Upserts[0], read.Upserts[1]);
+        Assert.Same(a.ModuleDigest, b.ModuleDigest);
+        Assert.Same(a.ModuleDigest, a.Components![0].ModuleDigest);
+        Assert.Same(a.Repository, b.Repository);
+        Assert.Same(a.Variables.Keys.First(), b.Variables.Keys.First());
+        Assert.Equal("é\"escaped\"", a.Components[0].Environment["KEY"]);
+        Assert.Equal(big, a.Variables["BIG"]);
+        Assert.NotSame(a.Variables["BIG"], b.Variables["BIG"]);
     }
 }
