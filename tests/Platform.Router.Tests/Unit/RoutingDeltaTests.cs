@@ -176,9 +176,17 @@ public sealed class RoutingDeltaTests
         }
         finally
         {
-            if (Directory.Exists(directory))
+            // The stores' background savers may still write for up to a second.
+            for (var attempt = 0; Directory.Exists(directory); attempt++)
             {
-                Directory.Delete(directory, recursive: true);
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException) when (attempt < 30)
+                {
+                    Thread.Sleep(100);
+                }
             }
         }
     }
