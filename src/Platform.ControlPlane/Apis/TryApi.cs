@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
+using Platform.Runtime.Http;
 
 namespace Platform.ControlPlane.Apis;
 
@@ -49,10 +50,7 @@ public static class TryApi
     private static readonly string[] s_methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
     // Set by the control plane itself (Host, length, framing) or meaningless on a single proxied request.
-    private static readonly HashSet<string> s_refusedHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Trailer", "Expect",
-    };
+    private static readonly HashSet<string> s_refusedHeaders = new([.. HopByHopHeaders.Names, "Host", "Content-Length", "Expect"], StringComparer.OrdinalIgnoreCase);
 
     public static IServiceCollection AddTryApi(this IServiceCollection services)
     {

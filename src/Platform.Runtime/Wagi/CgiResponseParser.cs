@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Platform.Runtime.Http;
 
 namespace Platform.Runtime;
 
@@ -38,10 +39,7 @@ public static class CgiResponseParser
 
     // Per-hop headers belong to one connection; the server sets them. Content-Length is the server's too:
     // it frames the body it actually sends.
-    private static readonly HashSet<string> s_dropped = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "TE", "Trailer", "Content-Length",
-    };
+    private static bool IsDropped(string name) => HopByHopHeaders.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase);
 
     public static bool TryParse(ReadOnlySpan<byte> output, [NotNullWhen(true)] out CgiResponse? response, [NotNullWhen(false)] out string? error)
     {
@@ -121,7 +119,7 @@ public static class CgiResponseParser
                 }
                 status = code;
             }
-            else if (s_dropped.Contains(name) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase))
+            else if (IsDropped(name) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase))
             {
                 (dropped ??= []).Add(name);
             }
