@@ -169,7 +169,7 @@ public static class TryApi
         }
         foreach (var (name, value) in headers)
         {
-            if (name.Length == 0 || name.Length > 256 || !name.All(IsTokenChar))
+            if (name.Length == 0 || name.Length > 256 || !HttpToken.IsToken(name))
             {
                 return Problems.Validation($"Header name '{name}' is not a valid HTTP header name.", "headers", name);
             }
@@ -211,10 +211,6 @@ public static class TryApi
         }
         return null;
     }
-
-    private static bool IsTokenChar(char c) =>
-        c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
-            or '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
 
     private static bool IsContentHeader(string name) =>
         name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)

@@ -303,23 +303,7 @@ internal static unsafe class WasiImports
 
     // --- shared by wasi:http -------------------------------------------------------------------------------------
 
-    public static bool IsValidFieldName(string name)
-    {
-        if (name.Length == 0)
-        {
-            return false;
-        }
-        foreach (var ch in name)
-        {
-            var ok = ch is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
-                || "!#$%&'*+-.^_`|~".Contains(ch);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public static bool IsValidFieldName(string name) => HttpToken.IsToken(name);
 
     public static bool IsValidFieldValue(ReadOnlySpan<byte> value)
     {

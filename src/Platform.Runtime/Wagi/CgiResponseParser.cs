@@ -90,7 +90,7 @@ public static class CgiResponseParser
                 return false;
             }
             var nameBytes = line[..colon];
-            if (!IsToken(nameBytes))
+            if (!HttpToken.IsToken(nameBytes))
             {
                 error = $"header name '{Quote(nameBytes)}' on line {lineNumber} contains characters not allowed in an HTTP header name";
                 return false;
@@ -169,21 +169,6 @@ public static class CgiResponseParser
         }
         code = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
         return code is >= 200 and <= 599;
-    }
-
-    // RFC 9110 token: visible ASCII except delimiters.
-    private static bool IsToken(ReadOnlySpan<byte> name)
-    {
-        foreach (var b in name)
-        {
-            var ok = b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
-                || "!#$%&'*+-.^_`|~"u8.Contains(b);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-        return name.Length > 0;
     }
 
     private static int IndexOfInvalidValueByte(ReadOnlySpan<byte> value)
