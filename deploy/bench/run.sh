@@ -80,7 +80,7 @@ BENCH_CGI_PROGRAM="$OUT/cgi/hello.cgi" \
 BENCH_APPS_DIR="$ROOT/tests/apps/out" \
 BENCH_OUT="$OUT" \
 BENCH_COMMIT="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
-BENCH_DATABASE="Host=127.0.0.1;Port=$PLATFORM_PG_PORT;Username=postgres;Database=platform" \
+BENCH_DATABASE="Host=127.0.0.1;Port=$PLATFORM_PG_PORT;Username=platform;Password=$(cat "$PLATFORM_STATE_DIR/postgres-password");Database=platform" \
 BENCH_CONTROLPLANE_PID="$(cat "$PLATFORM_STATE_DIR/pids/controlplane.pid")" \
   dotnet "$RESULTS/bin/driver/Platform.Bench.dll"
 
