@@ -125,6 +125,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
         await Expect(tab.ByTestId("vars-error")).ToHaveAttributeAsync("role", "alert");
         await Expect(page.GetByLabel("Variable name")).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(page.GetByLabel("Variable name")).ToHaveValueAsync("1BAD");
+        await Expect(page.GetByLabel("Value", new() { Exact = true })).Not.ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(tab.ByTestId("var-row")).ToHaveCountAsync(2);
         var variables = (await GetAppAsync(app)).GetProperty("variables");
         Assert.Equal(["GREETING", "MODE"], variables.EnumerateObject().Select(p => p.Name).Order());
@@ -156,7 +157,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
         await page.GetByLabel("Memory per instance (MiB)").FillAsync("64");
         await page.GetByLabel("Wall time per request (s)").FillAsync("5");
         await page.GetByLabel("CPU time per request (ms)").FillAsync("1500");
-        await page.GetByLabel("Concurrent requests per router (requests)").FillAsync("3");
+        await page.GetByLabel("Concurrency per router").FillAsync("3");
         await page.GetByLabel("CPU time per request (ms)").PressAsync("Enter");
         await Expect(tab.ByTestId("limits-message")).ToContainTextAsync("Saved: ");
         var saved = await GetAppAsync(app);
@@ -247,7 +248,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
         [.. app.GetProperty("allowedOutboundHosts").EnumerateArray().Select(h => h.GetString()!)];
 
     [Fact]
-    public async Task Version_details_of_a_bundle_show_its_routes_component_kinds_files_and_digests()
+    public async Task Version_details_of_a_bundle_show_its_routes_components_files_and_digests()
     {
         var app = Unique("details");
         using var client = stack.ControlPlane.CreateClient();
@@ -266,14 +267,15 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
                 [[trigger.http]]
                 route = "/component"
                 component = "handler"
+                executor = { type = "wagi", entrypoint = "_start" }
                 [component.site]
                 source = "hello.wasm"
                 files = ["static/*"]
                 [component.handler]
-                source = "respond.wasm"
+                source = "cgienv.wasm"
                 """),
             ["hello.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("hello")),
-            ["respond.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("components/respond")),
+            ["cgienv.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("cgienv")),
             ["static/index.html"] = "<h1>details</h1>"u8.ToArray(),
             ["static/app.css"] = "h1 { color: teal; }"u8.ToArray(),
         });
@@ -285,7 +287,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
         }
         var api = await client.GetFromJsonAsync<JsonElement>($"/api/v1/apps/{app}/versions/1");
         var site = api.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "site");
-        var indexDigest = site.GetProperty("files").EnumerateArray().Single(f => f.GetProperty("path").GetString() == "static/index.html").GetProperty("digest").GetString();
+        var indexDigest = site.GetProperty("files").EnumerateArray().Single(f => f.GetProperty("path").GetString() == "/static/index.html").GetProperty("digest").GetString();
         var handlerDigest = api.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "handler").GetProperty("digest").GetString();
 
         await using var tab = await OpenAppAsync(app);
@@ -300,10 +302,10 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
         var siteRow = details.Locator("[data-testid=component-row][data-component=site]");
         var handlerRow = details.Locator("[data-testid=component-row][data-component=handler]");
         await Expect(siteRow.GetByTestId("component-kind")).ToHaveTextAsync("WAGI module");
-        await Expect(handlerRow.GetByTestId("component-kind")).ToHaveTextAsync("wasi:http component");
+        await Expect(handlerRow.GetByTestId("component-kind")).ToHaveTextAsync("WAGI module");
         await Expect(handlerRow.GetByTestId("component-digest")).ToHaveAttributeAsync("title", handlerDigest!);
         await Expect(siteRow.GetByTestId("file-row")).ToHaveCountAsync(2);
-        await Expect(siteRow.Locator("[data-testid=file-row][data-path='static/index.html'] [data-testid=file-digest]"))
+        await Expect(siteRow.Locator("[data-testid=file-row][data-path='/static/index.html'] [data-testid=file-digest]"))
             .ToHaveAttributeAsync("title", indexDigest!);
         await tab.ScreenshotAsync("dashboard-version-details");
 

@@ -9,8 +9,8 @@ const FIELDS = [
   { key: 'timeoutSeconds', label: 'Wall time per request', unit: 's', hint: 'Longer requests are stopped with a 504.' },
   { key: 'cpuTimeLimitMs', label: 'CPU time per request', unit: 'ms', hint: 'CPU a request may use before it is stopped.' },
   {
-    key: 'maxConcurrency', label: 'Concurrent requests per router', unit: 'requests', optional: true,
-    hint: 'Admin keys only. Empty: the router\'s default share.',
+    key: 'maxConcurrency', label: 'Concurrency per router', unit: 'requests', optional: true, bare: true,
+    hint: 'Requests of this app one router runs at once. Admin keys only; empty: the router\'s default share.',
   },
 ];
 
@@ -37,7 +37,7 @@ export function limitsEditor({ api, app, onSaved }) {
     const note = h('span', { testid: `${id}-saved` });
     savedNotes.set(f.key, note);
     return h('div', { class: 'field' },
-      h('label', { for: id }, `${f.label} (${f.unit})`),
+      h('label', { for: id }, f.bare ? f.label : `${f.label} (${f.unit})`),
       input,
       h('p', { id: `${id}-hint`, class: 'hint' }, f.hint, ' ', note));
   });

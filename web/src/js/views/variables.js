@@ -14,7 +14,7 @@ export function variablesEditor({ api, app, onSaved }) {
     'aria-describedby': 'vars-name-hint vars-status', testid: 'vars-name',
   });
   const valueInput = h('input', {
-    id: 'vars-value', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'vars-status', testid: 'vars-value',
+    id: 'vars-value', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'vars-value-hint vars-status', testid: 'vars-value',
   });
   const save = h('button', { type: 'submit', class: 'button', testid: 'vars-save' }, 'Save variable');
   const form = h('form', { class: 'inline-form editor-form', novalidate: true, testid: 'vars-form', 'aria-label': 'Add or change a variable' },
@@ -22,7 +22,10 @@ export function variablesEditor({ api, app, onSaved }) {
       h('label', { for: 'vars-name' }, 'Variable name'),
       nameInput,
       h('p', { id: 'vars-name-hint', class: 'hint' }, 'Letters, digits and "_", not starting with a digit. An existing name gets the new value.')),
-    h('div', { class: 'field' }, h('label', { for: 'vars-value' }, 'Value'), valueInput),
+    h('div', { class: 'field' },
+      h('label', { for: 'vars-value' }, 'Value'),
+      valueInput,
+      h('p', { id: 'vars-value-hint', class: 'hint' }, 'Any text up to 4096 characters. Requests see it from about a second after saving.')),
     save);
   status.element.id = 'vars-status';
 
@@ -94,7 +97,8 @@ export function variablesEditor({ api, app, onSaved }) {
       } catch (failure) {
         // The API's own words; the saved list above is unchanged and the draft stays for fixing.
         status.refused(`${name} was not saved`, failure);
-        markInvalid([nameInput, valueInput], true);
+        // The API names what it refused: the name ("Variable name '...' is invalid") or the value.
+        markInvalid(/\bname\b/i.test(failure?.detail ?? '') ? [nameInput] : [valueInput], true);
       }
     });
     nameInput.focus();
