@@ -85,8 +85,10 @@ public static class TryApi
 
     public static async Task<Results<Ok<TryResponse>, ProblemHttpResult>> TryApp(
         string app, TryRequest request, PlatformDbContext db, IHttpClientFactory clients, IOptions<TryApiOptions> tryOptions,
-        IOptions<AppsOptions> appsOptions, TimeProvider clock, ILogger<TryRequest> logger, CancellationToken cancellationToken)
+        IOptions<AppsOptions> appsOptions, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        // The API class names the category (a static class cannot be ILogger<T>'s argument; a DTO should not be).
+        var logger = loggers.CreateLogger(typeof(TryApi));
         var router = new Uri(tryOptions.Value.RouterUrl);
         if (Validate(request, router) is { } invalid)
         {
