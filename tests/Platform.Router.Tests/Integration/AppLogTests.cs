@@ -338,16 +338,22 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
         // The same CPU without any stderr (a loop stopped by its CPU-time limit), to tell the cost of the log path
         // from the cost of a neighbour that simply burns CPU.
         var burner = Unique("burn");
-        await stack.ControlPlane.DeployAsync(burner, TestApps.Bytes("loop"));
+        var perFloodMs = Math.Clamp((int)((cpuFlood - cpuQuiet).TotalMilliseconds / floods), 10, 2000);
         using (var client = stack.ControlPlane.CreateClient())
         {
-            var perFloodMs = Math.Clamp((int)((cpuFlood - cpuQuiet).TotalMilliseconds / floods), 10, 2000);
-            (await client.PatchAsJsonAsync($"/api/v1/apps/{burner}", new { cpuTimeLimitMs = perFloodMs })).EnsureSuccessStatusCode();
-            output.WriteLine($"burner: a loop stopped after {perFloodMs} ms of CPU");
+            // Created with its CPU limit, so no request of it ever runs under the default one.
+            (await client.PostAsJsonAsync("/api/v1/apps", new { name = burner, cpuTimeLimitMs = perFloodMs })).EnsureSuccessStatusCode();
         }
+        await stack.ControlPlane.DeployAsync(burner, TestApps.Bytes("loop"), create: false);
+        output.WriteLine($"burner: a loop stopped after {perFloodMs} ms of CPU");
         var burnerServed = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while ((await stack.RouterA.SendAsync(burner, "/")).StatusCode == HttpStatusCode.NotFound && DateTime.UtcNow < burnerServed)
+        while (DateTime.UtcNow < burnerServed)
         {
+            using var probe = await stack.RouterA.SendAsync(burner, "/");
+            if (probe.StatusCode != HttpStatusCode.NotFound)
+            {
+                break;
+            }
             await Task.Delay(50);
         }
         var beside = Task.Run(async () =>
