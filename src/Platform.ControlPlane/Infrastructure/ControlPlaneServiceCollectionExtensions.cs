@@ -39,6 +39,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();
         services.AddScoped<VersionPublisher>();
+        services.AddScoped<TenantQuotas>();
+        services.AddScoped<AppAuthorizer>();
         services.AddScoped<ReferenceImporter>();
         // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.
         services.AddHttpClient(ReferenceImporter.HttpClientName);
