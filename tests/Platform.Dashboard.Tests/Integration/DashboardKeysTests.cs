@@ -34,11 +34,13 @@ public sealed class DashboardKeysTests(DashboardStack stack)
         await Expect(rows.And(page.Locator($"[data-app='{globexApp}']"))).ToBeVisibleAsync();
 
         // The switcher narrows the list to one tenant, and back.
-        await page.GetByLabel("Tenant").SelectOptionAsync(acme);
+        var switcher = tab.ByTestId("tenant-switcher");
+        await Expect(switcher.Locator($"option[value='{acme}']")).ToHaveCountAsync(1);
+        await switcher.SelectOptionAsync(acme);
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToHaveAttributeAsync("data-app", acmeApp);
         await Expect(rows.First.GetByTestId("app-tenant")).ToHaveTextAsync(acme);
-        await page.GetByLabel("Tenant").SelectOptionAsync("");
+        await switcher.SelectOptionAsync("");
         await Expect(rows.And(page.Locator($"[data-app='{globexApp}']"))).ToBeVisibleAsync();
 
         // A deploy-only key for one app of acme.
@@ -111,7 +113,7 @@ public sealed class DashboardKeysTests(DashboardStack stack)
 
         // The app of the other tenant is a page that does not exist.
         await page.GotoAsync($"/apps/{otherApp}");
-        await Expect(page.GetByText($"No app is named '{otherApp}'")).ToBeVisibleAsync();
+        await Expect(tab.ByTestId("app-not-found")).ToContainTextAsync($"No app is named '{otherApp}'");
 
         // Its keys screen: a key made here is of its own tenant; the other tenant's key is not listed.
         await tab.ByTestId("nav-keys").ClickAsync();

@@ -56,7 +56,7 @@ export function renderKeys(container, ctx) {
     if (tenants === null) {
       return;
     }
-    tenantSelect.replaceChildren(
+    fill(tenantSelect,
       tenants.map((t) => h('option', { value: t.name }, t.name)),
       h('option', { value: '*admin' }, 'Admin key (every tenant)'));
     tenantSelect.value = ctx.tenant ?? 'default';

@@ -1,6 +1,6 @@
 // The tenant switcher admins see above the app list. Whether the key is an admin's is learnt from GET /tenants
 // itself (403 for a tenant key), so the dashboard needs no endpoint of its own.
-import { h } from '../dom.js';
+import { h, fill } from '../dom.js';
 
 /** Tenants for an admin key; null for a tenant key (which sees its own tenant only). */
 export async function loadTenants(api, options) {
@@ -37,7 +37,7 @@ export function tenantSwitcher(ctx, onChange, { signal } = {}) {
       ctx.tenant = null;
       onChange(null);
     }
-    select.replaceChildren(
+    fill(select,
       h('option', { value: '' }, 'All tenants'),
       tenants.map((t) => h('option', { value: t.name }, `${t.name} (${t.usage.apps} ${t.usage.apps === 1 ? 'app' : 'apps'})`)));
     select.value = ctx.tenant ?? '';
