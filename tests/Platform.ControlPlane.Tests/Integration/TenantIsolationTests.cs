@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Platform.Testing;
 
@@ -90,6 +91,48 @@ public sealed class TenantIsolationTests(ControlPlaneFixture fixture)
         Assert.Equal(before, await SnapshotAsync(acmeApp));
         // And the globex keys do see their own app.
         await (await globexKeys["read-only"].GetAsync($"/api/v1/apps/{globexApp}")).ExpectAsync(200);
+    }
+
+    /// <summary>
+    /// Not a hand-made list: every endpoint the control plane maps under /api/v1/apps/{app}, whoever added it, is called
+    /// with a tenant key on another tenant's app and must answer 404 app-not-found.
+    /// </summary>
+    [Fact]
+    public async Task Every_endpoint_mapped_under_an_app_answers_404_to_another_tenants_key()
+    {
+        var (acme, globex) = (await CreateTenantAsync("enum-acme"), await CreateTenantAsync("enum-globex"));
+        var acmeApp = await CreateDeployedAppAsync("enum-web", acme);
+        var before = await SnapshotAsync(acmeApp);
+        using var globexKey = fixture.CreateClient(await CreateKeyAsync(globex));
+
+        var endpoints = fixture.Factory.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>()
+            .SelectMany(d => d.Endpoints).OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.RoutePattern.GetParameter("app") is not null && e.RoutePattern.RawText!.StartsWith("/api/v1/apps/", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(endpoints.Count >= 11, $"only {endpoints.Count} app endpoints were found");
+        foreach (var endpoint in endpoints)
+        {
+            var path = string.Concat(endpoint.RoutePattern.PathSegments.Select(segment => "/" + string.Concat(segment.Parts.Select(part => part switch
+            {
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart { Name: "app" } => acmeApp,
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart => "1",
+                _ => "",
+            }))));
+            foreach (var method in endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (method is not "GET" and not "HEAD" and not "DELETE")
+                {
+                    request.Content = JsonContent.Create(new { value = "x", variables = new Dictionary<string, string> { ["X"] = "1" } });
+                }
+                using var response = await globexKey.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound && body.Contains("app-not-found", StringComparison.Ordinal),
+                    $"{method} {endpoint.RoutePattern.RawText}: expected 404 app-not-found, got {(int)response.StatusCode}: {body}");
+            }
+        }
+        Assert.Equal(before, await SnapshotAsync(acmeApp));
     }
 
     [Fact]
