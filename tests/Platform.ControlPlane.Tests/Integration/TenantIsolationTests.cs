@@ -136,6 +136,35 @@ public sealed class TenantIsolationTests(ControlPlaneFixture fixture)
     }
 
     [Fact]
+    public async Task The_next_owner_of_a_deleted_apps_name_never_sees_its_request_figures_even_from_a_late_router_report()
+    {
+        var (first, second) = (await CreateTenantAsync("stats-first"), await CreateTenantAsync("stats-second"));
+        var name = ApiHelpers.UniqueAppName("stats");
+        await (await _admin.PostAsJsonAsync("/api/v1/apps", new { name, tenant = first })).ExpectAsync(201);
+        using var router = fixture.CreateClient(ControlPlaneFixture.RouterToken);
+        var now = DateTimeOffset.UtcNow;
+        var minute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero);
+        object Report() => new
+        {
+            routerId = "test-router",
+            minutes = new[] { new { app = name, minute, requests = 7, errors = 1, latencyBuckets = new long[Platform.Contracts.LatencyHistogram.UpperBoundsMs.Length] } },
+        };
+        Assert.Equal(HttpStatusCode.NoContent, (await router.PostAsJsonAsync("/internal/v1/stats", Report())).StatusCode);
+        var seen = await (await _admin.GetAsync($"/api/v1/apps/{name}/stats?minutes=5")).ExpectAsync(200);
+        Assert.Equal(7, seen.GetProperty("totalRequests").GetInt64());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"/api/v1/apps/{name}")).StatusCode);
+        // A router that served the old app reports late, for a name that no longer exists.
+        Assert.Equal(HttpStatusCode.NoContent, (await router.PostAsJsonAsync("/internal/v1/stats", Report())).StatusCode);
+        using var secondKey = fixture.CreateClient(await CreateKeyAsync(second));
+        await (await secondKey.PostAsJsonAsync("/api/v1/apps", new { name })).ExpectAsync(201);
+        Assert.Equal(HttpStatusCode.NoContent, (await router.PostAsJsonAsync("/internal/v1/stats", Report())).StatusCode);
+        var inherited = await (await secondKey.GetAsync($"/api/v1/apps/{name}/stats?minutes=5")).ExpectAsync(200);
+        // Only what was reported after the new app existed (the same minute counts: it may be the new app's traffic).
+        Assert.Equal(7, inherited.GetProperty("totalRequests").GetInt64());
+    }
+
+    [Fact]
     public async Task A_deploy_only_key_uploads_and_rolls_back_but_cannot_delete_or_change_settings_or_make_keys()
     {
         var tenant = await CreateTenantAsync("deployer");
