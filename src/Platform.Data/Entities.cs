@@ -5,6 +5,10 @@ public sealed class App
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
+
+    /// <summary>The tenant that owns the app; only its keys (and admins) see it.</summary>
+    public Guid TenantId { get; set; }
+    public Tenant? Tenant { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -129,10 +133,46 @@ public sealed class ApiKey
     /// <summary>Lower-case hex SHA-256 of the whole key. Keys are 256-bit random, so a fast hash is enough.</summary>
     public required string Hash { get; set; }
 
+    /// <summary>Admin keys see every tenant and have no tenant; every other key has one.</summary>
     public bool IsAdmin { get; set; }
+
+    /// <summary>The tenant whose apps the key sees; null only for admin keys.</summary>
+    public Guid? TenantId { get; set; }
+    public Tenant? Tenant { get; set; }
+
+    /// <summary>When set, the key sees only these apps of its tenant (names; an app made later under a listed name is included).</summary>
+    public List<string>? AppNames { get; set; }
+
+    /// <summary>"full", "deploy-only" or "read-only" (see KeyAccess in the control plane).</summary>
+    public string Access { get; set; } = "full";
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>
+/// A tenant: the owner of apps and keys. Quotas are null when unlimited; they bound what the tenant's apps may
+/// ask for and how much they may store, whoever makes the request (admins raise the quota, not bypass it).
+/// </summary>
+public sealed class Tenant
+{
+    /// <summary>The tenant existing apps and keys were moved into by the tenants migration, and where admins create apps by default.</summary>
+    public static readonly Guid DefaultId = new("00000000-0000-0000-0000-000000000001");
+    public const string DefaultName = "default";
+
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public int? MaxApps { get; set; }
+
+    /// <summary>Sum of the sizes of every version of every app of the tenant (what the registry holds for it).</summary>
+    public long? MaxStoredBytes { get; set; }
+    public int? MaxMemoryLimitMb { get; set; }
+    public int? MaxTimeoutSeconds { get; set; }
+    public int? MaxCpuTimeLimitMs { get; set; }
+    public int? MaxConcurrency { get; set; }
 }
 
 /// <summary>Requests an app served in one minute, as reported by routers; latency as a fixed-bucket histogram so minutes and routers add up.</summary>

@@ -141,7 +141,14 @@ public static class RoutingApi
                 return Infrastructure.Problems.Validation($"Stats for app '{m.App}' at {m.Minute:O} have {m.LatencyBuckets.Length} latency buckets; expected {bucketCount}.");
             }
         }
-        db.RequestStats.AddRange(report.Minutes.Select(m => new RequestStat
+        // Stats are kept by app name: a late report for a deleted app, or for minutes before the app of that name was
+        // created, would otherwise be shown to the next owner of the name (perhaps another tenant).
+        var names = report.Minutes.Select(m => m.App).Distinct().ToList();
+        var created = await db.Apps.AsNoTracking().Where(a => names.Contains(a.Name))
+            .ToDictionaryAsync(a => a.Name, a => a.CreatedAt, cancellationToken);
+        db.RequestStats.AddRange(report.Minutes
+            .Where(m => created.TryGetValue(m.App, out var since) && m.Minute.AddMinutes(1) > since)
+            .Select(m => new RequestStat
         {
             AppName = m.App,
             Minute = m.Minute,

@@ -60,6 +60,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
         services.AddHostedService<RouteChangeListener>();
         services.AddScoped<VersionPublisher>();
+        services.AddScoped<TenantQuotas>();
+        services.AddScoped<AppAuthorizer>();
         services.AddScoped<ReferenceImporter>();
         // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.
         services.AddHttpClient(ReferenceImporter.HttpClientName);
