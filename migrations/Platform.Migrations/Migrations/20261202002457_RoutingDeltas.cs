@@ -73,6 +73,23 @@ namespace Platform.Migrations.Migrations
                 CREATE TRIGGER apps_route_change_log_update
                     AFTER UPDATE ON apps
                     FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION platform_log_route_change();
+
+                -- A tenant's quotas cap the limits in each of its apps' routes: a quota change is a change of them all.
+                CREATE FUNCTION platform_log_tenant_change() RETURNS trigger AS $$
+                DECLARE
+                    app record;
+                    next_revision bigint;
+                BEGIN
+                    FOR app IN SELECT "Name" FROM apps WHERE "TenantId" = NEW."Id" ORDER BY "Name" LOOP
+                        UPDATE routing_state SET "Revision" = "Revision" + 1 WHERE "Id" = 1 RETURNING "Revision" INTO next_revision;
+                        INSERT INTO route_changes ("Revision", "AppName", "Deleted", "ChangedAt") VALUES (next_revision, app."Name", false, now());
+                    END LOOP;
+                    RETURN NULL;
+                END;
+                $$ LANGUAGE plpgsql;
+                CREATE TRIGGER tenants_route_change_log_update
+                    AFTER UPDATE ON tenants
+                    FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION platform_log_tenant_change();
                 """);
         }
 
@@ -82,7 +99,9 @@ namespace Platform.Migrations.Migrations
             migrationBuilder.Sql("""
                 DROP TRIGGER IF EXISTS apps_route_change_log ON apps;
                 DROP TRIGGER IF EXISTS apps_route_change_log_update ON apps;
+                DROP TRIGGER IF EXISTS tenants_route_change_log_update ON tenants;
                 DROP FUNCTION IF EXISTS platform_log_route_change();
+                DROP FUNCTION IF EXISTS platform_log_tenant_change();
                 """);
             migrationBuilder.DropTable(
                 name: "route_changes");

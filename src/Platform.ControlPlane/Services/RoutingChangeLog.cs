@@ -126,7 +126,8 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
 
     private async Task<List<RouteEntry>> RoutesAsync(IQueryable<App> query, CancellationToken cancellationToken)
     {
-        var rows = await query
+        // The tenant's quotas cap each route's limits (RoutingTableProvider.ToRoute).
+        var rows = await query.Include(a => a.Tenant)
             .Where(a => a.ActiveVersionNumber != null)
             .OrderBy(a => a.Name)
             .Select(a => new { App = a, Version = a.Versions.First(v => v.Number == a.ActiveVersionNumber) })

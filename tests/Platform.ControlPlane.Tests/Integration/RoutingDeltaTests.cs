@@ -57,6 +57,24 @@ public sealed class RoutingDeltaTests(ControlPlaneFixture fixture)
     }
 
     [Fact]
+    public async Task A_lowered_tenant_quota_arrives_as_a_delta_for_each_of_the_tenants_apps()
+    {
+        var tenant = ApiHelpers.UniqueAppName("quota");
+        await (await _admin.PostAsJsonAsync("/api/v1/tenants", new { name = tenant })).ExpectAsync(201);
+        var capped = ApiHelpers.UniqueAppName("capped");
+        await (await _admin.PostAsJsonAsync("/api/v1/apps", new { name = capped, tenant })).ExpectAsync(201);
+        await (await _admin.PatchAsJsonAsync($"/api/v1/apps/{capped}", new { timeoutSeconds = 20 })).ExpectAsync(200);
+        await (await _admin.UploadAsync(capped, TestApps.Bytes("hello"))).ExpectAsync(201);
+        var head = await HeadAsync();
+
+        await (await _admin.PatchAsJsonAsync($"/api/v1/tenants/{tenant}", new { maxTimeoutSeconds = 3 })).ExpectAsync(200);
+        var changes = await ChangesSinceAsync(head);
+
+        var route = Assert.Single(changes.GetProperty("upserts").EnumerateArray(), r => r.GetProperty("app").GetString() == capped);
+        Assert.Equal(3000, route.GetProperty("timeoutMilliseconds").GetInt32());
+    }
+
+    [Fact]
     public async Task Deletions_rollbacks_and_variable_changes_arrive_as_deltas()
     {
         var rolled = ApiHelpers.UniqueAppName("rolled");
