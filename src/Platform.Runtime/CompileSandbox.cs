@@ -89,7 +89,7 @@ public sealed partial class CompileSandbox : IDisposable
     public async Task<CompileOutcome> ValidateAndPrecompileAsync(ReadOnlyMemory<byte> module, CancellationToken cancellationToken)
     {
         // What needs no compiling is answered here, without a process.
-        if (ModuleValidator.CheckHeader(module.Span) is { } header)
+        if (ModuleValidator.CheckHeader(module.Span, _validator.AcceptsComponents) is { } header)
         {
             return new(header, null, null);
         }
@@ -302,7 +302,8 @@ public sealed partial class CompileSandbox : IDisposable
     /// The child's entry: <c>--compile-module IN OUT POOLING MAXINSTANCES MAXMEMORY</c>. Validates and compiles IN
     /// with an engine of those settings, writes the serialized module to OUT and a one-line JSON report to stdout.
     /// </summary>
-    public static int RunChild(string[] args)
+    /// <param name="components">Makes the component validator for the child's engine; null refuses components.</param>
+    public static int RunChild(string[] args, Func<WasmEngineHost, IComponentValidator>? components = null)
     {
         if (args.Length != 6 || args[0] != ChildSwitch)
         {
@@ -316,7 +317,7 @@ public sealed partial class CompileSandbox : IDisposable
             PoolMaxMemoryBytes = long.Parse(args[5], CultureInfo.InvariantCulture),
         };
         using var host = new WasmEngineHost(options);
-        var validator = new ModuleValidator(host);
+        var validator = new ModuleValidator(host, components?.Invoke(host));
         var bytes = File.ReadAllBytes(args[1]);
         var result = validator.ValidateAndPrecompile(bytes, out var precompiled);
         if (result.IsValid && precompiled is not null)

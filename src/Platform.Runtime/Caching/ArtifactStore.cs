@@ -20,7 +20,8 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
 
     /// <summary>The module stored for <paramref name="hex"/>, mapped from its file; null when absent or discarded.</summary>
     /// <param name="discarded">True when a file existed but was damaged (and is now deleted).</param>
-    public Module? TryLoad(string digest, string hex, out bool discarded)
+    /// <param name="loader">Null for a core module; otherwise what loads the code (a component).</param>
+    public object? TryLoad(string digest, string hex, ICodeLoader? loader, out bool discarded)
     {
         discarded = false;
         var path = PathOf(hex);
@@ -40,9 +41,10 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
             {
                 throw new InvalidDataException($"checksum {actual} does not match the recorded {expected}");
             }
-            return Module.DeserializeFile(engine, digest, path);
+            return loader is null ? Module.DeserializeFile(engine, digest, path) : loader.DeserializeFile(digest, path);
         }
-        catch (Exception ex) when (ex is WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException
+            || loader?.IsLoadFailure(ex) == true)
         {
             discarded = true;
             LogDiscarded(logger, path, ex.Message);
@@ -72,7 +74,7 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
     /// Wasmtime then maps code and data lazily instead of copying them into fresh executable memory (for a 2 MB
     /// artifact about 0.3 ms instead of about 10), and the next process finds them. Null when the file cannot be written.
     /// </summary>
-    public Module? WriteAndMap(string digest, string hex, byte[] bytes)
+    public object? WriteAndMap(string digest, string hex, byte[] bytes, ICodeLoader? loader)
     {
         var path = PathOf(hex);
         try
@@ -80,7 +82,7 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
             // No fsync: a file torn by a crash fails its checksum on the next load and is fetched again.
             WriteAtomically(path + ".sha256", System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(bytes))), flush: false);
             WriteAtomically(path, bytes, flush: false);
-            return Module.DeserializeFile(engine, digest, path);
+            return loader is null ? Module.DeserializeFile(engine, digest, path) : loader.DeserializeFile(digest, path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -31,10 +31,18 @@ public sealed class CachedModule
 {
     private CachedModule? _memoryHit;
 
+    private readonly Module? _module;
+
     internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime)
+        : this(digest, (object)module, source, loadTime)
+    {
+    }
+
+    internal CachedModule(string digest, object code, ModuleSource source, TimeSpan loadTime)
     {
         Digest = digest;
-        Module = module;
+        Code = code;
+        _module = code as Module;
         Source = source;
         LoadTime = loadTime;
     }
@@ -42,7 +50,11 @@ public sealed class CachedModule
     /// <summary>Digest of the Wasm bytes, "sha256:&lt;hex&gt;".</summary>
     public string Digest { get; }
 
-    public Module Module { get; }
+    /// <summary>The compiled core module; throws for an entry that holds a component (see <see cref="Code"/>).</summary>
+    public Module Module => _module ?? throw new InvalidOperationException($"'{Digest}' is a component, not a core module");
+
+    /// <summary>What is compiled: a <see cref="Wasmtime.Module"/>, or what an <see cref="ICodeLoader"/> produced (a component).</summary>
+    public object Code { get; }
 
     public ModuleSource Source { get; }
 
@@ -50,7 +62,7 @@ public sealed class CachedModule
     public TimeSpan LoadTime { get; }
 
     // One shared instance for all later memory hits keeps the hot path allocation-free.
-    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Module, ModuleSource.Memory, LoadTime);
+    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Code, ModuleSource.Memory, LoadTime);
 }
 
 /// <summary>Counts since the cache was created.</summary>
