@@ -49,6 +49,11 @@ internal sealed class RequestState
 
     public IComponentOutboundHttp Outbound { get; }
 
+    /// <summary>Outbound responses this instance holds at once (<see cref="IComponentOutboundHttp.MaxCallsPerInstance"/>).</summary>
+    public Platform.Runtime.Outbound.OutboundCallBudget OutboundBudget => _outboundBudget ??= new(Outbound.MaxCallsPerInstance);
+
+    private Platform.Runtime.Outbound.OutboundCallBudget? _outboundBudget;
+
     public long DeadlineTimestamp { get; }
 
     public CancellationToken CancellationToken { get; }
@@ -136,6 +141,10 @@ internal sealed class RequestState
 
     private void Free(uint rep)
     {
+        if (_entries[(int)rep].Value is FutureIncomingResponse future)
+        {
+            future.ReleaseBudget();
+        }
         _entries[(int)rep] = new Entry(0, null);
         _free.Push((int)rep);
         _live--;
