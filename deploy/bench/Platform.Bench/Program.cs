@@ -37,6 +37,7 @@ ThroughputSection? throughput = null;
 ColdStartSection? cold = null;
 DeploySection? deploy = null;
 ManyAppsSection? many = null;
+ComponentSection? component = null;
 if (settings.Sections.Contains("throughput"))
 {
     Console.WriteLine("Throughput (wrk):");
@@ -58,9 +59,15 @@ if (settings.Sections.Contains("apps"))
     many = await ManyApps.RunAsync(settings, api, routers, ct);
 }
 
+if (settings.Sections.Contains("component"))
+{
+    Console.WriteLine("JS component (Spin JS SDK app built with j2w) vs jco serve:");
+    component = await Component.RunAsync(settings, api, router, routers, ct);
+}
+
 var report = new BenchReport(startedAt, clock.Elapsed.TotalSeconds, Machine(loadStart), Commit(), new BenchSettingsSummary(settings.DurationSeconds,
         settings.WarmupSeconds, settings.Connections, settings.ColdStartRepeats, settings.Deploys, settings.ManyApps),
-    throughput, cold, deploy, many, Report.Targets(throughput, cold, deploy, many));
+    throughput, cold, deploy, many, [.. Report.Targets(throughput, cold, deploy, many), .. Report.ComponentTargets(component)], component);
 
 var json = Path.Combine(settings.OutputDirectory, "results.json");
 var markdown = Path.Combine(settings.OutputDirectory, "results.md");
