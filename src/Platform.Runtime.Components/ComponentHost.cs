@@ -68,6 +68,31 @@ public sealed unsafe partial class ComponentHost
         return Finish(component, Stopwatch.GetElapsedTime(started), fromArtifact: false);
     }
 
+    /// <summary>The binary of a component written in the text format (WAT); throws <see cref="ComponentLoadException"/> with the parser's reason.</summary>
+    public static byte[] FromText(string wat)
+    {
+        ArgumentNullException.ThrowIfNull(wat);
+        var text = Encoding.UTF8.GetBytes(wat);
+        ByteVec output;
+        IntPtr error;
+        fixed (byte* p = text)
+        {
+            error = NativeMethods.wasmtime_wat2wasm(p, (nuint)text.Length, &output);
+        }
+        if (error != IntPtr.Zero)
+        {
+            throw new ComponentLoadException($"the component text does not parse: {NativeMethods.TakeErrorMessage(error)}");
+        }
+        try
+        {
+            return new ReadOnlySpan<byte>(output.Data, checked((int)output.Size)).ToArray();
+        }
+        finally
+        {
+            NativeMethods.wasm_byte_vec_delete(&output);
+        }
+    }
+
     /// <summary>
     /// Loads a precompiled artifact made by <see cref="LoadedComponent.Serialize"/> in an engine with the same
     /// fingerprint. The bytes are trusted as native code: only pass artifacts whose digest a trusted source vouches for.
