@@ -41,8 +41,7 @@ public sealed unsafe partial class ComponentHost
     public static IReadOnlyList<string> ProvidedInterfaces => WasiImports.Interfaces;
 
     /// <summary>True for the component binary format (layer 1), false for a core module or anything else.</summary>
-    public static bool IsComponent(ReadOnlySpan<byte> wasm) =>
-        wasm.Length >= 8 && wasm[..4].SequenceEqual("\0asm"u8) && wasm[6] == 0x01 && wasm[7] == 0x00;
+    public static bool IsComponent(ReadOnlySpan<byte> wasm) => ModuleValidator.IsComponent(wasm);
 
     /// <summary>Compiles a component (seconds for a JS app). Throws <see cref="ComponentLoadException"/> with Wasmtime's reason.</summary>
     public LoadedComponent Compile(ReadOnlySpan<byte> wasm)
