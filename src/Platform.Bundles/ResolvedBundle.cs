@@ -39,7 +39,7 @@ public sealed partial record ResolvedBundle(
         ?? Components.FirstOrDefault(c => Routes.Any(r => r.Component == c.Id))
         ?? Components[0];
 
-    /// <exception cref="BundleException">Unknown component, missing file, bad path, duplicate or malformed route, wasi:http component.</exception>
+    /// <exception cref="BundleException">Unknown component, missing file, bad path, duplicate or malformed route, a component on both kinds of trigger.</exception>
     public static ResolvedBundle Resolve(BundleArchive archive, SpinManifest manifest)
     {
         var (routes, kinds) = ResolveRoutes(manifest);
@@ -56,7 +56,7 @@ public sealed partial record ResolvedBundle(
             }
             var files = ResolveFiles(archive, component, digests);
             kinds.TryGetValue(component.Id, out var trigger);
-            components.Add(new ResolvedComponent(component.Id, source, SpinExecutors.Wagi, trigger?.Entrypoint, trigger?.Argv,
+            components.Add(new ResolvedComponent(component.Id, source, KindOf(trigger, module), trigger?.Entrypoint, trigger?.Argv,
                 component.Environment, component.AllowedOutboundHosts, module, DigestOf(source, module, digests), files));
         }
         if (components.Count == 0)
@@ -79,7 +79,7 @@ public sealed partial record ResolvedBundle(
         foreach (var (manifestComponent, c) in locked.Manifest.Components.Zip(locked.Components))
         {
             kinds.TryGetValue(c.Id, out var trigger);
-            components.Add(new ResolvedComponent(c.Id, manifestComponent.Source, SpinExecutors.Wagi, trigger?.Entrypoint, trigger?.Argv,
+            components.Add(new ResolvedComponent(c.Id, manifestComponent.Source, KindOf(trigger, blobs[c.ModuleDigest]), trigger?.Entrypoint, trigger?.Argv,
                 manifestComponent.Environment, manifestComponent.AllowedOutboundHosts, blobs[c.ModuleDigest], c.ModuleDigest,
                 [.. c.Files.Select(f => new ResolvedFile(f.Path, f.Path.TrimStart('/'), f.Digest, blobs[f.Digest]))]));
         }
@@ -90,6 +90,13 @@ public sealed partial record ResolvedBundle(
         return new ResolvedBundle(locked.Manifest, manifestText, components, routes);
     }
 
+    /// <summary>
+    /// A trigger without a WAGI executor is a wasi:http component, as in Spin; a component no trigger names is what
+    /// its bytes are (the upload then checks that the format fits the kind).
+    /// </summary>
+    private static string KindOf(SpinHttpTrigger? trigger, ReadOnlySpan<byte> module) =>
+        trigger?.Executor ?? (module.Length >= 8 && module[6] == 0x01 && module[7] == 0x00 ? SpinExecutors.Http : SpinExecutors.Wagi);
+
     private static (List<HttpRouteEntry> Routes, Dictionary<string, SpinHttpTrigger> Kinds) ResolveRoutes(SpinManifest manifest)
     {
         var routes = new List<HttpRouteEntry>();
@@ -97,13 +104,12 @@ public sealed partial record ResolvedBundle(
         var kinds = new Dictionary<string, SpinHttpTrigger>(StringComparer.Ordinal);
         foreach (var trigger in manifest.Triggers)
         {
-            if (trigger.Executor == SpinExecutors.Http)
+            if (kinds.TryGetValue(trigger.Component, out var earlier) && earlier.Executor != trigger.Executor)
             {
-                // The one place wasi:http components are turned away; lifting it is this check.
-                throw BundleException.Invalid("unsupported-component-kind", "wasi:http components not supported yet",
-                    $"Component '{trigger.Component}' (trigger '{trigger.Id}') has no WAGI executor, so Spin would run it as a wasi:http component, which this platform does not run yet; add executor = {{ type = \"wagi\" }} if it is a WASI command module.");
+                throw BundleException.Invalid("conflicting-executor", "Conflicting executor settings",
+                    $"Component '{trigger.Component}' is on trigger '{earlier.Id}' as '{earlier.Executor}' and on trigger '{trigger.Id}' as '{trigger.Executor}'; a module is either a WAGI module or a wasi:http component.");
             }
-            if (kinds.TryGetValue(trigger.Component, out var earlier) && (earlier.Entrypoint != trigger.Entrypoint || earlier.Argv != trigger.Argv))
+            if (earlier is not null && (earlier.Entrypoint != trigger.Entrypoint || earlier.Argv != trigger.Argv))
             {
                 throw BundleException.Invalid("conflicting-executor", "Conflicting executor settings",
                     $"Component '{trigger.Component}' is on triggers '{earlier.Id}' and '{trigger.Id}' with different WAGI entrypoint/argv; give each its own component.");

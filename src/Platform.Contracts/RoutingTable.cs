@@ -91,6 +91,16 @@ public sealed record ComponentEntry(
     string? PrecompiledDigest = null,
     string? PrecompiledFingerprint = null);
 
+/// <summary>The values of <see cref="ComponentEntry.Kind"/>.</summary>
+public static class ComponentKinds
+{
+    /// <summary>A WASI preview-1 command module speaking CGI (WAGI).</summary>
+    public const string Wagi = "wagi";
+
+    /// <summary>A component exporting <c>wasi:http/incoming-handler@0.2.x</c>.</summary>
+    public const string Http = "http";
+}
+
 /// <param name="Path">Absolute path the guest sees (<c>/static/index.html</c>); always normalised, never <c>..</c>.</param>
 /// <param name="Digest">sha256 digest of the content (a blob in the route's repository; identical files share one).</param>
 public sealed record FileEntry(string Path, string Digest, long Size);

@@ -2,6 +2,7 @@ using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Runtime;
+using Platform.Runtime.Components;
 using Platform.ServiceDefaults;
 using Npgsql;
 using OpenTelemetry.Trace;
@@ -10,7 +11,7 @@ using Scalar.AspNetCore;
 // The same executable compiles uploads in a child process of its own (CompileSandbox); nothing else starts then.
 if (args is [CompileSandbox.ChildSwitch, ..])
 {
-    Environment.Exit(CompileSandbox.RunChild(args));
+    Environment.Exit(CompileSandbox.RunChild(args, host => new ComponentValidator(new ComponentHost(host))));
 }
 
 var builder = WebApplication.CreateBuilder(args);

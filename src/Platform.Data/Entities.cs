@@ -75,6 +75,14 @@ public sealed class AppVersion
     public string? PrecompiledFingerprint { get; set; }
 
     /// <summary>
+    /// For a version made from a single upload: "wagi" (a WASI preview-1 command module) or "http" (a wasi:http
+    /// component). Null for versions recorded before components were accepted (all WAGI) and for bundles, whose
+    /// components carry their own kind.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(16)]
+    public string? ModuleKind { get; set; }
+
+    /// <summary>
     /// For a bundle (spin.toml) version: its components, routes and files, as resolved at upload. Null for a version
     /// made from a single module (one component named after the app on <c>/...</c>, described by the columns above).
     /// </summary>
@@ -103,7 +111,7 @@ public sealed class BundleComponent
     public required string ModuleDigest { get; set; }
     public long ModuleSize { get; set; }
 
-    /// <summary>"wagi" (today the only kind that is accepted) or "http".</summary>
+    /// <summary>"wagi" (a WASI command module run by the WAGI executor) or "http" (a wasi:http component).</summary>
     public required string Kind { get; set; }
     public string? Entrypoint { get; set; }
     public string? Argv { get; set; }

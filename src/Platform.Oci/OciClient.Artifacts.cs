@@ -90,7 +90,9 @@ public sealed partial class OciClient
         var tag = $"v{version}";
         var moduleDigest = OciDigest.ComputeSha256(module.Span);
         var now = _time.GetUtcNow().UtcDateTime;
-        var config = new WasmConfig { Created = now, LayerDigests = [moduleDigest] };
+        // The TAG Runtime layout names the WASI version: a component (layer 1 of the binary format) is preview 2.
+        var isComponent = module.Length >= 8 && module.Span[6] == 0x01 && module.Span[7] == 0x00;
+        var config = new WasmConfig { Created = now, LayerDigests = [moduleDigest], Os = isComponent ? "wasip2" : "wasip1" };
         var configBytes = JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Default.WasmConfig);
 
         var manifestAnnotations = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -14,7 +14,15 @@ public sealed unsafe partial class ComponentHost
     /// </summary>
     /// <param name="logLine">Receives the component's stdout and stderr line by line, and a line per failure; may be null.</param>
     /// <param name="cancellationToken">Stops the component within one epoch tick (outcome <see cref="ComponentOutcome.Cancelled"/>).</param>
-    public ComponentResult Execute(LoadedComponent component, ComponentRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken)
+    public ComponentResult Execute(LoadedComponent component, ComponentRequest request, AppLimits limits, Action<string>? logLine, CancellationToken cancellationToken) =>
+        Execute(component, request, limits, ComponentLog.All(logLine), cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="Execute(LoadedComponent, ComponentRequest, AppLimits, Action{string}?, CancellationToken)"/>, with
+    /// stdout, stderr and the platform's lines (the reason an execution failed) to sinks of their own. The CPU-time
+    /// limit (<see cref="AppLimits.CpuTime"/>) is measured on the calling thread where the OS offers a thread CPU clock.
+    /// </summary>
+    public ComponentResult Execute(LoadedComponent component, ComponentRequest request, AppLimits limits, ComponentLog log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(component);
         ArgumentNullException.ThrowIfNull(request);
@@ -38,13 +46,16 @@ public sealed unsafe partial class ComponentHost
         else
         {
             var deadline = started + (long)(limits.WallTime.TotalSeconds * Stopwatch.Frequency);
-            var state = new RequestState(request, limits, _outbound, logLine, deadline, cancellationToken);
+            var cpuDeadline = limits.CpuTime is { } cpu && ThreadCpuTime.IsSupported
+                ? ThreadCpuTime.NowNanoseconds() + (long)(cpu.TotalMilliseconds * 1_000_000)
+                : long.MaxValue;
+            var state = new RequestState(request, limits, _outbound, log, deadline, cancellationToken, cpuDeadline);
             result = Run(component, state, limits, started);
         }
 
         if (!result.IsSuccess && result.Error is not null)
         {
-            SafeLog(logLine, $"[{result.Outcome}] {result.Error}");
+            SafeLog(log.Platform, $"[{result.Outcome}] {result.Error}");
             LogExecutionFailed(_logger, request.AppName, result.Outcome);
         }
         return result;
@@ -83,6 +94,7 @@ public sealed unsafe partial class ComponentHost
             {
                 var message = NativeMethods.TakeErrorMessage(error);
                 var outcome = state.Cancelled ? ComponentOutcome.Cancelled
+                    : state.CpuLimited ? ComponentOutcome.CpuLimit
                     : state.TimedOut ? ComponentOutcome.Timeout
                     // "maximum concurrent ... instance count of N reached" when the pooling allocator is full.
                     : message.Contains("maximum concurrent", StringComparison.OrdinalIgnoreCase) ? ComponentOutcome.Overloaded
@@ -190,6 +202,10 @@ public sealed unsafe partial class ComponentHost
         {
             return ComponentOutcome.Cancelled;
         }
+        if (state.CpuLimited)
+        {
+            return ComponentOutcome.CpuLimit;
+        }
         if (state.TimedOut || message.Contains("interrupt", StringComparison.OrdinalIgnoreCase))
         {
             return ComponentOutcome.Timeout;
@@ -215,6 +231,7 @@ public sealed unsafe partial class ComponentHost
     {
         ComponentOutcome.Timeout => $"the component ran longer than its wall-time limit of {limits.WallTime.TotalMilliseconds:F0} ms and was stopped",
         ComponentOutcome.Cancelled => "the request was cancelled while the component ran",
+        ComponentOutcome.CpuLimit => $"the component used more than its CPU-time limit of {limits.CpuTime?.TotalMilliseconds:F0} ms and was stopped",
         ComponentOutcome.ResponseTooLarge => $"the component wrote more than the response limit of {limits.MaxResponseBytes} bytes",
         ComponentOutcome.NoResponse => $"the component exited with code {state.ExitCode} without setting a response",
         ComponentOutcome.MemoryLimit => $"the component failed after reaching its memory limit of {memoryLimit} bytes: {message}",
@@ -228,7 +245,7 @@ public sealed unsafe partial class ComponentHost
         Outcome = outcome,
         StatusCode = outcome switch
         {
-            ComponentOutcome.Timeout => 504,
+            ComponentOutcome.Timeout or ComponentOutcome.CpuLimit => 504,
             ComponentOutcome.RequestTooLarge => 413,
             ComponentOutcome.Cancelled => 499,
             ComponentOutcome.Overloaded => 503,

@@ -54,6 +54,17 @@ public enum ComponentOutcome
     Cancelled,
     /// <summary>The engine had no instance slot free (pooling allocator full, or without component slots).</summary>
     Overloaded,
+    /// <summary>The component used more than the app's CPU-time limit (<see cref="AppLimits.CpuTime"/>).</summary>
+    CpuLimit,
+}
+
+/// <summary>Where one execution's log lines go: the guest's stdout and stderr, and the platform's own lines about it.</summary>
+public readonly record struct ComponentLog(Action<string>? Stdout, Action<string>? Stderr, Action<string>? Platform)
+{
+    public static ComponentLog None => default;
+
+    /// <summary>Every line to one sink.</summary>
+    public static ComponentLog All(Action<string>? line) => line is null ? None : new(line, line, line);
 }
 
 /// <summary>The result of one execution: a response for <see cref="ComponentOutcome.Ok"/>, otherwise the reason.</summary>

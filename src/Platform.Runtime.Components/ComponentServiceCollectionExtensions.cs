@@ -22,6 +22,8 @@ public static class ComponentServiceCollectionExtensions
             sp.GetRequiredService<WasmEngineHost>(),
             sp.GetRequiredService<IComponentOutboundHttp>(),
             sp.GetService<ILogger<ComponentHost>>()));
+        services.TryAddSingleton(sp => new ComponentCodeLoader(sp.GetRequiredService<ComponentHost>()));
+        services.TryAddSingleton<IComponentValidator>(sp => new ComponentValidator(sp.GetRequiredService<ComponentHost>()));
         return services;
     }
 }

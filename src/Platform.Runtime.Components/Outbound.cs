@@ -48,6 +48,9 @@ public readonly record struct ComponentOutboundResult(ComponentOutboundResponse?
 public interface IComponentOutboundHttp
 {
     ComponentOutboundResult Send(ComponentOutboundRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Responses one instance may hold at once (a future response holds a slot until dropped); beyond it the guest gets <c>connection-limit-reached</c>.</summary>
+    int MaxCallsPerInstance => int.MaxValue;
 }
 
 /// <summary>Refuses every outbound request with <c>HTTP-request-denied</c>, without opening a connection.</summary>
@@ -65,6 +68,9 @@ public sealed class DenyAllComponentOutbound : IComponentOutboundHttp
 /// </summary>
 public sealed class SharedOutboundComponentClient(OutboundHttpClient client) : IComponentOutboundHttp
 {
+    /// <summary>The same per-instance budget as WAGI's <c>wasi_experimental_http</c> (<see cref="OutboundOptions.MaxCallsPerInstance"/>).</summary>
+    public int MaxCallsPerInstance => client.Options.MaxCallsPerInstance;
+
     public ComponentOutboundResult Send(ComponentOutboundRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -12,13 +12,31 @@ public sealed record ModuleValidationResult(bool IsValid, string? Error)
 }
 
 /// <summary>
+/// Validates and precompiles WebAssembly components (the component model's binary format). Implemented by
+/// <c>Platform.Runtime.Components</c>, which this project cannot reference; hosts that accept components register one.
+/// </summary>
+public interface IComponentValidator
+{
+    /// <summary>Valid and the precompiled artifact when the component can be served here; otherwise the reason for the uploader.</summary>
+    ModuleValidationResult ValidateAndPrecompile(ReadOnlySpan<byte> component, out byte[]? precompiled);
+}
+
+/// <summary>
 /// Checks that uploaded bytes are a WASI preview-1 command module this runtime can run: valid WebAssembly,
 /// exports <c>_start</c> and <c>memory</c>, and imports only <c>wasi_snapshot_preview1</c> and
 /// <c>wasi_experimental_http</c> functions this runtime implements, with their exact signatures (so a module that validates here also instantiates).
+/// Components (WASI preview 2) go to the <see cref="IComponentValidator"/> when the host registered one, and are refused otherwise.
 /// </summary>
-public sealed class ModuleValidator(WasmEngineHost host)
+public sealed class ModuleValidator(WasmEngineHost host, IComponentValidator? components = null)
 {
     private static readonly byte[] s_magic = [0x00, 0x61, 0x73, 0x6D];
+
+    /// <summary>Whether this validator accepts components (a host registered an <see cref="IComponentValidator"/>).</summary>
+    public bool AcceptsComponents => components is not null;
+
+    /// <summary>True for the component binary format (layer 1), false for a core module or anything else.</summary>
+    public static bool IsComponent(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 8 && bytes[..4].SequenceEqual(s_magic) && bytes[6] == 0x01 && bytes[7] == 0x00;
 
     public ModuleValidationResult Validate(ReadOnlySpan<byte> bytes) => Validate(bytes, serialize: false, out _);
 
@@ -34,15 +52,28 @@ public sealed class ModuleValidator(WasmEngineHost host)
     private ModuleValidationResult Validate(ReadOnlySpan<byte> bytes, bool serialize, out byte[]? precompiled)
     {
         precompiled = null;
-        if (CheckHeader(bytes) is { } header)
+        if (CheckHeader(bytes, AcceptsComponents) is { } header)
         {
             return header;
+        }
+        if (IsComponent(bytes))
+        {
+            // A component always compiles once, and that compilation is the artifact whether or not it is kept.
+            var result = components!.ValidateAndPrecompile(bytes, out precompiled);
+            if (!serialize)
+            {
+                precompiled = null;
+            }
+            return result;
         }
         return ValidateCompiled(bytes, serialize, out precompiled);
     }
 
     /// <summary>The checks that need no compiling (empty, magic bytes, version); null when they pass.</summary>
-    public static ModuleValidationResult? CheckHeader(ReadOnlySpan<byte> bytes)
+    public static ModuleValidationResult? CheckHeader(ReadOnlySpan<byte> bytes) => CheckHeader(bytes, acceptComponents: false);
+
+    /// <summary>Like <see cref="CheckHeader(ReadOnlySpan{byte})"/>; with <paramref name="acceptComponents"/> the component layer passes too.</summary>
+    public static ModuleValidationResult? CheckHeader(ReadOnlySpan<byte> bytes, bool acceptComponents)
     {
         if (bytes.IsEmpty)
         {
@@ -52,6 +83,10 @@ public sealed class ModuleValidator(WasmEngineHost host)
         {
             return ModuleValidationResult.Invalid(
                 $"This is not a WebAssembly binary: it starts with '{Hex(bytes[..Math.Min(8, bytes.Length)])}' instead of '00 61 73 6D' (\"\\0asm\").");
+        }
+        if (acceptComponents && IsComponent(bytes))
+        {
+            return null;
         }
         if (bytes[4] != 1 || bytes[5] != 0 || bytes[6] != 0 || bytes[7] != 0)
         {

@@ -23,6 +23,9 @@ public sealed record BenchSettings
     public required string BaselineDll { get; init; }
     public required string CgiProgram { get; init; }
     public required string AppsDirectory { get; init; }
+
+    /// <summary>tests/apps/components, whose node_modules hold jco (the component section's peer, <c>jco serve</c>).</summary>
+    public string ComponentsDirectory { get; init; } = "";
     public required string OutputDirectory { get; init; }
 
     /// <summary>Seconds of each measured wrk run (after a warm-up of <see cref="WarmupSeconds"/>).</summary>
@@ -33,8 +36,8 @@ public sealed record BenchSettings
     public int Deploys { get; init; } = 7;
     public int ManyApps { get; init; } = 1000;
 
-    /// <summary>Sections to run: throughput, coldstart, deploy, apps, scale.</summary>
-    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string> { "throughput", "coldstart", "deploy", "apps", "scale" };
+    /// <summary>Sections to run: throughput, coldstart, deploy, apps, component, scale.</summary>
+    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string> { "throughput", "coldstart", "deploy", "apps", "component", "scale" };
 
     /// <summary>Scale section: app counts (seeded into PostgreSQL), routers, one-app changes per size.</summary>
     public IReadOnlyList<int> ScaleApps { get; init; } = [1000, 100_000];
@@ -83,6 +86,7 @@ public sealed record BenchSettings
             BaselineDll = Need("BENCH_BASELINE_DLL"),
             CgiProgram = Need("BENCH_CGI_PROGRAM"),
             AppsDirectory = Need("BENCH_APPS_DIR"),
+            ComponentsDirectory = Environment.GetEnvironmentVariable("BENCH_COMPONENTS_DIR") ?? "",
             OutputDirectory = Need("BENCH_OUT"),
             DurationSeconds = Int("BENCH_DURATION", 8, 1, 600),
             WarmupSeconds = Int("BENCH_WARMUP", 2, 0, 60),
@@ -119,7 +123,7 @@ public sealed record BenchSettings
         }
         if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { Length: > 0 } only)
         {
-            var known = new[] { "throughput", "coldstart", "deploy", "apps", "scale" };
+            var known = new[] { "throughput", "coldstart", "deploy", "apps", "component", "scale" };
             var chosen = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
             if (chosen.FirstOrDefault(s => !known.Contains(s)) is { } bad)
             {
@@ -136,6 +140,17 @@ public sealed record BenchSettings
             if (!File.Exists(path))
             {
                 throw new ArgumentException($"{name}: '{path}' does not exist.");
+            }
+        }
+        if (settings.Sections.Contains("component"))
+        {
+            foreach (var (name, path) in new[] { ("BENCH_APPS_DIR", Path.Combine(settings.AppsDirectory, "components", "js-echo.wasm")),
+                ("BENCH_COMPONENTS_DIR", Path.Combine(settings.ComponentsDirectory, "node_modules", ".bin", "jco")) })
+            {
+                if (!File.Exists(path))
+                {
+                    throw new ArgumentException($"{name}: '{path}' does not exist (bash tests/apps/build.sh builds it).");
+                }
             }
         }
         return settings;

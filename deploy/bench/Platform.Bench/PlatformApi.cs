@@ -12,7 +12,8 @@ public sealed class PlatformApi(string controlPlaneUrl, string adminKey) : IDisp
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
     {
         BaseAddress = new Uri(controlPlaneUrl),
-        Timeout = TimeSpan.FromSeconds(120),
+        // A component upload compiles for a minute on a loaded machine (the compile child's wall limit is 240 s).
+        Timeout = TimeSpan.FromSeconds(300),
         DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", adminKey) },
     };
 

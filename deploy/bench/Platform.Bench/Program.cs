@@ -38,6 +38,7 @@ ColdStartSection? cold = null;
 DeploySection? deploy = null;
 ManyAppsSection? many = null;
 ScaleSection? scale = null;
+ComponentSection? component = null;
 if (settings.Sections.Contains("throughput"))
 {
     Console.WriteLine("Throughput (wrk):");
@@ -59,6 +60,12 @@ if (settings.Sections.Contains("apps"))
     many = await ManyApps.RunAsync(settings, api, routers, ct);
 }
 
+if (settings.Sections.Contains("component"))
+{
+    Console.WriteLine("JS component (Spin JS SDK app built with j2w) vs jco serve:");
+    component = await Component.RunAsync(settings, api, router, routers, ct);
+}
+
 if (settings.Sections.Contains("scale"))
 {
     Console.WriteLine($"Scale ({string.Join(", ", settings.ScaleApps)} apps seeded into PostgreSQL, {settings.ScaleRouters} routers):");
@@ -67,7 +74,7 @@ if (settings.Sections.Contains("scale"))
 
 var report = new BenchReport(startedAt, clock.Elapsed.TotalSeconds, Machine(loadStart), Commit(), new BenchSettingsSummary(settings.DurationSeconds,
         settings.WarmupSeconds, settings.Connections, settings.ColdStartRepeats, settings.Deploys, settings.ManyApps),
-    throughput, cold, deploy, many, [.. Report.Targets(throughput, cold, deploy, many), .. Report.ScaleTargets(scale)], scale);
+    throughput, cold, deploy, many, [.. Report.Targets(throughput, cold, deploy, many), .. Report.ScaleTargets(scale), .. Report.ComponentTargets(component)], scale, component);
 
 var json = Path.Combine(settings.OutputDirectory, "results.json");
 var markdown = Path.Combine(settings.OutputDirectory, "results.md");

@@ -82,6 +82,29 @@ public static class Report
         return targets;
     }
 
+    /// <summary>Issue 15's figures: the JS component beside its peer, and its first request on a fresh router.</summary>
+    public static IReadOnlyList<Target> ComponentTargets(ComponentSection? component)
+    {
+        if (component is null)
+        {
+            return [];
+        }
+        var targets = new List<Target>();
+        var connections = component.Runs.Select(r => r.Connections).Distinct().Max();
+        if (component.Find(Component.RouterTarget, connections) is { } router && component.Find(Component.JcoTarget, connections) is { } jco)
+        {
+            targets.Add(new($"JS component: router vs jco serve --isolate-requests instance, {connections} connections", "(no goal; the peer)",
+                $"{router.RequestsPerSecond / Math.Max(jco.RequestsPerSecond, 0.001):F0}x ({router.RequestsPerSecond:F0} vs {jco.RequestsPerSecond:F1} req/s)", null));
+        }
+        if (component.ColdRuns.Count > 0)
+        {
+            var precompiled = component.ColdRuns.All(r => r.Compiles == 0 && r.PrecompiledLoads > 0);
+            targets.Add(new("JS component: first request on a fresh router, precompiled artifact", "no compile",
+                $"{Median(component.ColdRuns.Select(r => r.FirstRequestMs)):F0} ms{(precompiled ? "" : "; the router compiled")}", precompiled));
+        }
+        return targets;
+    }
+
     public static string Markdown(BenchReport report)
     {
         var md = new StringBuilder();
@@ -165,6 +188,40 @@ public static class Report
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {Median(values):F0} | {values.Min():F0} | {values.Max():F0} |");
             }
             md.AppendLine();
+        }
+
+        if (report.Component is { } component)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"## JS component ({component.ComponentBytes / 1048576.0:F1} MB, Spin JS SDK v3 via j2w): router vs jco serve --isolate-requests instance");
+            md.AppendLine();
+            md.AppendLine("| connections | target | req/s | p50 ms | p99 ms | errors | router / target |");
+            md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var c in component.Runs.Select(r => r.Connections).Distinct())
+            {
+                var router = component.Find(Component.RouterTarget, c);
+                foreach (var name in new[] { Component.RouterTarget, Component.JcoTarget })
+                {
+                    if (component.Find(name, c) is not { } r)
+                    {
+                        continue;
+                    }
+                    var ratio = name == Component.RouterTarget || router is null ? "" : $"{router.RequestsPerSecond / Math.Max(r.RequestsPerSecond, 0.001):F0}x";
+                    md.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {c} | {(name == Component.RouterTarget ? "router (fresh component instance)" : "jco serve (fresh instance, Node)")} | {r.RequestsPerSecond:F1} | {r.P50Us / 1000.0:F2} | {r.P99Us / 1000.0:F2} | {r.Errors + r.ErrorStatus} | {ratio} |");
+                }
+            }
+            md.AppendLine();
+            if (component.ColdRuns.Count > 0)
+            {
+                var runs = component.ColdRuns;
+                md.AppendLine(CultureInfo.InvariantCulture, $"Fresh routers (median of {runs.Count}): first request {Median(runs.Select(r => r.FirstRequestMs)):F0} ms " +
+                    $"(the router's load of the precompiled artifact {Median(runs.Select(r => r.LoadMs)):F0} ms), second request {Median(runs.Select(r => r.SecondRequestMs)):F2} ms; " +
+                    $"RSS {Median(runs.Select(r => r.RssReadyBytes / 1048576.0)):F0} MiB at ready, {Median(runs.Select(r => r.RssLoadedBytes / 1048576.0)):F0} MiB with the component loaded " +
+                    $"(+{Median(runs.Select(r => (r.RssLoadedBytes - r.RssReadyBytes) / 1048576.0)):F0} MiB per loaded component); " +
+                    $"compiles {runs.Sum(r => r.Compiles)}, precompiled loads {runs.Sum(r => r.PrecompiledLoads)}. " +
+                    $"Upload accepted in {component.UploadMs / 1000.0:F1} s (validate, compile in the child, push the artifact).");
+                md.AppendLine();
+            }
         }
 
         if (report.ManyApps is { } many)

@@ -29,11 +29,21 @@ public sealed record ScaleRun(int Apps, double SeedSeconds, long SnapshotWireByt
 
 public sealed record ScaleSection(int Routers, int Changes, IReadOnlyList<ScaleRun> Runs);
 
+/// <summary>A fresh router's first request for the JS component, loaded from its precompiled artifact; RSS at ready and after it (bytes).</summary>
+public sealed record ComponentColdRun(int Repeat, double ReadyMs, double FirstRequestMs, double SecondRequestMs, long Compiles, long PrecompiledLoads,
+    double LoadMs, long RssReadyBytes, long RssLoadedBytes);
+
+/// <summary>The JS component: the router and jco serve under wrk in the same run, and fresh routers' first requests.</summary>
+public sealed record ComponentSection(long ComponentBytes, double UploadMs, IReadOnlyList<WrkResult> Runs, IReadOnlyList<ComponentColdRun> ColdRuns)
+{
+    public WrkResult? Find(string target, int connections) => Runs.FirstOrDefault(r => r.Target == target && r.Connections == connections);
+}
+
 public sealed record Target(string Name, string Goal, string Measured, bool? Met);
 
 public sealed record BenchReport(
     DateTimeOffset StartedAt, double DurationSeconds, MachineInfo Machine, string Commit, BenchSettingsSummary Settings,
     ThroughputSection? Throughput, ColdStartSection? ColdStart, DeploySection? Deploy, ManyAppsSection? ManyApps, IReadOnlyList<Target> Targets,
-    ScaleSection? Scale = null);
+    ScaleSection? Scale = null, ComponentSection? Component = null);
 
 public sealed record BenchSettingsSummary(int DurationSeconds, int WarmupSeconds, IReadOnlyList<int> Connections, int ColdStartRepeats, int Deploys, int ManyApps);

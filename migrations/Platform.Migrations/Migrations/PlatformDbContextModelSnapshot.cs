@@ -218,6 +218,10 @@ namespace Platform.Migrations.Migrations
                         .HasMaxLength(71)
                         .HasColumnType("character varying(71)");
 
+                    b.Property<string>("ModuleKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<int>("Number")
                         .HasColumnType("integer");
 

@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Platform.ControlPlane.Services;
 using Platform.Data;
 
@@ -145,7 +146,7 @@ internal static class DtoMapping
         }
         else
         {
-            components = [new VersionComponentResponse(app, "wagi", v.ModuleDigest, v.SizeBytes, null, null, null, [], [], 0, 0, [], v.PrecompiledDigest)];
+            components = [new VersionComponentResponse(app, v.ModuleKind ?? ComponentKinds.Wagi, v.ModuleDigest, v.SizeBytes, null, null, null, [], [], 0, 0, [], v.PrecompiledDigest)];
             routes = [new VersionRouteResponse("/...", app)];
         }
         return new(v.Number, v.Bundle is null ? "module" : "bundle", v.ModuleDigest, v.ManifestDigest, v.OciReference, v.SizeBytes, v.CreatedAt,

@@ -6,6 +6,7 @@ using Platform.ControlPlane.Services;
 using Platform.Data;
 using Platform.Oci;
 using Platform.Runtime;
+using Platform.Runtime.Components;
 using Platform.ServiceDefaults;
 
 namespace Platform.ControlPlane.Infrastructure;
@@ -41,6 +42,8 @@ public static class ControlPlaneServiceCollectionExtensions
         // The same engine settings as the routers, so what the control plane validates (and precompiles) fits them;
         // it runs no app, so it registers no module cache or executor.
         services.AddWasmValidation();
+        // Uploads may be wasi:http components as well as WAGI modules (validated in the compile child too, see Program).
+        services.AddComponentRuntime();
         services.PostConfigure<CompileSandboxOptions>(o => o.ChildAssembly ??= typeof(Program).Assembly.Location);
 
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();

@@ -92,7 +92,7 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
         else
         {
             // A single module's allow-list is the app's own (PATCH /apps/{app}); a bundle's come from its manifest.
-            components = [new ComponentEntry(app.Name, version.ModuleDigest, "wagi", null, null,
+            components = [new ComponentEntry(app.Name, version.ModuleDigest, version.ModuleKind ?? ComponentKinds.Wagi, null, null,
                 new SortedDictionary<string, string>(StringComparer.Ordinal), [.. app.AllowedOutboundHosts], [], digest, fingerprint)];
             httpRoutes = [new HttpRouteEntry("/...", app.Name)];
         }

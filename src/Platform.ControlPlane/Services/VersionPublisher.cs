@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Bundles;
+using Platform.Contracts;
 using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
@@ -68,6 +69,8 @@ public sealed partial class VersionPublisher(
         {
             return new(null, refused);
         }
+        // The bytes say which: a component (wasi:http, served through its incoming-handler) or a WAGI command module.
+        var kind = ModuleValidator.IsComponent(module) ? ComponentKinds.Http : ComponentKinds.Wagi;
 
         await using var transaction = await BeginUploadAsync(app, cancellationToken);
         var number = await NextNumberAsync(app, cancellationToken);
@@ -118,6 +121,7 @@ public sealed partial class VersionPublisher(
             PrecompiledReference = artifact?.Reference,
             PrecompiledDigest = artifact?.Digest,
             PrecompiledFingerprint = artifact is null ? null : engine.Fingerprint,
+            ModuleKind = kind,
         };
         return await CommitAsync(app, version, activate, transaction, cancellationToken);
     }
@@ -169,6 +173,11 @@ public sealed partial class VersionPublisher(
             if (precompiled.ContainsKey(component.ModuleDigest))
             {
                 continue;
+            }
+            if (KindProblem(component) is { } kindProblem)
+            {
+                logger.UploadRefused(appName, kindProblem.ProblemDetails.Detail ?? "");
+                return new(null, kindProblem);
             }
             var (refused, artifactBytes) = await CheckModuleAsync(appName, component.Module.ToArray(), $"The module '{component.Source}' of component '{component.Id}'", cancellationToken);
             if (refused is not null)
@@ -248,6 +257,37 @@ public sealed partial class VersionPublisher(
     }
 
     public static ProblemHttpResult BundleProblem(BundleException ex) => Problems.Create(ex.Status, ex.Kind, ex.Title, ex.Message);
+
+    /// <summary>
+    /// A trigger's executor and the module's format must agree: Spin runs a trigger without a WAGI executor as a
+    /// wasi:http component, and a WAGI executor needs a core module. Components get no files (the host gives them no
+    /// preopened directories), so files on one are refused rather than silently missing.
+    /// </summary>
+    private static ProblemHttpResult? KindProblem(ResolvedComponent component)
+    {
+        var span = component.Module.Span;
+        if (span.Length < 8 || !span[..4].SequenceEqual(s_wasmMagic))
+        {
+            return null; // CheckModuleAsync says "not WebAssembly"
+        }
+        var isComponent = ModuleValidator.IsComponent(span);
+        if (component.Kind == ComponentKinds.Http && !isComponent)
+        {
+            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "component-kind-mismatch", "Module does not fit its trigger",
+                $"Component '{component.Id}' has no WAGI executor, so it must be a wasi:http component, but '{component.Source}' is a core WebAssembly module; add executor = {{ type = \"wagi\" }} to its trigger if it is a WASI command module.");
+        }
+        if (component.Kind == ComponentKinds.Wagi && isComponent)
+        {
+            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "component-kind-mismatch", "Module does not fit its trigger",
+                $"Component '{component.Id}' has a WAGI executor, but '{component.Source}' is a WebAssembly component; remove the executor from its trigger to run it as a wasi:http component.");
+        }
+        if (isComponent && component.Files.Count > 0)
+        {
+            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "unsupported-component-files", "Files for wasi:http components are not supported",
+                $"Component '{component.Id}' is a wasi:http component with {component.Files.Count} file(s) (first '{component.Files[0].GuestPath}'); this platform gives components no filesystem yet, only WAGI modules get files.");
+        }
+        return null;
+    }
 
     /// <summary>Magic bytes and the validator (which compiles; that compilation becomes the precompiled artifact).</summary>
     private async Task<(ProblemHttpResult? Problem, byte[]? Precompiled)> CheckModuleAsync(string appName, byte[] module, string what, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using Platform.Oci;
 using Platform.Router.Routing;
 using Platform.Router.Serving;
 using Platform.Runtime;
+using Platform.Runtime.Components;
 using Platform.ServiceDefaults;
 
 namespace Platform.Router.Infrastructure;
@@ -43,6 +44,8 @@ public static class RouterHostingExtensions
         services.AddOciRegistryClient(config.GetSection("Platform:Registry"));
         // The router's cache folder is its runtime's artifact folder.
         services.AddPlatformRuntime().Configure<IOptions<RouterOptions>>((o, router) => o.CacheDirectory = router.Value.CacheDirectory ?? o.CacheDirectory);
+        // wasi:http components on the same engine, cache and outbound client as WAGI modules.
+        services.AddComponentRuntime();
         // Apps never reach the platform itself unless their allow-list names the exact address and port.
         services.AddOptions<Platform.Runtime.Outbound.OutboundOptions>()
             .PostConfigure<IOptions<RouterOptions>, IOptions<OciRegistryOptions>>((o, router, registry) =>

@@ -80,7 +80,7 @@ public sealed class AppRouting
 
         if (entry.Components is null)
         {
-            var only = new ComponentState(entry.App, entry.ModuleDigest, "wagi", entry.Repository, entry.PrecompiledDigest, entry.PrecompiledFingerprint,
+            var only = new ComponentState(entry.App, entry.ModuleDigest, ComponentKinds.Wagi, entry.Repository, entry.PrecompiledDigest, entry.PrecompiledFingerprint,
                 null, null, [.. appVariables], [], limits);
             return new AppRouting(entry, [only], [new StaticRoute(HttpRoutePattern.Parse(LegacyRoute), only)], null);
         }
@@ -96,9 +96,14 @@ public sealed class AppRouting
             {
                 return Failed(entry, $"component '{c.Id}' has no module digest");
             }
-            if (c.Kind != "wagi")
+            if (c.Kind is not (ComponentKinds.Wagi or ComponentKinds.Http))
             {
-                return Failed(entry, $"component '{c.Id}' is of kind '{c.Kind}'; this router runs 'wagi' components only");
+                return Failed(entry, $"component '{c.Id}' is of kind '{c.Kind}'; this router runs '{ComponentKinds.Wagi}' modules and '{ComponentKinds.Http}' components");
+            }
+            if (c.Kind == ComponentKinds.Http && c.Files is { Count: > 0 })
+            {
+                // The component host gives no preopened directories; files would silently be missing.
+                return Failed(entry, $"component '{c.Id}' is a wasi:http component with files, which this router cannot give it");
             }
             foreach (var file in c.Files ?? [])
             {
@@ -110,7 +115,8 @@ public sealed class AppRouting
             // The component's own environment first, then the app's variables, which replace one of the same name.
             KeyValuePair<string, string>[] variables = [.. c.Environment ?? new Dictionary<string, string>(), .. appVariables];
             components.Add(c.Id, new ComponentState(c.Id, c.ModuleDigest, c.Kind, entry.Repository, c.PrecompiledDigest, c.PrecompiledFingerprint,
-                string.IsNullOrEmpty(c.Entrypoint) ? null : c.Entrypoint, string.IsNullOrEmpty(c.Argv) ? null : c.Argv, variables,
+                string.IsNullOrEmpty(c.Entrypoint) || c.Kind == ComponentKinds.Http ? null : c.Entrypoint,
+                string.IsNullOrEmpty(c.Argv) || c.Kind == ComponentKinds.Http ? null : c.Argv, variables,
                 c.Files ?? [], limits));
         }
 
@@ -173,6 +179,9 @@ public sealed class ComponentState(
     public string Id { get; } = id;
     public string ModuleDigest { get; } = moduleDigest;
     public string Kind { get; } = kind;
+
+    /// <summary>A wasi:http component (served through its incoming-handler) rather than a WAGI module.</summary>
+    public bool IsHttpComponent { get; } = kind == ComponentKinds.Http;
     public string Repository { get; } = repository;
     public string? PrecompiledDigest { get; } = precompiledDigest;
     public string? PrecompiledFingerprint { get; } = precompiledFingerprint;

@@ -33,9 +33,23 @@ public sealed class AppRouteResolver(ModuleLoader modules, ComponentFilesLoader 
                 tree = await files.GetAsync(app.Entry.App, component, cancellationToken);
             }
             catch (Exception ex) when (ex is OciRegistryException or Wasmtime.WasmtimeException or InvalidDataException
-                or ArgumentException && ex is not OciRegistryUnavailableException)
+                or Platform.Runtime.Components.ComponentLoadException or ArgumentException && ex is not OciRegistryUnavailableException)
             {
                 throw new ComponentLoadException(component.Id, $"component '{component.Id}' could not be loaded: {ex.Message}", ex);
+            }
+            if (component.IsHttpComponent)
+            {
+                // A wasi:http component: its handler export was checked when it was loaded; no WAGI routes or entrypoints.
+                if (module.Code is not Platform.Runtime.Components.LoadedComponent)
+                {
+                    throw new ComponentLoadException(component.Id, $"component '{component.Id}' is listed as a wasi:http component but its module is a core module", null);
+                }
+                loaded[component] = (tree, null);
+                continue;
+            }
+            if (module.Code is not Wasmtime.Module)
+            {
+                throw new ComponentLoadException(component.Id, $"component '{component.Id}' is listed as a WAGI module but its module is a component", null);
             }
             IReadOnlyList<WagiDynamicRoute>? dynamic;
             if (!_dynamicRoutes.TryGetValue(component.ModuleDigest, out dynamic))

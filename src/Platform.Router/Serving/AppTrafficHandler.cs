@@ -24,7 +24,7 @@ namespace Platform.Router.Serving;
 /// only depends on the route (limits, variables, the app-log callback) is built once per route, the concurrency
 /// gate takes a slot without a lease object, and the module lookup does not allocate on a hit.
 /// </remarks>
-public sealed class AppTrafficHandler : IDisposable
+public sealed partial class AppTrafficHandler : IDisposable
 {
     private readonly RoutingTableStore _routes;
     private readonly ModuleLoader _modules;
@@ -39,6 +39,7 @@ public sealed class AppTrafficHandler : IDisposable
     private readonly TimeProvider _clock;
     private readonly ExecutionWorkers _workers;
     private readonly BodyBudget _bodies;
+    private readonly Platform.Runtime.Components.ComponentHost _components;
     // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
     private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
     private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
@@ -56,8 +57,10 @@ public sealed class AppTrafficHandler : IDisposable
         IProblemDetailsService problems,
         ILoggerFactory loggerFactory,
         TimeProvider clock,
-        ExecutionWorkers workers)
+        ExecutionWorkers workers,
+        Platform.Runtime.Components.ComponentHost components)
     {
+        _components = components;
         _routes = routes;
         _modules = modules;
         _resolver = resolver;
@@ -240,15 +243,20 @@ public sealed class AppTrafficHandler : IDisposable
             return await Problem(context, StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Module not available",
                 $"The module of app '{route.App}' is not cached here and the registry cannot be reached; retry shortly.");
         }
-        catch (Exception ex) when (ex is ComponentLoadException or OciRegistryException or Wasmtime.WasmtimeException)
+        catch (Exception ex) when (ex is ComponentLoadException or OciRegistryException or Wasmtime.WasmtimeException
+            or Platform.Runtime.Components.ComponentLoadException)
         {
             _logger.ModuleLoadFailed(ex, route.App, route.ModuleDigest);
             return await Problem(context, StatusCodes.Status502BadGateway, "module-unavailable", "Module could not be loaded",
-                ex is ComponentLoadException
+                ex is ComponentLoadException or Platform.Runtime.Components.ComponentLoadException
                     ? $"App '{route.App}' (version {route.Version}): {ex.Message}"
                     : $"The module of app '{route.App}' (version {route.Version}) could not be loaded.");
         }
 
+        if (match.Component.IsHttpComponent)
+        {
+            return await RunComponentAsync(context, route, state, module, body.Value, aborted, new RouteMatch(match, pathInfo));
+        }
         return await RunAsync(context, route, state, _executor, module, body.Value, aborted, new RouteMatch(match, pathInfo));
     }
 

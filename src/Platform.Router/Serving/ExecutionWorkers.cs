@@ -3,6 +3,7 @@ using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Options;
 using Platform.Router.Infrastructure;
 using Platform.Runtime;
+using Platform.Runtime.Components;
 
 namespace Platform.Router.Serving;
 
@@ -22,6 +23,9 @@ public enum ExecutionRejection
 
 /// <summary>What came of handing a request to the workers: a result, or why it did not run.</summary>
 public readonly record struct ExecutionOutcome(WagiResult? Result, ExecutionRejection Rejection, int RetryAfterMilliseconds);
+
+/// <summary>What came of handing a wasi:http component's request to the workers: a result, or why it did not run.</summary>
+public readonly record struct ComponentExecutionOutcome(ComponentResult? Result, ExecutionRejection Rejection, int RetryAfterMilliseconds);
 
 /// <summary>
 /// Runs Wasm on threads the router owns, never on the thread pool that Kestrel needs for accepting, parsing, reading
@@ -73,13 +77,23 @@ public sealed class ExecutionWorkers : IDisposable
     /// expressed to a module) are rethrown here.
     /// </summary>
     public ValueTask<ExecutionOutcome> ExecuteAsync(string app, int concurrency, WagiExecutor executor, CachedModule module, WagiRequest request,
-        AppLimits limits, Action<string>? stderrLine, Action<string>? platformLine, CancellationToken cancellationToken)
+        AppLimits limits, Action<string>? stderrLine, Action<string>? platformLine, CancellationToken cancellationToken) =>
+        Enqueue(app, concurrency, new ExecutionJob(executor, module, request, limits, stderrLine, platformLine, cancellationToken, Stopwatch.GetTimestamp()));
+
+    /// <summary>
+    /// Runs one wasi:http component request on a worker within <paramref name="app"/>'s share, behind the same fair
+    /// queue, caps and refusals as WAGI modules.
+    /// </summary>
+    public ValueTask<ComponentExecutionOutcome> ExecuteAsync(string app, int concurrency, ComponentHost host, LoadedComponent component,
+        ComponentRequest request, AppLimits limits, ComponentLog log, CancellationToken cancellationToken) =>
+        Enqueue(app, concurrency, new ComponentJob(host, component, request, limits, log, cancellationToken, Stopwatch.GetTimestamp()));
+
+    private ValueTask<TOutcome> Enqueue<TOutcome>(string app, int concurrency, ExecutionWork<TOutcome> job)
     {
-        var job = new ExecutionJob(executor, module, request, limits, stderrLine, platformLine, cancellationToken, Stopwatch.GetTimestamp());
         var rejection = _queue.TryEnqueue(app, concurrency, job, out var retryAfterMs);
         return rejection == ExecutionRejection.None
             ? job.AsValueTask()
-            : ValueTask.FromResult(new ExecutionOutcome(null, rejection, retryAfterMs));
+            : ValueTask.FromResult(job.Rejected(rejection, retryAfterMs));
     }
 
     private void Work()
@@ -93,7 +107,7 @@ public sealed class ExecutionWorkers : IDisposable
             if (started - job.EnqueuedAt > _maxQueueWaitTicks)
             {
                 // Waited too long (the app's share was busy for a long time): the client would rather hear so now.
-                job.Complete(new ExecutionOutcome(null, ExecutionRejection.QueueTimeout, retryAfterMs));
+                job.Reject(ExecutionRejection.QueueTimeout, retryAfterMs);
                 finishedMs = -1;
                 continue;
             }
@@ -106,26 +120,39 @@ public sealed class ExecutionWorkers : IDisposable
     {
         foreach (var job in _queue.Stop())
         {
-            job.Complete(new ExecutionOutcome(null, ExecutionRejection.Stopping, 1000));
+            job.Reject(ExecutionRejection.Stopping, 1000);
         }
     }
 
-    /// <summary>One request for a worker; completes the awaiting request handler without a Task allocation.</summary>
-    internal sealed class ExecutionJob(WagiExecutor executor, CachedModule module, WagiRequest request, AppLimits limits,
-        Action<string>? stderrLine, Action<string>? platformLine, CancellationToken cancellationToken, long enqueuedAt) : IValueTaskSource<ExecutionOutcome>
+    /// <summary>One request waiting for, or running on, a worker; what the fair queue holds whatever the kind of guest.</summary>
+    internal abstract class ExecutionWork(long enqueuedAt)
     {
-        // Continuations run on the thread pool, never on the worker: the response is written by Kestrel's threads.
-        private ManualResetValueTaskSourceCore<ExecutionOutcome> _core = new() { RunContinuationsAsynchronously = true };
-
         public long EnqueuedAt { get; } = enqueuedAt;
 
-        public ValueTask<ExecutionOutcome> AsValueTask() => new(this, _core.Version);
+        /// <summary>Runs the guest on the calling worker and completes the awaiting request handler.</summary>
+        public abstract void Run();
 
-        public void Run()
+        /// <summary>Completes the awaiting handler without running (queue wait too long, router stopping).</summary>
+        public abstract void Reject(ExecutionRejection rejection, int retryAfterMs);
+    }
+
+    /// <summary>A request for a worker with a typed outcome; completes the awaiting request handler without a Task allocation.</summary>
+    internal abstract class ExecutionWork<TOutcome>(long enqueuedAt) : ExecutionWork(enqueuedAt), IValueTaskSource<TOutcome>
+    {
+        // Continuations run on the thread pool, never on the worker: the response is written by Kestrel's threads.
+        private ManualResetValueTaskSourceCore<TOutcome> _core = new() { RunContinuationsAsynchronously = true };
+
+        public ValueTask<TOutcome> AsValueTask() => new(this, _core.Version);
+
+        protected abstract TOutcome Execute();
+
+        public abstract TOutcome Rejected(ExecutionRejection rejection, int retryAfterMs);
+
+        public sealed override void Run()
         {
             try
             {
-                _core.SetResult(new ExecutionOutcome(executor.Execute(module, request, limits, stderrLine, platformLine, cancellationToken), ExecutionRejection.None, 0));
+                _core.SetResult(Execute());
             }
             catch (Exception ex)
             {
@@ -134,13 +161,33 @@ public sealed class ExecutionWorkers : IDisposable
             }
         }
 
-        public void Complete(ExecutionOutcome outcome) => _core.SetResult(outcome);
+        public sealed override void Reject(ExecutionRejection rejection, int retryAfterMs) => _core.SetResult(Rejected(rejection, retryAfterMs));
 
-        public ExecutionOutcome GetResult(short token) => _core.GetResult(token);
+        public TOutcome GetResult(short token) => _core.GetResult(token);
 
         public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
         public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _core.OnCompleted(continuation, state, token, flags);
+    }
+
+    /// <summary>A WAGI module's request.</summary>
+    internal sealed class ExecutionJob(WagiExecutor executor, CachedModule module, WagiRequest request, AppLimits limits,
+        Action<string>? stderrLine, Action<string>? platformLine, CancellationToken cancellationToken, long enqueuedAt) : ExecutionWork<ExecutionOutcome>(enqueuedAt)
+    {
+        protected override ExecutionOutcome Execute() =>
+            new(executor.Execute(module, request, limits, stderrLine, platformLine, cancellationToken), ExecutionRejection.None, 0);
+
+        public override ExecutionOutcome Rejected(ExecutionRejection rejection, int retryAfterMs) => new(null, rejection, retryAfterMs);
+    }
+
+    /// <summary>A wasi:http component's request: a fresh store and instance on the worker.</summary>
+    internal sealed class ComponentJob(ComponentHost host, LoadedComponent component, ComponentRequest request, AppLimits limits,
+        ComponentLog log, CancellationToken cancellationToken, long enqueuedAt) : ExecutionWork<ComponentExecutionOutcome>(enqueuedAt)
+    {
+        protected override ComponentExecutionOutcome Execute() =>
+            new(host.Execute(component, request, limits, log, cancellationToken), ExecutionRejection.None, 0);
+
+        public override ComponentExecutionOutcome Rejected(ExecutionRejection rejection, int retryAfterMs) => new(null, rejection, retryAfterMs);
     }
 }

@@ -35,7 +35,7 @@ internal sealed class FairQueue(int queueLength, int appQueueLength)
     internal sealed class App(string name)
     {
         public string Name { get; } = name;
-        public Queue<ExecutionWorkers.ExecutionJob> Pending { get; } = new();
+        public Queue<ExecutionWorkers.ExecutionWork> Pending { get; } = new();
         public int Running;
         public int Concurrency = 1;
         public bool InRing;
@@ -43,7 +43,7 @@ internal sealed class FairQueue(int queueLength, int appQueueLength)
     }
 
     /// <summary>Queues <paramref name="job"/> for <paramref name="name"/>, or says why not and when to retry.</summary>
-    public ExecutionRejection TryEnqueue(string name, int concurrency, ExecutionWorkers.ExecutionJob job, out int retryAfterMs)
+    public ExecutionRejection TryEnqueue(string name, int concurrency, ExecutionWorkers.ExecutionWork job, out int retryAfterMs)
     {
         lock (_lock)
         {
@@ -93,7 +93,7 @@ internal sealed class FairQueue(int queueLength, int appQueueLength)
     /// Called by a worker: records the end of its last job (for <paramref name="finished"/>, which ran for
     /// <paramref name="finishedMs"/>, or -1 when it did not run) and waits for the next one. False when stopping.
     /// </summary>
-    public bool Next(App? finished, double finishedMs, out ExecutionWorkers.ExecutionJob job, out App app, out int retryAfterMs)
+    public bool Next(App? finished, double finishedMs, out ExecutionWorkers.ExecutionWork job, out App app, out int retryAfterMs)
     {
         lock (_lock)
         {
@@ -150,13 +150,13 @@ internal sealed class FairQueue(int queueLength, int appQueueLength)
     }
 
     /// <summary>Stops the workers and hands back the jobs that never ran, for the caller to answer.</summary>
-    public List<ExecutionWorkers.ExecutionJob> Stop()
+    public List<ExecutionWorkers.ExecutionWork> Stop()
     {
         lock (_lock)
         {
             _stopping = true;
             Monitor.PulseAll(_lock);
-            var left = new List<ExecutionWorkers.ExecutionJob>();
+            var left = new List<ExecutionWorkers.ExecutionWork>();
             foreach (var app in _apps.Values)
             {
                 left.AddRange(app.Pending);

@@ -3,6 +3,7 @@ using Platform.Contracts;
 using Platform.Oci;
 using Platform.Router.Infrastructure;
 using Platform.Runtime;
+using Platform.Runtime.Components;
 
 namespace Platform.Router.Serving;
 
@@ -15,7 +16,11 @@ namespace Platform.Router.Serving;
 /// from the registry, and the pulled bytes are verified against it: only artifacts the control plane vouches for
 /// are ever mapped as native code.
 /// </remarks>
-public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry, IOptions<RouterOptions> options)
+/// <remarks>
+/// wasi:http components go through the same cache, disk store and precompiled artifacts (<see cref="ComponentCodeLoader"/>),
+/// so a router deserializes the artifact the control plane pushed and never compiles a component that has a valid one.
+/// </remarks>
+public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry, IOptions<RouterOptions> options, ComponentCodeLoader components)
 {
     // Far above any real artifact (a 2 MB module makes a 2.2 MB one); a registry answering more is not trusted with memory.
     private const long MaxArtifactBytes = 512L * 1024 * 1024;
@@ -23,14 +28,15 @@ public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry,
     private readonly bool _usePrecompiled = options.Value.UsePrecompiledArtifacts;
 
     public ValueTask<CachedModule> GetAsync(RouteEntry route, CancellationToken cancellationToken) =>
-        GetAsync(route.Repository, route.ModuleDigest, route.PrecompiledDigest, route.PrecompiledFingerprint, cancellationToken);
+        GetAsync(route.Repository, route.ModuleDigest, route.PrecompiledDigest, route.PrecompiledFingerprint, null, cancellationToken);
 
     /// <summary>One component's module; each module of a bundle is cached (and precompiled) on its own.</summary>
     public ValueTask<CachedModule> GetAsync(Routing.ComponentState component, CancellationToken cancellationToken) =>
-        GetAsync(component.Repository, component.ModuleDigest, component.PrecompiledDigest, component.PrecompiledFingerprint, cancellationToken);
+        GetAsync(component.Repository, component.ModuleDigest, component.PrecompiledDigest, component.PrecompiledFingerprint,
+            component.IsHttpComponent ? components : null, cancellationToken);
 
     private ValueTask<CachedModule> GetAsync(string repository, string moduleDigest, string? precompiledDigest, string? precompiledFingerprint,
-        CancellationToken cancellationToken)
+        ICodeLoader? loader, CancellationToken cancellationToken)
     {
         // The hot path: a loaded module, with no delegate or task allocated.
         if (cache.TryGetLoaded(moduleDigest, out var loaded))
@@ -40,6 +46,6 @@ public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry,
         var precompiled = _usePrecompiled && precompiledDigest is { } artifactDigest && precompiledFingerprint is { } fingerprint
             ? new PrecompiledArtifact(artifactDigest, fingerprint, ct => registry.PullBlobAsync(repository, artifactDigest, MaxArtifactBytes, ct))
             : null;
-        return cache.GetAsync(moduleDigest, ct => registry.PullWasmModuleAsync(repository, moduleDigest, ct), precompiled, cancellationToken);
+        return cache.GetAsync(moduleDigest, ct => registry.PullWasmModuleAsync(repository, moduleDigest, ct), precompiled, loader, cancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Platform.Runtime;
 using Platform.Runtime.Components.Native;
 
 namespace Platform.Runtime.Components.Host;
@@ -25,18 +26,19 @@ internal sealed class RequestState
     // One decoder per stream, so a UTF-8 character split across two writes is decoded whole.
     private readonly Decoder _stdoutDecoder = Encoding.UTF8.GetDecoder();
     private readonly Decoder _stderrDecoder = Encoding.UTF8.GetDecoder();
-    private readonly Action<string>? _logLine;
+    private readonly ComponentLog _log;
     private int _live;
     private long _loggedBytes;
     private bool _logTruncated;
 
-    public RequestState(ComponentRequest request, AppLimits limits, IComponentOutboundHttp outbound, Action<string>? logLine,
-        long deadlineTimestamp, CancellationToken cancellationToken)
+    public RequestState(ComponentRequest request, AppLimits limits, IComponentOutboundHttp outbound, ComponentLog log,
+        long deadlineTimestamp, CancellationToken cancellationToken, long cpuDeadlineNanoseconds = long.MaxValue)
     {
+        CpuDeadlineNanoseconds = cpuDeadlineNanoseconds;
         Request = request;
         Limits = limits;
         Outbound = outbound;
-        _logLine = logLine;
+        _log = log;
         DeadlineTimestamp = deadlineTimestamp;
         CancellationToken = cancellationToken;
     }
@@ -47,11 +49,22 @@ internal sealed class RequestState
 
     public IComponentOutboundHttp Outbound { get; }
 
+    /// <summary>Outbound responses this instance holds at once (<see cref="IComponentOutboundHttp.MaxCallsPerInstance"/>).</summary>
+    public Platform.Runtime.Outbound.OutboundCallBudget OutboundBudget => _outboundBudget ??= new(Outbound.MaxCallsPerInstance);
+
+    private Platform.Runtime.Outbound.OutboundCallBudget? _outboundBudget;
+
     public long DeadlineTimestamp { get; }
 
     public CancellationToken CancellationToken { get; }
 
     public IntPtr Context { get; set; }
+
+    /// <summary>Thread CPU time (<see cref="ThreadCpuTime"/>) at which the request is stopped; MaxValue without a CPU limit.</summary>
+    public long CpuDeadlineNanoseconds { get; }
+
+    /// <summary>Whether the request was stopped for using more than its CPU-time limit.</summary>
+    public bool CpuLimited { get; set; }
 
     /// <summary>The response handed to <c>response-outparam.set</c>, once set.</summary>
     public OutgoingResponse? Response { get; set; }
@@ -128,6 +141,10 @@ internal sealed class RequestState
 
     private void Free(uint rep)
     {
+        if (_entries[(int)rep].Value is FutureIncomingResponse future)
+        {
+            future.ReleaseBudget();
+        }
         _entries[(int)rep] = new Entry(0, null);
         _free.Push((int)rep);
         _live--;
@@ -145,6 +162,12 @@ internal sealed class RequestState
         {
             TimedOut = true;
             throw new GuestTrapException("the wall-time limit passed");
+        }
+        // Callbacks run on the executing thread, so its CPU clock is the request's (waits in host calls cost none).
+        if (CpuDeadlineNanoseconds != long.MaxValue && ThreadCpuTime.NowNanoseconds() >= CpuDeadlineNanoseconds)
+        {
+            CpuLimited = true;
+            throw new GuestTrapException("the CPU-time limit passed");
         }
     }
 
@@ -188,7 +211,7 @@ internal sealed class RequestState
         {
             if (ch == '\n')
             {
-                EmitLine(buffer);
+                EmitLine(buffer, target);
             }
             else if (buffer.Length < MaxLogLineBytes)
             {
@@ -201,15 +224,15 @@ internal sealed class RequestState
     {
         if (_stdout.Length > 0)
         {
-            EmitLine(_stdout);
+            EmitLine(_stdout, OutputTarget.Stdout);
         }
         if (_stderr.Length > 0)
         {
-            EmitLine(_stderr);
+            EmitLine(_stderr, OutputTarget.Stderr);
         }
     }
 
-    private void EmitLine(StringBuilder buffer)
+    private void EmitLine(StringBuilder buffer, OutputTarget target)
     {
         var line = buffer.ToString().TrimEnd('\r');
         buffer.Clear();
@@ -217,14 +240,17 @@ internal sealed class RequestState
         {
             SawOutOfMemory = true;
         }
-        Log(line);
+        Write(target == OutputTarget.Stdout ? _log.Stdout : _log.Stderr, line);
     }
 
-    public void Log(string line)
+    /// <summary>A line of the platform's own about this request (why it stopped, what was dropped).</summary>
+    public void Log(string line) => Write(_log.Platform, line);
+
+    private static void Write(Action<string>? sink, string line)
     {
         try
         {
-            _logLine?.Invoke(line);
+            sink?.Invoke(line);
         }
         catch (Exception)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Platform.Runtime.Outbound;
 
 namespace Platform.Runtime.Components.Host;
 
@@ -178,9 +179,18 @@ internal sealed class RequestOptions
     public ulong? BetweenBytesTimeout { get; set; }
 }
 
-internal sealed class FutureIncomingResponse(ComponentOutboundResult result)
+internal sealed class FutureIncomingResponse(ComponentOutboundResult result, OutboundCallBudget? budget = null)
 {
     public ComponentOutboundResult Result { get; } = result;
+
+    /// <summary>The instance's budget slot this response holds, given back when the guest drops it.</summary>
+    public OutboundCallBudget? Budget { get; private set; } = budget;
+
+    public void ReleaseBudget()
+    {
+        Budget?.Release();
+        Budget = null;
+    }
 
     public bool Taken { get; set; }
 }

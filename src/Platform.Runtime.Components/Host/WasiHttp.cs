@@ -402,6 +402,13 @@ internal static unsafe class WasiHttp
             {
                 c.Take<RequestOptions>(options, ResourceKind.RequestOptions);
             }
+            if (!c.State.OutboundBudget.TryAcquire())
+            {
+                // The same cap as WAGI's outbound ABI: the guest must drop a response before it starts another call.
+                c.State.Log($"[outbound] refused a request: the component holds {c.State.OutboundBudget.Max} outbound responses already");
+                c.Return(V.Err(ErrorCode("connection-limit-reached")));
+                return;
+            }
             var outbound = new ComponentOutboundRequest(request.Method, request.Scheme ?? "https", request.Authority ?? "",
                 request.PathWithQuery ?? "/", [.. request.Headers.Entries], request.Body.Memory, c.State.Request.AppName)
             {
@@ -411,14 +418,24 @@ internal static unsafe class WasiHttp
             };
             using var timeout = new CancellationTokenSource(DeadlineRemaining(c.State));
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, c.State.CancellationToken);
-            var result = c.State.Outbound.Send(outbound, linked.Token);
-            c.State.ThrowIfStopped();
+            ComponentOutboundResult result;
+            try
+            {
+                result = c.State.Outbound.Send(outbound, linked.Token);
+                c.State.ThrowIfStopped();
+            }
+            catch
+            {
+                c.State.OutboundBudget.Release();
+                throw;
+            }
             if (result.Response is null)
             {
+                c.State.OutboundBudget.Release();
                 c.Return(V.Err(ErrorCode(result.ErrorCode ?? "internal-error")));
                 return;
             }
-            c.Return(V.Ok(c.Own(ResourceKind.FutureIncomingResponse, new FutureIncomingResponse(result))));
+            c.Return(V.Ok(c.Own(ResourceKind.FutureIncomingResponse, new FutureIncomingResponse(result, c.State.OutboundBudget))));
         });
     }
 

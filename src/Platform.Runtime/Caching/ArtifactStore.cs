@@ -20,8 +20,9 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
 
     /// <summary>The module stored for <paramref name="hex"/>, mapped from its file; null when absent or discarded.</summary>
     /// <param name="discarded">True when a file existed but was damaged (and is now deleted).</param>
+    /// <param name="loader">Null for a core module; otherwise what loads the code (a component).</param>
     /// <param name="bytes">The artifact's size (what the module weighs in the memory budget).</param>
-    public Module? TryLoad(string digest, string hex, out bool discarded, out long bytes)
+    public object? TryLoad(string digest, string hex, ICodeLoader? loader, out bool discarded, out long bytes)
     {
         discarded = false;
         bytes = 0;
@@ -43,9 +44,10 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
             {
                 throw new InvalidDataException($"checksum {actual} does not match the recorded {expected}");
             }
-            return Module.DeserializeFile(engine, digest, path);
+            return loader is null ? Module.DeserializeFile(engine, digest, path) : loader.DeserializeFile(digest, path);
         }
-        catch (Exception ex) when (ex is WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException
+            || loader?.IsLoadFailure(ex) == true)
         {
             discarded = true;
             LogDiscarded(logger, path, ex.Message);
@@ -75,7 +77,7 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
     /// Wasmtime then maps code and data lazily instead of copying them into fresh executable memory (for a 2 MB
     /// artifact about 0.3 ms instead of about 10), and the next process finds them. Null when the file cannot be written.
     /// </summary>
-    public Module? WriteAndMap(string digest, string hex, byte[] bytes)
+    public object? WriteAndMap(string digest, string hex, byte[] bytes, ICodeLoader? loader)
     {
         var path = PathOf(hex);
         try
@@ -83,7 +85,7 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
             // No fsync: a file torn by a crash fails its checksum on the next load and is fetched again.
             WriteAtomically(path + ".sha256", System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(bytes))), flush: false);
             WriteAtomically(path, bytes, flush: false);
-            return Module.DeserializeFile(engine, digest, path);
+            return loader is null ? Module.DeserializeFile(engine, digest, path) : loader.DeserializeFile(digest, path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

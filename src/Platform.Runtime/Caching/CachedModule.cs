@@ -31,10 +31,18 @@ public sealed class CachedModule
 {
     private CachedModule? _memoryHit;
 
+    private readonly Module? _module;
+
     internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime, long sizeBytes)
+        : this(digest, (object)module, source, loadTime, sizeBytes)
+    {
+    }
+
+    internal CachedModule(string digest, object code, ModuleSource source, TimeSpan loadTime, long sizeBytes)
     {
         Digest = digest;
-        Module = module;
+        Code = code;
+        _module = code as Module;
         Source = source;
         LoadTime = loadTime;
         SizeBytes = sizeBytes;
@@ -43,7 +51,11 @@ public sealed class CachedModule
     /// <summary>Digest of the Wasm bytes, "sha256:&lt;hex&gt;".</summary>
     public string Digest { get; }
 
-    public Module Module { get; }
+    /// <summary>The compiled core module; throws for an entry that holds a component (see <see cref="Code"/>).</summary>
+    public Module Module => _module ?? throw new InvalidOperationException($"'{Digest}' is a component, not a core module");
+
+    /// <summary>What is compiled: a <see cref="Wasmtime.Module"/>, or what an <see cref="ICodeLoader"/> produced (a component).</summary>
+    public object Code { get; }
 
     public ModuleSource Source { get; }
 
@@ -54,7 +66,7 @@ public sealed class CachedModule
     public long SizeBytes { get; }
 
     // One shared instance for all later memory hits keeps the hot path allocation-free.
-    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Module, ModuleSource.Memory, LoadTime, SizeBytes);
+    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Code, ModuleSource.Memory, LoadTime, SizeBytes);
 }
 
 /// <summary>Counts since the cache was created.</summary>

@@ -110,7 +110,15 @@ public sealed class ModuleCache : IDisposable
     /// bytes) is logged and the module is compiled from its Wasm bytes instead.
     /// </summary>
     public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, PrecompiledArtifact? precompiled,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        GetAsync(digest, fetchModuleBytes, precompiled, loader: null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetAsync(string, Func{CancellationToken, Task{byte[]}}, PrecompiledArtifact?, CancellationToken)"/>
+    /// for code of another kind (a component): <paramref name="loader"/> compiles, serializes and loads it; null means a core module.
+    /// </summary>
+    public ValueTask<CachedModule> GetAsync(string digest, Func<CancellationToken, Task<byte[]>> fetchModuleBytes, PrecompiledArtifact? precompiled,
+        ICodeLoader? loader, CancellationToken cancellationToken)
     {
         OciNames.ValidateDigest(digest);
         ArgumentNullException.ThrowIfNull(fetchModuleBytes);
@@ -124,7 +132,7 @@ public sealed class ModuleCache : IDisposable
             if (!_inFlight.TryGetValue(digest, out task!))
             {
                 // Loading is shared by every caller, so it runs under the cache's lifetime, not one caller's token.
-                task = Task.Run(() => LoadAsync(digest, fetchModuleBytes, precompiled, _disposed.Token));
+                task = Task.Run(() => LoadAsync(digest, fetchModuleBytes, precompiled, loader, _disposed.Token));
                 _inFlight[digest] = task;
             }
         }
@@ -166,11 +174,11 @@ public sealed class ModuleCache : IDisposable
     }
 
     private async Task<CachedModule> LoadAsync(string digest, Func<CancellationToken, Task<byte[]>> fetch, PrecompiledArtifact? precompiled,
-        CancellationToken cancellationToken)
+        ICodeLoader? loader, CancellationToken cancellationToken)
     {
         try
         {
-            var entry = await _producer.ProduceAsync(digest, fetch, precompiled, cancellationToken);
+            var entry = await _producer.ProduceAsync(digest, fetch, precompiled, loader, cancellationToken);
             Insert(entry);
             return entry;
         }

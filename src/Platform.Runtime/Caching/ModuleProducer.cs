@@ -23,23 +23,24 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
 
     public bool RecordTelemetry { get; set; } = true;
 
+    /// <param name="loader">Null for a core module; otherwise what compiles and loads the code (a component).</param>
     public async Task<CachedModule> ProduceAsync(string digest, Func<CancellationToken, Task<byte[]>> fetch, PrecompiledArtifact? precompiled,
-        CancellationToken cancellationToken)
+        ICodeLoader? loader, CancellationToken cancellationToken)
     {
         var hex = digest[(digest.IndexOf(':') + 1)..];
-        return TryLoadFromDisk(digest, hex)
-            ?? (precompiled is null ? null : await TryLoadPrecompiledAsync(digest, hex, precompiled, cancellationToken))
-            ?? await CompileAsync(digest, hex, fetch, cancellationToken);
+        return TryLoadFromDisk(digest, hex, loader)
+            ?? (precompiled is null ? null : await TryLoadPrecompiledAsync(digest, hex, precompiled, loader, cancellationToken))
+            ?? await CompileAsync(digest, hex, fetch, loader, cancellationToken);
     }
 
-    private CachedModule? TryLoadFromDisk(string digest, string hex)
+    private CachedModule? TryLoadFromDisk(string digest, string hex, ICodeLoader? loader)
     {
         if (store is null)
         {
             return null;
         }
         var stopwatch = Stopwatch.StartNew();
-        var module = store.TryLoad(digest, hex, out var discarded, out var size);
+        var module = store.TryLoad(digest, hex, loader, out var discarded, out var size);
         if (module is null)
         {
             if (discarded)
@@ -59,7 +60,8 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
         return new CachedModule(digest, module, ModuleSource.Disk, elapsed, size);
     }
 
-    private async Task<CachedModule?> TryLoadPrecompiledAsync(string digest, string hex, PrecompiledArtifact artifact, CancellationToken cancellationToken)
+    private async Task<CachedModule?> TryLoadPrecompiledAsync(string digest, string hex, PrecompiledArtifact artifact, ICodeLoader? loader,
+        CancellationToken cancellationToken)
     {
         if (!string.Equals(artifact.Fingerprint, host.Fingerprint, StringComparison.Ordinal))
         {
@@ -81,7 +83,8 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             {
                 throw new InvalidDataException($"the bytes hash to '{actual}', not to the expected '{artifact.Digest}'");
             }
-            var module = store?.WriteAndMap(digest, hex, bytes) ?? Module.Deserialize(host.Engine, digest, bytes);
+            var module = store?.WriteAndMap(digest, hex, bytes, loader)
+                ?? (loader is null ? Module.Deserialize(host.Engine, digest, bytes) : loader.Deserialize(digest, bytes));
             var elapsed = stopwatch.Elapsed;
             Interlocked.Increment(ref PrecompiledLoads);
             if (RecordTelemetry)
@@ -105,11 +108,28 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
         }
     }
 
-    private async Task<CachedModule> CompileAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, CancellationToken cancellationToken)
+    private async Task<CachedModule> CompileAsync(string digest, string hex, Func<CancellationToken, Task<byte[]>> fetch, ICodeLoader? loader,
+        CancellationToken cancellationToken)
     {
         var bytes = await fetch(cancellationToken)
             ?? throw new InvalidOperationException($"The fetch delegate returned null for '{digest}'.");
         var stopwatch = Stopwatch.StartNew();
+        if (loader is not null)
+        {
+            var code = loader.Compile(digest, bytes);
+            var took = stopwatch.Elapsed;
+            Interlocked.Increment(ref Compiles);
+            if (RecordTelemetry)
+            {
+                RuntimeTelemetry.CacheMisses.Add(1);
+                RuntimeTelemetry.CompileDuration.Record(took.TotalSeconds);
+            }
+            LogCompiled(logger, digest, bytes.Length, took.TotalMilliseconds);
+            // The serialized form is what the component weighs in memory, stored or not.
+            var serializedCode = loader.Serialize(code);
+            store?.Write(hex, serializedCode);
+            return new CachedModule(digest, (object)code, ModuleSource.Compiled, took, serializedCode.LongLength);
+        }
         var module = Module.FromBytes(host.Engine, digest, bytes);
         var elapsed = stopwatch.Elapsed;
         Interlocked.Increment(ref Compiles);

@@ -272,7 +272,7 @@ public sealed class BundleUploadTests(ControlPlaneFixture fixture)
         { "symlink", "bundle-entry-not-allowed", "'assets/link'" },
         { "hardlink", "bundle-entry-not-allowed", "'assets/hard'" },
         { "device", "bundle-entry-not-allowed", "'assets/null'" },
-        { "wasi-http", "unsupported-component-kind", "'web'" },
+        { "wasi-http", "component-kind-mismatch", "'web'" },
         { "variables", "unsupported-manifest-key", "'variables'" },
         { "kv", "unsupported-manifest-key", "'component.web.key_value_stores'" },
         { "url-source", "unsupported-manifest-key", "'component.web.source.url'" },
