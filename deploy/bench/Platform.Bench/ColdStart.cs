@@ -63,9 +63,6 @@ public static class ColdStart
     {
         using var http = new HttpClient();
         var routing = JsonDocument.Parse(await http.GetStringAsync($"{router.ManagementUrl}/routing", cancellationToken)).RootElement;
-        // The bare GET uses the router's own registry credentials, so it pays what the router pays.
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{settings.RegistryUsername}:{settings.RegistryPassword}")));
         return routing.GetProperty("routes").EnumerateArray().ToDictionary(r => r.GetProperty("app").GetString()!, r => r.GetProperty("moduleDigest").GetString()!);
     }
 
@@ -111,6 +108,9 @@ public static class ColdStart
     {
         using var http = new HttpClient();
         var routing = JsonDocument.Parse(await http.GetStringAsync($"{router.ManagementUrl}/routing", cancellationToken)).RootElement;
+        // The bare GET uses the router's own registry credentials, so it pays what the router pays.
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{settings.RegistryUsername}:{settings.RegistryPassword}")));
         // The bare GET uses the router's own registry credentials, so it pays what the router pays.
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{settings.RegistryUsername}:{settings.RegistryPassword}")));

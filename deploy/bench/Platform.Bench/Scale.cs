@@ -54,8 +54,8 @@ public static class Scale
         await using (var insert = new NpgsqlCommand("""
             CREATE TEMP TABLE scale_ids ON COMMIT DROP AS
                 SELECT gen_random_uuid() AS id, 's' || lpad(n::text, 7, '0') AS name FROM generate_series(@from, @to) AS n;
-            INSERT INTO apps ("Id", "Name", "CreatedAt", "UpdatedAt", "ActiveVersionNumber", "DeployedAt", "Variables", "AllowedOutboundHosts")
-                SELECT s.id, s.name, now(), now(), 1, now(), '{"GREETING":"hello"}', '{}' FROM scale_ids s;
+            INSERT INTO apps ("Id", "Name", "CreatedAt", "UpdatedAt", "ActiveVersionNumber", "DeployedAt", "Variables", "AllowedOutboundHosts", "TenantId")
+                SELECT s.id, s.name, now(), now(), 1, now(), '{"GREETING":"hello"}', '{}', (SELECT "TenantId" FROM apps WHERE "Name" = @seed) FROM scale_ids s;
             INSERT INTO app_versions ("Id", "AppId", "Number", "ModuleDigest", "ManifestDigest", "Repository", "OciReference", "SizeBytes", "CreatedAt",
                                       "PrecompiledReference", "PrecompiledDigest", "PrecompiledFingerprint")
                 SELECT gen_random_uuid(), s.id, 1, v."ModuleDigest", v."ManifestDigest", v."Repository", v."OciReference", v."SizeBytes", now(),

@@ -190,7 +190,7 @@ public sealed class RoutingDeltaTests(ControlPlaneFixture fixture)
             await db.OpenAsync();
             // Two writers at once: the second waits for the first's revision row lock, so numbers follow commit order.
             await using var first = await db.BeginTransactionAsync();
-            await using (var insert = new NpgsqlCommand("INSERT INTO apps (\"Id\", \"Name\", \"CreatedAt\", \"UpdatedAt\", \"Variables\") VALUES (gen_random_uuid(), @n, now(), now(), '{}')", db, first))
+            await using (var insert = new NpgsqlCommand("INSERT INTO apps (\"Id\", \"Name\", \"CreatedAt\", \"UpdatedAt\", \"Variables\", \"TenantId\") VALUES (gen_random_uuid(), @n, now(), now(), '{}', '00000000-0000-0000-0000-000000000001')", db, first))
             {
                 insert.Parameters.AddWithValue("n", ApiHelpers.UniqueAppName("order"));
                 await insert.ExecuteNonQueryAsync();
