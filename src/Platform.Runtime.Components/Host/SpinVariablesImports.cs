@@ -25,8 +25,9 @@ internal static class SpinVariablesImports
     {
         add(Variables, "get", 1, 1, c =>
         {
+            // A declared variable left without a value is undefined too: the name is right, the value is not there.
             var (value, errorCase, message) = Lookup(c);
-            c.Return(value is not null ? V.Ok(V.String(value)) : V.Err(V.Variant(errorCase!, V.String(message!))));
+            c.Return(value is not null ? V.Ok(V.String(value)) : V.Err(V.Variant(errorCase == Unset ? "undefined" : errorCase!, V.String(message!))));
         });
         add(Config, "get-config", 1, 1, c =>
         {
@@ -40,7 +41,7 @@ internal static class SpinVariablesImports
             // wasi:config: an unknown or invalid key is "no value", not an error; a variable without a value is upstream's.
             var (value, errorCase, message) = Lookup(c);
             c.Return(value is not null ? V.Ok(V.Some(V.String(value)))
-                : errorCase is "undefined" or "invalid-name" ? V.Ok(V.None())
+                : errorCase is not Unset ? V.Ok(V.None())
                 : V.Err(V.Variant("upstream", V.String(message!))));
         });
         add(Store, "get-all", 0, 1, c =>
@@ -54,11 +55,14 @@ internal static class SpinVariablesImports
                     return;
                 }
             }
-            c.Return(V.List(all.Count, i => V.Tuple(V.String(all[i].Key), V.String(all[i].Value.Value!))));
+            c.Return(V.Ok(V.List(all.Count, i => V.Tuple(V.String(all[i].Key), V.String(all[i].Value.Value!)))));
         });
     }
 
-    /// <summary>The value, or the Spin error case (invalid-name, undefined, provider) and its message.</summary>
+    // The key exists but has no value (a required variable nobody set); each interface names this its own way.
+    private const string Unset = "unset";
+
+    /// <summary>The value, or the error case (invalid-name, undefined, or <see cref="Unset"/>) and its message.</summary>
     private static (string? Value, string? ErrorCase, string? Message) Lookup(HostCall c)
     {
         // The host lifted the string (UTF-8 checked by Wasmtime); a name of any length is only compared, never stored.
@@ -72,7 +76,7 @@ internal static class SpinVariablesImports
         {
             return (null, "undefined", $"no variable for \"{variables.ComponentId}\".\"{name}\"");
         }
-        return variable.Value is { } value ? (value, null, null) : (null, "undefined", variable.Error ?? $"variable \"{name}\" has no value");
+        return variable.Value is { } value ? (value, null, null) : (null, Unset, variable.Error ?? $"variable \"{name}\" has no value");
     }
 
     // Spin's key rule (spin-expressions Key::validate); kept here because this project does not reference the contracts.
