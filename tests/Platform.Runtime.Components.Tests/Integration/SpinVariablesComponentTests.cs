@@ -122,4 +122,19 @@ public sealed class SpinVariablesComponentTests(ComponentFixture fixture, ITestO
         Assert.Null(fixture.Host.Validate(ComponentFixture.Bytes("config-store"), out var store));
         store!.Dispose();
     }
+
+    [Fact]
+    public void A_js_app_built_with_j2w_reads_its_variables_through_the_spin_variables_import()
+    {
+        var (status, body) = Get("js-vars", "/greeting", Variables);
+        Assert.Equal((200, "hello, world"), (status, body));
+
+        var (missingStatus, missing) = Get("js-vars", "/missing", Variables);
+        Assert.Equal(404, missingStatus);
+        Assert.StartsWith("undefined: ", missing);
+
+        var (invalidStatus, invalid) = Get("js-vars", "/Bad-Name", Variables);
+        Assert.Equal(404, invalidStatus);
+        Assert.StartsWith("invalid-name: ", invalid);
+    }
 }
