@@ -176,3 +176,54 @@ public sealed class SpinVariablesTests
         Assert.Contains("invalid", resolved["b"].Error);
     }
 }
+
+[Trait("Category", "Unit")]
+public sealed class SpinVariablesLockedAppTests
+{
+    private const string Manifest = """
+        spin_manifest_version = 2
+        [application]
+        name = "vars"
+        [variables]
+        greeting = { default = "hello" }
+        api_token = { required = true, secret = true }
+        [[trigger.http]]
+        route = "/..."
+        component = "web"
+        [component.web]
+        source = "web.wasm"
+        variables = { message = "{{ greeting }}!", token = "{{ api_token }}" }
+        """;
+
+    private static readonly byte[] Module = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+    [Fact]
+    public void The_locked_app_carries_variables_and_component_config_as_spin_writes_them_and_reads_them_back()
+    {
+        var bundle = ResolvedBundle.Resolve(BundleArchive.FromFiles(new Dictionary<string, byte[]> { ["web.wasm"] = Module }, Manifest), SpinManifestParser.Parse(Manifest));
+
+        var config = BundleLayout.LockedApp(bundle);
+        var json = System.Text.Json.JsonDocument.Parse(config).RootElement;
+        Assert.Equal("hello", json.GetProperty("variables").GetProperty("greeting").GetProperty("default").GetString());
+        Assert.False(json.GetProperty("variables").GetProperty("api_token").TryGetProperty("default", out _));
+        Assert.True(json.GetProperty("variables").GetProperty("api_token").GetProperty("secret").GetBoolean());
+        Assert.Equal("{{ greeting }}!", json.GetProperty("components")[0].GetProperty("config").GetProperty("message").GetString());
+
+        var locked = LockedAppReader.Read(config);
+        Assert.Equal(new SpinVariableDeclaration("hello", false, false), locked.Manifest.Variables["greeting"]);
+        Assert.Equal(new SpinVariableDeclaration(null, true, true), locked.Manifest.Variables["api_token"]);
+        Assert.Equal("{{ api_token }}", Assert.Single(locked.Manifest.Components).Variables["token"]);
+    }
+
+    [Theory]
+    [InlineData("""{"variables":{"Bad":{"default":"x"}},"triggers":[],"components":[]}""", "'Bad'")]
+    [InlineData("""{"variables":{},"triggers":[],"components":[{"id":"web","source":{"content":{"digest":"sha256:00"}},"config":{"k":"{{ ghost }}"}}]}""", "'ghost'")]
+    [InlineData("""{"triggers":[],"components":[{"id":"web","source":{"content":{"digest":"sha256:00"}},"config":{"k":"{{ open"}}]}""", "{{ open")]
+    public void A_locked_app_with_bad_variables_is_refused_quoting_them(string config, string quoted)
+    {
+        var ex = Assert.Throws<BundleException>(() => LockedAppReader.Read(System.Text.Encoding.UTF8.GetBytes(config)));
+
+        Assert.Equal(422, ex.Status);
+        Assert.Contains(quoted, ex.Message);
+    }
+}
