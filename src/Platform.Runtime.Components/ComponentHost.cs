@@ -41,8 +41,7 @@ public sealed unsafe partial class ComponentHost
     public static IReadOnlyList<string> ProvidedInterfaces => WasiImports.Interfaces;
 
     /// <summary>True for the component binary format (layer 1), false for a core module or anything else.</summary>
-    public static bool IsComponent(ReadOnlySpan<byte> wasm) =>
-        wasm.Length >= 8 && wasm[..4].SequenceEqual("\0asm"u8) && wasm[6] == 0x01 && wasm[7] == 0x00;
+    public static bool IsComponent(ReadOnlySpan<byte> wasm) => ModuleValidator.IsComponent(wasm);
 
     /// <summary>Compiles a component (seconds for a JS app). Throws <see cref="ComponentLoadException"/> with Wasmtime's reason.</summary>
     public LoadedComponent Compile(ReadOnlySpan<byte> wasm)
@@ -66,6 +65,31 @@ public sealed unsafe partial class ComponentHost
             throw new ComponentLoadException($"the component does not compile: {NativeMethods.TakeErrorMessage(error)}");
         }
         return Finish(component, Stopwatch.GetElapsedTime(started), fromArtifact: false);
+    }
+
+    /// <summary>The binary of a component written in the text format (WAT); throws <see cref="ComponentLoadException"/> with the parser's reason.</summary>
+    public static byte[] FromText(string wat)
+    {
+        ArgumentNullException.ThrowIfNull(wat);
+        var text = Encoding.UTF8.GetBytes(wat);
+        ByteVec output;
+        IntPtr error;
+        fixed (byte* p = text)
+        {
+            error = NativeMethods.wasmtime_wat2wasm(p, (nuint)text.Length, &output);
+        }
+        if (error != IntPtr.Zero)
+        {
+            throw new ComponentLoadException($"the component text does not parse: {NativeMethods.TakeErrorMessage(error)}");
+        }
+        try
+        {
+            return new ReadOnlySpan<byte>(output.Data, checked((int)output.Size)).ToArray();
+        }
+        finally
+        {
+            NativeMethods.wasm_byte_vec_delete(&output);
+        }
     }
 
     /// <summary>

@@ -113,12 +113,9 @@ public sealed partial class AppTrafficHandler
 /// <summary>Turns an ASP.NET Core request into the <c>incoming-request</c> a wasi:http component sees.</summary>
 public static class ComponentRequests
 {
-    private static readonly HashSet<string> s_hopByHop = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "content-length",
-    };
-
-    public static bool IsHopByHop(string name) => s_hopByHop.Contains(name);
+    /// <summary>Framing headers are the server's: the hop-by-hop list and <c>content-length</c> (the router frames the body it writes).</summary>
+    public static bool IsHopByHop(string name) =>
+        Platform.Runtime.Http.HopByHopHeaders.Contains(name) || name.Equals("content-length", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Method, scheme, authority (the Host header), path and query as sent, and the headers; plus the headers Spin

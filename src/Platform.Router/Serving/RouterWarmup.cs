@@ -11,7 +11,8 @@ namespace Platform.Router.Serving;
 
 /// <summary>
 /// Before the router reports ready, runs the serving path once on a built-in module: loading a precompiled
-/// artifact, a WAGI request through the handler and the executor, a request through Kestrel, and a registry ping.
+/// artifact, a WAGI request through the handler and the executor, a wasi:http component through the component host,
+/// a request through Kestrel, and a registry ping.
 /// A new router's first real request then costs what any request costs plus its module's load, instead of the
 /// tens of milliseconds of just-in-time compilation of all that code.
 /// </summary>
@@ -25,7 +26,9 @@ public sealed partial class RouterWarmup(
     IOciRegistryClient registry,
     IOptions<RouterOptions> options,
     IHostApplicationLifetime lifetime,
-    ILogger<RouterWarmup> logger) : BackgroundService
+    ILogger<RouterWarmup> logger,
+    Platform.Runtime.Components.ComponentHost components,
+    Platform.Runtime.Components.ComponentCodeLoader componentLoader) : BackgroundService
 {
     // A WASI command touching what a CGI program does on every request: argv, environment, stdio state, stdin, stdout.
     private const string WarmupModule = """
@@ -64,6 +67,7 @@ public sealed partial class RouterWarmup(
         try
         {
             await WarmUpRuntimeAndHandlerAsync(stoppingToken);
+            await WarmUpComponentsAsync(stoppingToken);
             await WarmUpKestrelAsync(stoppingToken);
             await WarmUpRegistryAsync(stoppingToken);
             LogWarmedUp(logger, stopwatch.Elapsed.TotalMilliseconds);

@@ -29,6 +29,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)]
     public static partial void wasm_byte_vec_delete(ByteVec* vec);
 
+    // Parses the text format (core modules and components alike, through the wat crate) into a binary.
+    [LibraryImport(Library)]
+    public static partial IntPtr wasmtime_wat2wasm(byte* wat, nuint length, ByteVec* output);
+
     // --- store -------------------------------------------------------------------------------------------------
 
     [LibraryImport(Library)]

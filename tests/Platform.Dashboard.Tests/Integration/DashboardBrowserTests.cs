@@ -203,7 +203,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         tab.AssertNoScriptProblems();
     }
 
-    private static byte[] BundleTgz(IReadOnlyDictionary<string, byte[]> files)
+    internal static byte[] BundleTgz(IReadOnlyDictionary<string, byte[]> files)
     {
         using var output = new MemoryStream();
         using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))

@@ -296,6 +296,14 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
         Assert.Contains("fetch failed", refusedBody);
         Assert.Equal(before, fixture.Upstreams.TrapConnections);
+        // The same policy, log and metrics as WAGI's outbound calls: the refusal names scheme://host:port in the platform stream.
+        var denied = $"denied GET http://127.0.0.1:{fixture.Upstreams.TrapPort}";
+        var entries = await WaitForLogsAsync(ComponentStack.JsApp, e => e.Any(x => x.GetProperty("line").GetString()!.Contains(denied, StringComparison.Ordinal)));
+        Assert.Equal("platform", entries.First(x => x.GetProperty("line").GetString()!.Contains(denied, StringComparison.Ordinal)).GetProperty("stream").GetString());
+        await Task.Delay(400); // the Prometheus exporter caches a scrape for 300 ms
+        var metrics = await Stack.Router.MetricsAsync();
+        Assert.Matches($"platform_runtime_outbound_calls_total\\{{(?=[^}}]*app=\"{ComponentStack.JsApp}\")(?=[^}}]*status=\"denied\")[^}}]*\\}} [1-9]", metrics);
+        Assert.Matches($"platform_runtime_outbound_calls_total\\{{(?=[^}}]*app=\"{ComponentStack.JsApp}\")(?=[^}}]*status=\"200\")[^}}]*\\}} [1-9]", metrics);
     }
 
     [Fact]

@@ -67,7 +67,8 @@ public sealed class AppRoutingTests
     {
         Assert.Contains("'/a/' is given twice", Build(Entry([Component("a")], [new("/a", "a"), new("/a/", "a")])).Error);
         Assert.Contains("'a' is empty or given twice", Build(Entry([Component("a"), Component("a")], [new("/a", "a")])).Error);
-        Assert.Contains("kind 'http'", Build(Entry([Component("a", kind: "http")], [new("/a", "a")])).Error);
+        Assert.Contains("kind 'wasip3'", Build(Entry([Component("a", kind: "wasip3")], [new("/a", "a")])).Error);
+        Assert.Contains("wasi:http component with files", Build(Entry([Component("a", kind: "http", files: [new("/x.txt", "sha256:" + new string('c', 64), 1)])], [new("/a", "a")])).Error);
         Assert.Contains("'/x/../etc'", Build(Entry([Component("a", files: [new("/x/../etc", "sha256:" + new string('c', 64), 1)])], [new("/a", "a")])).Error);
         Assert.Contains("no HTTP routes", Build(Entry([Component("a")], [])).Error);
         Assert.Contains("MemoryBytes", Build(Entry(null, null, memory: 10)).Error);

@@ -88,6 +88,14 @@ export class Api {
     return this.request('POST', '/apps', { name });
   }
 
+  /**
+   * Changes an app's settings (PATCH): only the fields given change; variables and allowedOutboundHosts replace the
+   * whole set. Resolves with the app as saved.
+   */
+  updateApp(name, changes) {
+    return this.request('PATCH', app(name), changes);
+  }
+
   deleteApp(name) {
     return this.request('DELETE', app(name));
   }

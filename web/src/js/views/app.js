@@ -6,6 +6,9 @@ import { uploadPanel } from './upload.js';
 import { versionsPanel } from './versions.js';
 import { tryPanel } from './tryit.js';
 import { logsPanel } from './logs.js';
+import { variablesEditor } from './variables.js';
+import { limitsEditor } from './limits.js';
+import { hostsEditor } from './hosts.js';
 
 const STATS_MINUTES = 60;
 const STATS_REFRESH_MS = 15000;
@@ -14,7 +17,7 @@ function fact(label, value, testid) {
   return h('div', null, h('dt', null, label), h('dd', { testid }, value));
 }
 
-/** One app: facts, upload, versions, try it, traffic chart, log, delete. */
+/** One app: facts, upload, versions, try it, traffic chart, log, variables, limits, outbound hosts, delete. */
 export function renderApp(container, ctx, name) {
   const controller = new AbortController();
   const timers = new Set();
@@ -66,6 +69,9 @@ export function renderApp(container, ctx, name) {
 
   const logs = logsPanel({ api: ctx.api, app: name });
 
+  // Settings editors: each re-reads the app after a save; the page's facts follow what was saved.
+  const editors = [variablesEditor, limitsEditor, hostsEditor].map((make) => make({ api: ctx.api, app: name, onSaved: (app) => showApp(app) }));
+
   const deleteButton = h('button', { type: 'button', class: 'button button-danger', testid: 'delete-app' }, 'Delete app…');
   const deleteError = h('div', { 'aria-live': 'polite' });
   deleteButton.addEventListener('click', async () => {
@@ -96,6 +102,7 @@ export function renderApp(container, ctx, name) {
     versions.element,
     stats,
     logs.element,
+    ...editors.map((e) => e.element),
     h('section', { class: 'panel danger-zone span-2', 'aria-labelledby': 'delete-heading' },
       h('h2', { id: 'delete-heading' }, 'Delete app'),
       h('p', null, 'Removes the app and stops its URL at once. Uploaded modules stay in the registry until it is cleaned up.'),
@@ -120,11 +127,12 @@ export function renderApp(container, ctx, name) {
       fact('URL', h('a', { href: app.url, target: '_blank', rel: 'noopener noreferrer', testid: 'app-url' }, app.url)),
       fact('Active version', app.activeVersion ? `v${app.activeVersion}` : 'none', 'active-version'),
       fact('Last deploy', timeElement(app.lastDeployedAt)),
-      fact('Limits', `${app.memoryLimitMb} MiB, ${app.timeoutSeconds} s`),
+      fact('Limits', `${app.memoryLimitMb} MiB, ${app.timeoutSeconds} s, ${app.cpuTimeLimitMs} ms CPU`, 'limits-fact'),
       fact('Outbound hosts', outboundHosts(app.allowedOutboundHosts), 'outbound-hosts'));
+    editors.forEach((e) => e.show(app));
   }
 
-  // Read-only: the list is changed with PATCH /api/v1/apps/{app}; an empty list allows no outbound HTTP at all.
+  // The list as saved; the outbound hosts editor below changes it. An empty list allows no outbound HTTP at all.
   function outboundHosts(hosts) {
     if (!hosts || hosts.length === 0) {
       return 'none allowed';

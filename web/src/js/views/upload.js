@@ -39,14 +39,23 @@ export function uploadPanel({ api, app, onUploaded }) {
     progressBar.value = 0;
     progressText.textContent = '0%';
     progress.hidden = false;
+    let validating = null;
     const { promise } = api.uploadVersion(app, file, {
       activate: activate.checked,
       onProgress: (loaded, total) => {
         const percent = total > 0 ? Math.round((loaded / total) * 100) : 0;
         progressBar.value = percent;
         progressText.textContent = `${percent}%`;
-        if (percent >= 100) {
-          progressLabel.textContent = `Validating ${file.name}…`;
+        if (percent >= 100 && !validating) {
+          // The server validates and compiles after the last byte (a large component takes up to a minute): count
+          // the seconds so a long compile reads as progress, not a hang.
+          const since = Date.now();
+          const show = () => {
+            const seconds = Math.round((Date.now() - since) / 1000);
+            progressLabel.textContent = `Validating ${file.name}… ${seconds} s (compiling; large components take up to a minute)`;
+          };
+          show();
+          validating = setInterval(show, 1000);
         }
       },
     });
@@ -64,6 +73,7 @@ export function uploadPanel({ api, app, onUploaded }) {
         h('strong', null, `${file.name} was refused (${failure.status || 'no answer'} ${failure.title ?? ''})`.trim()),
         h('p', { class: 'detail-text', testid: 'upload-error-detail' }, failure.detail ?? failure.message)));
     } finally {
+      clearInterval(validating);
       busy = false;
       fileInput.disabled = false;
       // Picking the same file again must fire 'change' again.

@@ -119,14 +119,31 @@ export function versionsPanel({ api, app, onActivated }) {
           h('td', { 'data-label': 'Component' }, r.component))))),
       h('table', { class: 'responsive', testid: 'components-table' },
         h('caption', null, 'Components'),
-        h('thead', null, h('tr', null, ['Component', 'Module', 'Entrypoint', 'Environment', 'Outbound hosts', 'Files'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, v.components.map((c) => h('tr', { testid: 'component-row' },
-          h('td', { 'data-label': 'Component' }, h('strong', null, c.id), h('span', { class: 'muted' }, ` ${c.kind}`)),
-          h('td', { 'data-label': 'Module' }, h('code', { title: c.digest }, shortDigest(c.digest)), ` ${formatBytes(c.size)}`),
-          h('td', { 'data-label': 'Entrypoint' }, c.entrypoint ?? '_start'),
+        h('thead', null, h('tr', null, ['Component', 'Kind', 'Module', 'Entrypoint', 'Environment', 'Outbound hosts', 'Files'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, v.components.map((c) => h('tr', { testid: 'component-row', 'data-component': c.id },
+          h('td', { 'data-label': 'Component' }, h('strong', null, c.id), c.source ? h('span', { class: 'muted' }, ` ${c.source}`) : null),
+          h('td', { 'data-label': 'Kind', testid: 'component-kind' }, kindLabel(c.kind)),
+          h('td', { 'data-label': 'Module' }, h('code', { title: c.digest, testid: 'component-digest' }, shortDigest(c.digest)), ` ${formatBytes(c.size)}`),
+          // wasi:http components have no entrypoint: the host calls their incoming-handler export.
+          h('td', { 'data-label': 'Entrypoint' }, c.kind === 'http' ? '—' : (c.entrypoint ?? '_start')),
           h('td', { 'data-label': 'Environment' }, c.environmentNames.length ? c.environmentNames.join(', ') : '—'),
           h('td', { 'data-label': 'Outbound hosts' }, c.allowedOutboundHosts.length ? c.allowedOutboundHosts.join(', ') : 'none'),
-          h('td', { 'data-label': 'Files' }, c.fileCount ? `${c.fileCount} (${formatBytes(c.fileBytes)})` : '—'))))));
+          h('td', { 'data-label': 'Files' }, filesCell(c)))))));
+  }
+
+  function kindLabel(kind) {
+    return kind === 'http' ? 'wasi:http component' : kind === 'wagi' ? 'WAGI module' : kind;
+  }
+
+  function filesCell(c) {
+    if (!c.fileCount) {
+      return '—';
+    }
+    return [
+      `${c.fileCount} (${formatBytes(c.fileBytes)})`,
+      h('ul', { class: 'file-list', 'aria-label': `Files of ${c.id}` }, (c.files ?? []).map((f) => h('li', { testid: 'file-row', 'data-path': f.path },
+        h('code', null, f.path), ` ${formatBytes(f.size)} `, h('code', { class: 'muted', title: f.digest, testid: 'file-digest' }, shortDigest(f.digest))))),
+    ];
   }
 
   function show(versions, activeVersion) {
