@@ -7,9 +7,11 @@
 # artifact; deploy-to-live; the RSS of a router holding 1,000 apps. Prints a table, writes results.json and
 # results.md under deploy/bench/results/<time>/ (and latest.*), and stops everything it started.
 # Knobs (environment): BENCH_DURATION (s per wrk run, 8), BENCH_WARMUP (2), BENCH_CONNECTIONS (1,16,64),
-# BENCH_COLD_REPEATS (3), BENCH_DEPLOYS (7), BENCH_APPS (1000), BENCH_ONLY (throughput,coldstart,deploy,apps,component).
+# BENCH_COLD_REPEATS (3), BENCH_DEPLOYS (7), BENCH_APPS (1000), BENCH_ONLY (throughput,coldstart,deploy,apps,component,scale).
 # The component section (issue 15) serves the j2w-built Spin JS app from the router and, in the same run, from
 # `npx jco serve --isolate-requests instance` as the peer; alone: BENCH_ONLY=component ./deploy/bench/run.sh
+# Scale section (issue 16): BENCH_SCALE_APPS (1000,100000: apps seeded straight into the stack's own PostgreSQL),
+# BENCH_SCALE_ROUTERS (10), BENCH_SCALE_CHANGES (20). Run it alone with BENCH_ONLY=scale.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -81,6 +83,8 @@ BENCH_APPS_DIR="$ROOT/tests/apps/out" \
 BENCH_COMPONENTS_DIR="$ROOT/tests/apps/components" \
 BENCH_OUT="$OUT" \
 BENCH_COMMIT="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+BENCH_DATABASE="Host=127.0.0.1;Port=$PLATFORM_PG_PORT;Username=platform;Password=$(cat "$PLATFORM_STATE_DIR/postgres-password");Database=platform" \
+BENCH_CONTROLPLANE_PID="$(cat "$PLATFORM_STATE_DIR/pids/controlplane.pid")" \
   dotnet "$RESULTS/bin/driver/Platform.Bench.dll"
 
 cp "$OUT/results.json" "$RESULTS/latest.json"

@@ -7,14 +7,22 @@ using System.Text.Json;
 namespace Platform.Cli;
 
 public sealed record AppInfo(string Name, string Url, int? ActiveVersion, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? LastDeployedAt, string Status, Dictionary<string, string> Variables, int MemoryLimitMb, int TimeoutSeconds);
+    DateTimeOffset? LastDeployedAt, string Status, Dictionary<string, string> Variables, int MemoryLimitMb, int TimeoutSeconds, string? Tenant = null);
 
 public sealed record VersionInfo(int Number, string Digest, string ManifestDigest, string OciReference, long Size, DateTimeOffset CreatedAt,
     string? CreatedBy, bool Active);
 
-public sealed record KeyInfo(string Name, string Prefix, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+public sealed record KeyInfo(string Name, string Prefix, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
+    string? Tenant = null, List<string>? Apps = null, string Access = "full");
 
-public sealed record CreatedKey(string Name, string Key, string Prefix, bool Admin, DateTimeOffset CreatedAt);
+public sealed record CreatedKey(string Name, string Key, string Prefix, bool Admin, DateTimeOffset CreatedAt,
+    string? Tenant = null, List<string>? Apps = null, string Access = "full");
+
+public sealed record TenantQuotas(int? MaxApps, long? MaxStoredBytes, int? MaxMemoryLimitMb, int? MaxTimeoutSeconds, int? MaxCpuTimeLimitMs, int? MaxConcurrency);
+
+public sealed record TenantUsage(int Apps, long StoredBytes, int Keys);
+
+public sealed record TenantInfo(string Name, DateTimeOffset CreatedAt, TenantQuotas Quotas, TenantUsage Usage);
 
 public sealed record LogEntry(DateTimeOffset Time, int Version, string? Component, string RequestId, string Router, string Stream, string Line);
 
@@ -65,7 +73,11 @@ internal sealed class PlatformClient : IDisposable
         },
     };
 
-    public Task<List<AppInfo>> ListAppsAsync(CancellationToken ct) => GetAsync<List<AppInfo>>("api/v1/apps", ct);
+    public Task<List<AppInfo>> ListAppsAsync(CancellationToken ct) => ListAppsAsync(null, ct);
+
+    /// <param name="tenant">Admins: only this tenant's apps.</param>
+    public Task<List<AppInfo>> ListAppsAsync(string? tenant, CancellationToken ct) =>
+        GetAsync<List<AppInfo>>(tenant is null ? "api/v1/apps" : $"api/v1/apps?tenant={Uri.EscapeDataString(tenant)}", ct);
 
     public Task<AppInfo> GetAppAsync(string app, CancellationToken ct) => GetAsync<AppInfo>($"api/v1/apps/{Uri.EscapeDataString(app)}", ct);
 
@@ -144,10 +156,33 @@ internal sealed class PlatformClient : IDisposable
 
     public Task<List<KeyInfo>> ListKeysAsync(CancellationToken ct) => GetAsync<List<KeyInfo>>("api/v1/keys", ct);
 
-    public async Task<CreatedKey> CreateKeyAsync(string name, bool admin, CancellationToken ct)
+    public async Task<CreatedKey> CreateKeyAsync(string name, bool admin, string? tenant, IReadOnlyList<string>? apps, string? access, CancellationToken ct)
     {
-        using var response = await _http.PostAsJsonAsync("api/v1/keys", new { name, admin }, Cli.Json, ct);
+        using var response = await _http.PostAsJsonAsync("api/v1/keys", new { name, admin, tenant, apps, access }, Cli.Json, ct);
         return await ReadAsync<CreatedKey>(response, ct);
+    }
+
+    public Task<List<TenantInfo>> ListTenantsAsync(CancellationToken ct) => GetAsync<List<TenantInfo>>("api/v1/tenants", ct);
+
+    /// <param name="quotas">Quota fields by their API names (maxApps, ...); only those given are sent.</param>
+    public async Task<TenantInfo> CreateTenantAsync(string name, IReadOnlyDictionary<string, long> quotas, CancellationToken ct)
+    {
+        var body = new Dictionary<string, object> { ["name"] = name };
+        foreach (var (k, v) in quotas)
+        {
+            body[k] = v;
+        }
+        using var response = await _http.PostAsJsonAsync("api/v1/tenants", body, Cli.Json, ct);
+        return await ReadAsync<TenantInfo>(response, ct);
+    }
+
+    public async Task DeleteTenantAsync(string name, CancellationToken ct)
+    {
+        using var response = await _http.DeleteAsync($"api/v1/tenants/{Uri.EscapeDataString(name)}", ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ProblemAsync(response, ct);
+        }
     }
 
     public async Task RevokeKeyAsync(string name, CancellationToken ct)

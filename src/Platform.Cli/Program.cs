@@ -9,4 +9,5 @@ AppsCommands.AddTo(root);
 LogsCommand.AddTo(root);
 VarsCommand.AddTo(root);
 KeysCommands.AddTo(root);
+TenantsCommands.AddTo(root);
 return await Cli.RunAsync(root, args);

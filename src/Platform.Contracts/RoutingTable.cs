@@ -4,10 +4,37 @@ namespace Platform.Contracts;
 /// What the control plane tells routers: every app that has an active version. Routers never see the database;
 /// this document (and the registry) is all they need to serve traffic.
 /// </summary>
-/// <param name="Revision">Opaque content hash; also the HTTP ETag of the document.</param>
-public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, IReadOnlyList<RouteEntry> Routes)
+/// <param name="Revision">Opaque content hash; also the HTTP ETag of the document. A router's own table (built from
+/// <see cref="RoutingChanges"/>) has its revision number here.</param>
+/// <param name="Epoch">The <see cref="RoutingChanges.Epoch"/> the table's revision belongs to; null for a content-hash table.</param>
+/// <param name="RevisionNumber">The change-log revision the table is at; null for a content-hash table.</param>
+public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, IReadOnlyList<RouteEntry> Routes,
+    string? Epoch = null, long? RevisionNumber = null)
 {
     public static readonly RoutingTable Empty = new("empty", DateTimeOffset.UnixEpoch, []);
+}
+
+/// <summary>
+/// What a router that asks <c>?since=R</c> gets: the apps that changed after revision <paramref name="Since"/>, or the
+/// whole table (a snapshot: <paramref name="Since"/> null) on first contact, when R is older than the change log
+/// keeps, or when R belongs to another <paramref name="Epoch"/>. Revisions count changes in PostgreSQL, so every
+/// control-plane replica answers the same for the same revision.
+/// </summary>
+/// <param name="Epoch">Identifies the revision sequence (one per database); revisions of another epoch mean nothing here.</param>
+/// <param name="Revision">The revision the router has once it applied this document.</param>
+/// <param name="Since">The revision these changes apply to; null for a snapshot, which replaces the whole table.</param>
+/// <param name="Upserts">Apps to add or replace, each a full entry (for a snapshot: every app).</param>
+/// <param name="Deletions">Names of apps that no longer serve (deleted, or without an active version).</param>
+public sealed record RoutingChanges(
+    string Epoch,
+    long Revision,
+    long? Since,
+    DateTimeOffset GeneratedAt,
+    IReadOnlyList<RouteEntry> Upserts,
+    IReadOnlyList<string> Deletions)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSnapshot => Since is null;
 }
 
 /// <param name="App">App name, the first label of the app's host name.</param>

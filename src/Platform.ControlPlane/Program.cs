@@ -1,4 +1,5 @@
 using Platform.ControlPlane.Apis;
+using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Runtime;
 using Platform.Runtime.Components;
@@ -23,11 +24,14 @@ var app = builder.Build();
 await app.MigrateDatabaseIfConfiguredAsync();
 
 app.UseExceptionHandler();
+app.UseRoutingCompression();
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+// After authorization: every /api/v1/apps/{app}/... endpoint goes through the one tenant and scope check.
+app.UseAppAccess();
 
 app.MapDefaultHealthEndpoints();
 app.MapOpenApi("/openapi/{documentName}.json");
@@ -38,6 +42,7 @@ app.MapStatsApi();
 app.MapLogsApi();
 app.MapTryApi();
 app.MapKeysApi();
+app.MapTenantsApi();
 app.MapRoutingApi();
 app.MapFallbackToFile("index.html");
 

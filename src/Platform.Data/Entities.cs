@@ -5,6 +5,10 @@ public sealed class App
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
+
+    /// <summary>The tenant that owns the app; only its keys (and admins) see it.</summary>
+    public Guid TenantId { get; set; }
+    public Tenant? Tenant { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -146,10 +150,46 @@ public sealed class ApiKey
     /// <summary>Lower-case hex SHA-256 of the whole key. Keys are 256-bit random, so a fast hash is enough.</summary>
     public required string Hash { get; set; }
 
+    /// <summary>Admin keys see every tenant and have no tenant; every other key has one.</summary>
     public bool IsAdmin { get; set; }
+
+    /// <summary>The tenant whose apps the key sees; null only for admin keys.</summary>
+    public Guid? TenantId { get; set; }
+    public Tenant? Tenant { get; set; }
+
+    /// <summary>When set, the key sees only these apps of its tenant (names; an app made later under a listed name is included).</summary>
+    public List<string>? AppNames { get; set; }
+
+    /// <summary>"full", "deploy-only" or "read-only" (see KeyAccess in the control plane).</summary>
+    public string Access { get; set; } = "full";
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>
+/// A tenant: the owner of apps and keys. Quotas are null when unlimited; they bound what the tenant's apps may
+/// ask for and how much they may store, whoever makes the request (admins raise the quota, not bypass it).
+/// </summary>
+public sealed class Tenant
+{
+    /// <summary>The tenant existing apps and keys were moved into by the tenants migration, and where admins create apps by default.</summary>
+    public static readonly Guid DefaultId = new("00000000-0000-0000-0000-000000000001");
+    public const string DefaultName = "default";
+
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public int? MaxApps { get; set; }
+
+    /// <summary>Sum of the sizes of every version of every app of the tenant (what the registry holds for it).</summary>
+    public long? MaxStoredBytes { get; set; }
+    public int? MaxMemoryLimitMb { get; set; }
+    public int? MaxTimeoutSeconds { get; set; }
+    public int? MaxCpuTimeLimitMs { get; set; }
+    public int? MaxConcurrency { get; set; }
 }
 
 /// <summary>Requests an app served in one minute, as reported by routers; latency as a fixed-bucket histogram so minutes and routers add up.</summary>
@@ -189,4 +229,36 @@ public sealed class AppLogEntry
     /// <summary>stdout, stderr or platform.</summary>
     public required string Stream { get; set; }
     public required string Line { get; set; }
+}
+
+/// <summary>
+/// One change that affects routing: a row per app insert, update or delete, written by a trigger on <c>apps</c> in the
+/// same transaction as the change. Routers ask for the apps changed after a revision; old rows are pruned on a timer.
+/// </summary>
+public sealed class RouteChange
+{
+    public long Revision { get; set; }
+    public required string AppName { get; set; }
+
+    /// <summary>True when the app row was deleted; otherwise the app's current row says what it serves.</summary>
+    public bool Deleted { get; set; }
+
+    public DateTimeOffset ChangedAt { get; set; }
+}
+
+/// <summary>
+/// The single row holding the routing revision. Writers bump it under its row lock, so revisions commit in order:
+/// a reader that sees revision N also sees every change up to N (a sequence would hand numbers out of commit order).
+/// </summary>
+public sealed class RoutingState
+{
+    public int Id { get; set; }
+
+    /// <summary>Made once per database; a router holding revisions of another epoch gets a snapshot.</summary>
+    public Guid Epoch { get; set; }
+
+    public long Revision { get; set; }
+
+    /// <summary>The change log holds every change after this revision; a router behind it gets a snapshot.</summary>
+    public long PrunedThrough { get; set; }
 }

@@ -17,8 +17,11 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<App> Apps => Set<App>();
     public DbSet<AppVersion> AppVersions => Set<AppVersion>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<RequestStat> RequestStats => Set<RequestStat>();
     public DbSet<AppLogEntry> AppLogs => Set<AppLogEntry>();
+    public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
+    public DbSet<RoutingState> RoutingState => Set<RoutingState>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -39,6 +42,9 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
                         v => v.Aggregate(0, (h, kv) => HashCode.Combine(h, kv.Key.GetHashCode(), kv.Value.GetHashCode())),
                         v => new Dictionary<string, string>(v)));
             e.Property(a => a.AllowedOutboundHosts).HasDefaultValueSql("'{}'::text[]");
+            // An app outlives no tenant: a tenant with apps cannot be deleted (the API says so first).
+            e.HasOne(a => a.Tenant).WithMany().HasForeignKey(a => a.TenantId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(a => a.TenantId);
             e.HasMany(a => a.Versions).WithOne(v => v.App).HasForeignKey(v => v.AppId).OnDelete(DeleteBehavior.Cascade);
         });
         b.Entity<AppVersion>(e =>
@@ -71,6 +77,15 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.Property(k => k.Prefix).HasMaxLength(16).IsRequired();
             e.Property(k => k.Hash).HasMaxLength(64).IsRequired();
             e.HasIndex(k => k.Hash).IsUnique();
+            e.HasOne(k => k.Tenant).WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(k => k.Access).HasMaxLength(16).HasDefaultValue("full");
+        });
+        b.Entity<Tenant>(e =>
+        {
+            e.ToTable("tenants");
+            e.HasKey(t => t.Id);
+            e.Property(t => t.Name).HasMaxLength(63).IsRequired();
+            e.HasIndex(t => t.Name).IsUnique();
         });
         b.Entity<RequestStat>(e =>
         {
@@ -92,6 +107,21 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.Property(l => l.Router).HasMaxLength(128).IsRequired();
             e.Property(l => l.Stream).HasMaxLength(16).IsRequired();
             e.Property(l => l.Line).IsRequired();
+        });
+        b.Entity<RouteChange>(e =>
+        {
+            e.ToTable("route_changes");
+            e.HasKey(c => c.Revision);
+            // Revisions come from routing_state (the trigger), never from a sequence of this table.
+            e.Property(c => c.Revision).ValueGeneratedNever();
+            e.Property(c => c.AppName).HasMaxLength(63).IsRequired();
+            e.HasIndex(c => c.ChangedAt);
+        });
+        b.Entity<RoutingState>(e =>
+        {
+            e.ToTable("routing_state");
+            e.HasKey(s => s.Id);
+            e.Property(s => s.Id).ValueGeneratedNever();
         });
     }
 }

@@ -14,9 +14,17 @@ public sealed class WasmRuntimeOptions
     /// <summary>Folder for precompiled modules; null keeps them in memory only.</summary>
     public string? CacheDirectory { get; set; }
 
-    /// <summary>How many compiled modules the in-memory LRU keeps.</summary>
-    [Range(1, 100_000)]
-    public int MaxCachedModules { get; set; } = 256;
+    /// <summary>
+    /// Memory budget of the in-memory LRU of compiled modules, in bytes of compiled code (each module weighs its
+    /// serialized artifact: about 100 KB for a small CGI program, about 33 MB for a JS component). The least recently
+    /// used modules go first; one module larger than the budget is still kept alone.
+    /// </summary>
+    [Range(1024 * 1024L, 1L << 40)]
+    public long MaxCachedModuleBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>A cap on how many compiled modules the LRU keeps, beside the byte budget.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxCachedModules { get; set; } = 100_000;
 
     /// <summary>
     /// Use Wasmtime's pooling instance allocator. It keeps linear-memory slots mapped between requests, which

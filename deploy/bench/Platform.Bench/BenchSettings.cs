@@ -36,8 +36,19 @@ public sealed record BenchSettings
     public int Deploys { get; init; } = 7;
     public int ManyApps { get; init; } = 1000;
 
-    /// <summary>Sections to run: throughput, coldstart, deploy, apps, component.</summary>
-    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string> { "throughput", "coldstart", "deploy", "apps", "component" };
+    /// <summary>Sections to run: throughput, coldstart, deploy, apps, component, scale.</summary>
+    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string> { "throughput", "coldstart", "deploy", "apps", "component", "scale" };
+
+    /// <summary>Scale section: app counts (seeded into PostgreSQL), routers, one-app changes per size.</summary>
+    public IReadOnlyList<int> ScaleApps { get; init; } = [1000, 100_000];
+    public int ScaleRouters { get; init; } = 10;
+    public int ScaleChanges { get; init; } = 20;
+
+    /// <summary>The benchmark stack's own database (the scale section seeds it); null when the section does not run.</summary>
+    public string? DatabaseConnectionString { get; init; }
+
+    /// <summary>Process id of the stack's control plane, for its CPU time.</summary>
+    public int ControlPlanePid { get; init; }
 
     /// <summary>First port of a block the driver uses for the processes it starts (baseline, lighttpd, extra routers).</summary>
     public int PortBase { get; init; } = 18200;
@@ -83,7 +94,22 @@ public sealed record BenchSettings
             Deploys = Int("BENCH_DEPLOYS", 7, 1, 100),
             ManyApps = Int("BENCH_APPS", 1000, 1, 10_000),
             PortBase = Int("BENCH_PORT_BASE", 18200, 1024, 65000),
+            ScaleRouters = Int("BENCH_SCALE_ROUTERS", 10, 1, 40),
+            ScaleChanges = Int("BENCH_SCALE_CHANGES", 20, 1, 1000),
+            DatabaseConnectionString = Environment.GetEnvironmentVariable("BENCH_DATABASE"),
+            ControlPlanePid = Int("BENCH_CONTROLPLANE_PID", 0, 0, int.MaxValue),
         };
+        if (Environment.GetEnvironmentVariable("BENCH_SCALE_APPS") is { Length: > 0 } sizes)
+        {
+            settings = settings with
+            {
+                ScaleApps = sizes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 2 and <= 1_000_000
+                        ? n
+                        : throw new ArgumentException($"BENCH_SCALE_APPS='{sizes}': '{c}' is not an app count between 2 and 1000000."))
+                    .Distinct().ToList(),
+            };
+        }
         if (Environment.GetEnvironmentVariable("BENCH_CONNECTIONS") is { Length: > 0 } connections)
         {
             settings = settings with
@@ -97,13 +123,17 @@ public sealed record BenchSettings
         }
         if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { Length: > 0 } only)
         {
-            var known = new[] { "throughput", "coldstart", "deploy", "apps", "component" };
+            var known = new[] { "throughput", "coldstart", "deploy", "apps", "component", "scale" };
             var chosen = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
             if (chosen.FirstOrDefault(s => !known.Contains(s)) is { } bad)
             {
                 throw new ArgumentException($"BENCH_ONLY='{only}': '{bad}' is not one of {string.Join(", ", known)}.");
             }
             settings = settings with { Sections = chosen };
+        }
+        if (settings.Sections.Contains("scale") && (string.IsNullOrEmpty(settings.DatabaseConnectionString) || settings.ControlPlanePid <= 0))
+        {
+            throw new ArgumentException("The scale section needs BENCH_DATABASE (the stack's PostgreSQL) and BENCH_CONTROLPLANE_PID; run deploy/bench/run.sh.");
         }
         foreach (var (name, path) in new[] { ("BENCH_ROUTER_DIR", Path.Combine(settings.RouterDirectory, "Platform.Router.dll")), ("BENCH_BASELINE_DLL", settings.BaselineDll), ("BENCH_CGI_PROGRAM", settings.CgiProgram) })
         {

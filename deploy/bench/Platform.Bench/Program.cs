@@ -37,6 +37,7 @@ ThroughputSection? throughput = null;
 ColdStartSection? cold = null;
 DeploySection? deploy = null;
 ManyAppsSection? many = null;
+ScaleSection? scale = null;
 ComponentSection? component = null;
 if (settings.Sections.Contains("throughput"))
 {
@@ -65,9 +66,15 @@ if (settings.Sections.Contains("component"))
     component = await Component.RunAsync(settings, api, router, routers, ct);
 }
 
+if (settings.Sections.Contains("scale"))
+{
+    Console.WriteLine($"Scale ({string.Join(", ", settings.ScaleApps)} apps seeded into PostgreSQL, {settings.ScaleRouters} routers):");
+    scale = await Scale.RunAsync(settings, api, routers, ct);
+}
+
 var report = new BenchReport(startedAt, clock.Elapsed.TotalSeconds, Machine(loadStart), Commit(), new BenchSettingsSummary(settings.DurationSeconds,
         settings.WarmupSeconds, settings.Connections, settings.ColdStartRepeats, settings.Deploys, settings.ManyApps),
-    throughput, cold, deploy, many, [.. Report.Targets(throughput, cold, deploy, many), .. Report.ComponentTargets(component)], component);
+    throughput, cold, deploy, many, [.. Report.Targets(throughput, cold, deploy, many), .. Report.ScaleTargets(scale), .. Report.ComponentTargets(component)], scale, component);
 
 var json = Path.Combine(settings.OutputDirectory, "results.json");
 var markdown = Path.Combine(settings.OutputDirectory, "results.md");

@@ -16,6 +16,26 @@ public static class Report
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
+    /// <summary>Issue 16's targets, read at the largest size (and its p50 against the smallest size's).</summary>
+    public static IReadOnlyList<Target> ScaleTargets(ScaleSection? scale)
+    {
+        if (scale is null || scale.Runs.Count == 0)
+        {
+            return [];
+        }
+        var large = scale.Runs.MaxBy(r => r.Apps)!;
+        var small = scale.Runs.MinBy(r => r.Apps)!;
+        var at = $"{large.Apps} apps, {scale.Routers} routers";
+        return
+        [
+            new($"One-app change live on every router, p99 ({at})", "< 1 s", $"{large.LiveP99Ms:F0} ms", large.LiveP99Ms < 1000),
+            new($"Change-to-live p50 at {large.Apps} vs {small.Apps} apps", "< 2x", $"{large.LiveP50Ms:F0} vs {small.LiveP50Ms:F0} ms", large.LiveP50Ms < 2 * Math.Max(small.LiveP50Ms, 1)),
+            new($"Bytes a router receives per one-app change ({at})", "< 10 KB", $"{large.DeltaBytesMedian:F0} B (max {large.DeltaBytesMax} B)", large.DeltaBytesMax < 10 * 1024),
+            new($"Router start-to-ready from its saved state ({at})", "< 2 s", $"{large.ReadyFromSavedStateMs:F0} ms", large.ReadyFromSavedStateMs < 2000),
+            new($"Router RSS with {large.Apps} routes, no module loaded", "< 300 MB", $"{large.RssMaxBytes / 1e6:F0} MB (max of {scale.Routers})", large.RssMaxBytes < 300_000_000),
+        ];
+    }
+
     public static IReadOnlyList<Target> Targets(ThroughputSection? throughput, ColdStartSection? cold, DeploySection? deploy, ManyAppsSection? many)
     {
         var targets = new List<Target>();
@@ -96,7 +116,7 @@ public static class Report
         md.AppendLine(CultureInfo.InvariantCulture, $"wrk on loopback, {report.Settings.DurationSeconds} s per run after {report.Settings.WarmupSeconds} s of warm-up, at most 2 client threads.");
         md.AppendLine();
 
-        md.AppendLine("## Targets (issue 6)");
+        md.AppendLine(report.Scale is null ? "## Targets (issue 6)" : "## Targets (issues 6 and 16)");
         md.AppendLine();
         md.AppendLine("| target | goal | measured | met |");
         md.AppendLine("| --- | --- | --- | --- |");
@@ -215,6 +235,24 @@ public static class Report
             md.AppendLine("| RSS before the calls | RSS after | peak |");
             md.AppendLine("| ---: | ---: | ---: |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| {many.RssBeforeCallsBytes / 1048576.0:F0} MiB | {many.RssAfterCallsBytes / 1048576.0:F0} MiB | {many.PeakRssBytes / 1048576.0:F0} MiB |");
+            md.AppendLine();
+        }
+        if (report.Scale is { } scale)
+        {
+            md.AppendLine("## Routing at scale");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Apps seeded straight into the benchmark's own PostgreSQL (rows copied from one deployed app, all on one module), " +
+                                                        $"{scale.Routers} routers on this machine, {scale.Changes} one-app variable changes through the API per size. " +
+                                                        $"Live = every router holds the change's revision (its /routing/revision); bytes = one delta answer as a router gets it (compressed, with headers); " +
+                                                        $"CPU = the control plane's user+system time over the changes (routers long-polling meanwhile) divided by the changes.");
+            md.AppendLine();
+            md.AppendLine("| apps | live p50 | live p99 | live max | bytes/router/change | CP CPU/change | snapshot on the wire | ready from empty | ready from saved state | RSS median / max, no module |");
+            md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var r in scale.Runs)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Apps} | {r.LiveP50Ms:F0} ms | {r.LiveP99Ms:F0} ms | {r.LiveMaxMs:F0} ms | {r.DeltaBytesMedian:F0} B | {r.ControlPlaneCpuMsPerChange:F1} ms | " +
+                                                            $"{r.SnapshotWireBytes / 1024.0:F0} KB | {r.ReadyFromEmptyMs:F0} ms | {r.ReadyFromSavedStateMs:F0} ms | {r.RssMedianBytes / 1e6:F0} / {r.RssMaxBytes / 1e6:F0} MB |");
+            }
             md.AppendLine();
         }
         return md.ToString();

@@ -22,6 +22,13 @@ public sealed record DeploySection(IReadOnlyList<DeployRun> Runs, long ModuleByt
 public sealed record ManyAppsSection(int Apps, double DeploySeconds, double CallSeconds, long RssBeforeCallsBytes, long RssAfterCallsBytes,
     long PeakRssBytes, long Compiles, long PrecompiledLoads, int MaxCachedModules, int Failures);
 
+/// <summary>One size of the scale section; times in ms, sizes in bytes. "Live" means every router holds the change's revision.</summary>
+public sealed record ScaleRun(int Apps, double SeedSeconds, long SnapshotWireBytes, double ReadyFromEmptyMs, double ReadyFromSavedStateMs,
+    double RssMedianBytes, long RssMaxBytes, double LiveP50Ms, double LiveP99Ms, double LiveMaxMs, double DeltaBytesMedian, long DeltaBytesMax,
+    double ControlPlaneCpuMsPerChange);
+
+public sealed record ScaleSection(int Routers, int Changes, IReadOnlyList<ScaleRun> Runs);
+
 /// <summary>A fresh router's first request for the JS component, loaded from its precompiled artifact; RSS at ready and after it (bytes).</summary>
 public sealed record ComponentColdRun(int Repeat, double ReadyMs, double FirstRequestMs, double SecondRequestMs, long Compiles, long PrecompiledLoads,
     double LoadMs, long RssReadyBytes, long RssLoadedBytes);
@@ -37,6 +44,6 @@ public sealed record Target(string Name, string Goal, string Measured, bool? Met
 public sealed record BenchReport(
     DateTimeOffset StartedAt, double DurationSeconds, MachineInfo Machine, string Commit, BenchSettingsSummary Settings,
     ThroughputSection? Throughput, ColdStartSection? ColdStart, DeploySection? Deploy, ManyAppsSection? ManyApps, IReadOnlyList<Target> Targets,
-    ComponentSection? Component = null);
+    ScaleSection? Scale = null, ComponentSection? Component = null);
 
 public sealed record BenchSettingsSummary(int DurationSeconds, int WarmupSeconds, IReadOnlyList<int> Connections, int ColdStartRepeats, int Deploys, int ManyApps);

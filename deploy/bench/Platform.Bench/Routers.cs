@@ -10,10 +10,12 @@ public sealed class Routers(BenchSettings settings)
 
     public int NextPort() => _nextPort++;
 
-    public async Task<(ChildProcess Process, RouterClient Client, double ReadyMs)> StartAsync(string name, IReadOnlyDictionary<string, string>? extra, CancellationToken cancellationToken)
+    /// <param name="keepState">Start on the folders of an earlier router of this name (its saved table and module cache).</param>
+    public async Task<(ChildProcess Process, RouterClient Client, double ReadyMs)> StartAsync(string name, IReadOnlyDictionary<string, string>? extra, CancellationToken cancellationToken,
+        bool keepState = false)
     {
         var folder = Path.Combine(settings.OutputDirectory, "routers", name);
-        if (Directory.Exists(folder))
+        if (Directory.Exists(folder) && !keepState)
         {
             Directory.Delete(folder, recursive: true);
         }

@@ -29,6 +29,16 @@ namespace Platform.Migrations.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Access")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("full");
+
+                    b.PrimitiveCollection<List<string>>("AppNames")
+                        .HasColumnType("text[]");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -56,6 +66,9 @@ namespace Platform.Migrations.Migrations
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("TenantId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Hash")
@@ -63,6 +76,8 @@ namespace Platform.Migrations.Migrations
 
                     b.HasIndex("Name")
                         .IsUnique();
+
+                    b.HasIndex("TenantId");
 
                     b.ToTable("api_keys", (string)null);
                 });
@@ -102,6 +117,9 @@ namespace Platform.Migrations.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
                     b.Property<int?>("TimeoutSeconds")
                         .HasColumnType("integer");
 
@@ -116,6 +134,8 @@ namespace Platform.Migrations.Migrations
 
                     b.HasIndex("Name")
                         .IsUnique();
+
+                    b.HasIndex("TenantId");
 
                     b.ToTable("apps", (string)null);
                 });
@@ -272,6 +292,109 @@ namespace Platform.Migrations.Migrations
                     b.HasIndex("AppName", "Minute");
 
                     b.ToTable("request_stats", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.RouteChange", b =>
+                {
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("AppName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Revision");
+
+                    b.HasIndex("ChangedAt");
+
+                    b.ToTable("route_changes", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.RoutingState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("Epoch")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("PrunedThrough")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("routing_state", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.Tenant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("MaxApps")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxConcurrency")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxCpuTimeLimitMs")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxMemoryLimitMb")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("MaxStoredBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("MaxTimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("tenants", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.ApiKey", b =>
+                {
+                    b.HasOne("Platform.Data.Tenant", "Tenant")
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.Navigation("Tenant");
+                });
+
+            modelBuilder.Entity("Platform.Data.App", b =>
+                {
+                    b.HasOne("Platform.Data.Tenant", "Tenant")
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Tenant");
                 });
 
             modelBuilder.Entity("Platform.Data.AppLogEntry", b =>

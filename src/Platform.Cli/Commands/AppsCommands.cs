@@ -16,20 +16,21 @@ internal static class AppsCommands
     private static Command Apps()
     {
         var json = Cli.JsonOption();
-        var command = new Command("apps", "List apps: URL, live version, last deploy") { json };
+        var tenant = new Option<string?>("--tenant") { Description = "Admin keys: only this tenant's apps" };
+        var command = new Command("apps", "List apps: URL, live version, last deploy, tenant") { json, tenant };
         command.Action(async (result, ct) =>
         {
             using var client = PlatformClient.FromSettings();
-            var apps = await client.ListAppsAsync(ct);
+            var apps = await client.ListAppsAsync(result.GetValue(tenant), ct);
             if (result.GetValue(json))
             {
                 Cli.PrintJson(apps);
                 return;
             }
-            var table = Cli.Table("NAME", "VERSION", "URL", "DEPLOYED");
+            var table = Cli.Table("NAME", "VERSION", "URL", "DEPLOYED", "TENANT");
             foreach (var a in apps)
             {
-                table.AddRow(Cli.Cell(a.Name), Cli.Cell(a.ActiveVersion), Cli.Cell(a.Url), Cli.Cell(a.LastDeployedAt));
+                table.AddRow(Cli.Cell(a.Name), Cli.Cell(a.ActiveVersion), Cli.Cell(a.Url), Cli.Cell(a.LastDeployedAt), Cli.Cell(a.Tenant));
             }
             AnsiConsole.Write(table);
         });

@@ -20,18 +20,21 @@ public static class AppsApi
 
         api.MapPost("/", CreateApp).WithName("CreateApp").WithSummary("Create an app")
             .WithDescription("The name is a DNS label of 3-63 characters and becomes the app's host name.");
-        api.MapGet("/", ListApps).WithName("ListApps").WithSummary("List apps");
+        api.MapGet("/", ListApps).WithName("ListApps").WithSummary("List apps")
+            .WithDescription("A tenant key sees its tenant's apps (and only those its app list names); an admin sees all, or one tenant's with ?tenant=NAME.");
         api.MapGet("/{app}", GetApp).WithName("GetApp").WithSummary("Show an app");
         api.MapPatch("/{app}", UpdateApp).WithName("UpdateApp").WithSummary("Change an app's variables, limits or outbound allow-list")
             .WithDescription("Fields left out stay as they are. Variables replace the whole set. Live on routers within a second.");
-        api.MapDelete("/{app}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app; its URL stops answering");
+        api.MapDelete("/{app}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app; its URL stops answering")
+            .RequiresAppOperation(AppOperation.Delete);
         return api;
     }
 
     public static async Task<Results<Created<AppResponse>, ProblemHttpResult>> CreateApp(
-        CreateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
+        CreateAppRequest request, ClaimsPrincipal user, PlatformDbContext db, TenantQuotas quotas, IOptions<AppsOptions> options, RouteChangeNotifier routes,
         TimeProvider clock, ILogger<App> logger, WasmEngineHost engine, CancellationToken cancellationToken)
     {
+        var caller = Caller.From(user);
         if (AppNames.Validate(request.Name) is { } nameError)
         {
             return Problems.Validation(nameError, "name", request.Name);
@@ -42,11 +45,26 @@ public static class AppsApi
         {
             return Problems.Validation(settingsError);
         }
+        if (!caller.Allows(AppOperation.Create) || !caller.ScopeIncludes(request.Name))
+        {
+            return AppAuthorizer.ForbiddenProblem(caller, request.Name, AppOperation.Create);
+        }
+        var (tenant, tenantProblem) = await TenantsApi.ResolveForCallerAsync(caller, request.Tenant, db, cancellationToken);
+        if (tenant is null)
+        {
+            return tenantProblem!;
+        }
+        if (TenantQuotas.CheckLimits(tenant, request.MemoryLimitMb, request.TimeoutSeconds, request.CpuTimeLimitMs, null) is { } overLimit)
+        {
+            return overLimit.ToProblem();
+        }
         var now = clock.GetUtcNow();
         var app = new App
         {
             Id = Guid.CreateVersion7(),
             Name = request.Name,
+            TenantId = tenant.Id,
+            Tenant = tenant,
             CreatedAt = now,
             UpdatedAt = now,
             Variables = request.Variables ?? [],
@@ -54,13 +72,21 @@ public static class AppsApi
             TimeoutSeconds = request.TimeoutSeconds,
             CpuTimeLimitMs = request.CpuTimeLimitMs,
         };
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await quotas.LockAsync(tenant.Id, cancellationToken);
+        if (await quotas.CheckAppCountAsync(tenant, cancellationToken) is { } overCount)
+        {
+            return overCount.ToProblem();
+        }
         db.Apps.Add(app);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
+            // Names are host names, unique across tenants; the problem never says whose the name is.
             return Problems.Create(StatusCodes.Status409Conflict, "app-exists", "App exists", $"An app named '{request.Name}' already exists.");
         }
         logger.AppCreated(app.Name);
@@ -68,15 +94,32 @@ public static class AppsApi
         return TypedResults.Created($"/api/v1/apps/{app.Name}", app.ToResponse(options.Value, null));
     }
 
-    public static async Task<Ok<List<AppResponse>>> ListApps(PlatformDbContext db, IOptions<AppsOptions> options, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<List<AppResponse>>, ProblemHttpResult>> ListApps(
+        [Microsoft.AspNetCore.Mvc.FromQuery] string? tenant, ClaimsPrincipal user, PlatformDbContext db, IOptions<AppsOptions> options, CancellationToken cancellationToken)
     {
-        var apps = await db.Apps.AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
+        var caller = Caller.From(user);
+        IQueryable<App> query = db.Apps.AsNoTracking().Include(a => a.Tenant);
+        if (!caller.IsAdmin || tenant is not null)
+        {
+            var (only, problem) = await TenantsApi.ResolveForCallerAsync(caller, tenant, db, cancellationToken);
+            if (only is null)
+            {
+                return problem!;
+            }
+            query = query.Where(a => a.TenantId == only.Id);
+        }
+        if (!caller.IsAdmin && caller.Apps is { } scoped)
+        {
+            var names = scoped.ToList();
+            query = query.Where(a => names.Contains(a.Name));
+        }
+        var apps = await query.OrderBy(a => a.Name).ToListAsync(cancellationToken);
         return TypedResults.Ok(apps.Select(a => a.ToResponse(options.Value, a.DeployedAt)).ToList());
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(string app, PlatformDbContext db, IOptions<AppsOptions> options, CancellationToken cancellationToken)
     {
-        var found = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
+        var found = await db.Apps.AsNoTracking().Include(a => a.Tenant).FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
         return found is null ? Problems.AppNotFound(app) : TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt));
     }
 
@@ -100,10 +143,14 @@ public static class AppsApi
         {
             return Problems.Validation(hostsError.Detail, "allowedOutboundHosts", hostsError.Entry);
         }
-        var found = await db.Apps.FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
+        var found = await db.Apps.Include(a => a.Tenant).FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
         if (found is null)
         {
             return Problems.AppNotFound(app);
+        }
+        if (TenantQuotas.CheckLimits(found.Tenant!, request.MemoryLimitMb, request.TimeoutSeconds, request.CpuTimeLimitMs, request.MaxConcurrency) is { } overLimit)
+        {
+            return overLimit.ToProblem();
         }
         if (request.Variables is not null)
         {
@@ -131,6 +178,8 @@ public static class AppsApi
         {
             return Problems.AppNotFound(app);
         }
+        // Stats are kept by name: a later app of that name (perhaps another tenant's) must not inherit them.
+        await db.RequestStats.Where(s => s.AppName == app).ExecuteDeleteAsync(cancellationToken);
         logger.AppDeleted(app);
         routes.NotifyChanged();
         return TypedResults.NoContent();

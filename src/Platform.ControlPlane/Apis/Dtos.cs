@@ -1,10 +1,12 @@
 using Platform.Contracts;
+using Platform.ControlPlane.Services;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Apis;
 
+/// <param name="Tenant">Admin keys only: the tenant that owns the app (default "default"); a tenant key's apps are always its own tenant's.</param>
 public sealed record CreateAppRequest(string Name, Dictionary<string, string>? Variables = null, int? MemoryLimitMb = null, int? TimeoutSeconds = null,
-    int? CpuTimeLimitMs = null);
+    int? CpuTimeLimitMs = null, string? Tenant = null);
 
 /// <summary>Changes to an app's settings; absent fields stay as they are.</summary>
 /// <param name="AllowedOutboundHosts">Replaces the app's outbound allow-list (Spin's allowed_outbound_hosts syntax); an empty list allows nothing.</param>
@@ -25,7 +27,8 @@ public sealed record AppResponse(
     int TimeoutSeconds,
     IReadOnlyList<string> AllowedOutboundHosts,
     int CpuTimeLimitMs,
-    int? MaxConcurrency);
+    int? MaxConcurrency,
+    string Tenant);
 
 public sealed record VersionResponse(
     int Number,
@@ -87,12 +90,32 @@ public sealed record VersionFileResponse(string Path, string Digest, long Size);
 
 public sealed record VersionRouteResponse(string Route, string Component);
 
-public sealed record CreateKeyRequest(string Name, bool Admin = false);
+/// <param name="Admin">An admin key (no tenant, no scope); only an admin may make one.</param>
+/// <param name="Tenant">The key's tenant; default: the caller's own tenant, or "default" for an admin.</param>
+/// <param name="Apps">When given, the only apps of the tenant the key sees.</param>
+/// <param name="Access">"full" (default), "deploy-only" or "read-only"; never wider than the caller's own.</param>
+public sealed record CreateKeyRequest(string Name, bool Admin = false, string? Tenant = null, List<string>? Apps = null, string? Access = null);
 
-public sealed record KeyResponse(string Name, string Prefix, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+/// <param name="Tenant">Null for admin keys.</param>
+/// <param name="Apps">Null when the key sees every app of its tenant.</param>
+public sealed record KeyResponse(string Name, string Prefix, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
+    string? Tenant, IReadOnlyList<string>? Apps, string Access);
 
 /// <summary>Returned once, when a key is made: the only time the secret is shown.</summary>
-public sealed record CreatedKeyResponse(string Name, string Key, string Prefix, bool Admin, DateTimeOffset CreatedAt);
+public sealed record CreatedKeyResponse(string Name, string Key, string Prefix, bool Admin, DateTimeOffset CreatedAt,
+    string? Tenant, IReadOnlyList<string>? Apps, string Access);
+
+/// <summary>A tenant's quotas; null means unlimited.</summary>
+/// <param name="MaxStoredBytes">Sum of the sizes of all versions of all the tenant's apps.</param>
+public sealed record TenantQuotasDto(int? MaxApps, long? MaxStoredBytes, int? MaxMemoryLimitMb, int? MaxTimeoutSeconds, int? MaxCpuTimeLimitMs, int? MaxConcurrency);
+
+public sealed record TenantUsage(int Apps, long StoredBytes, int Keys);
+
+public sealed record TenantResponse(string Name, DateTimeOffset CreatedAt, TenantQuotasDto Quotas, TenantUsage Usage);
+
+/// <summary>POST /tenants: a name and, optionally, quotas (absent: unlimited).</summary>
+public sealed record CreateTenantRequest(string? Name, int? MaxApps = null, long? MaxStoredBytes = null, int? MaxMemoryLimitMb = null,
+    int? MaxTimeoutSeconds = null, int? MaxCpuTimeLimitMs = null, int? MaxConcurrency = null);
 
 public sealed record AppStatsResponse(string App, int Minutes, IReadOnlyList<StatsPoint> Points, long TotalRequests, long TotalErrors);
 
@@ -101,6 +124,7 @@ public sealed record StatsPoint(DateTimeOffset Minute, long Requests, long Error
 
 internal static class DtoMapping
 {
+    /// <summary>Limits are shown as the app runs with them: its own or the default, capped by its tenant's quotas.</summary>
     public static AppResponse ToResponse(this App app, Infrastructure.AppsOptions options, DateTimeOffset? lastDeployedAt) => new(
         app.Name,
         options.PublicUrl(app.Name),
@@ -110,11 +134,15 @@ internal static class DtoMapping
         lastDeployedAt,
         app.ActiveVersionNumber is null ? "no-version" : "running",
         app.Variables,
-        app.MemoryLimitMb ?? options.DefaultMemoryLimitMb,
-        app.TimeoutSeconds ?? options.DefaultTimeoutSeconds,
+        TenantQuotas.Effective(app.MemoryLimitMb, options.DefaultMemoryLimitMb, app.Tenant?.MaxMemoryLimitMb),
+        TenantQuotas.Effective(app.TimeoutSeconds, options.DefaultTimeoutSeconds, app.Tenant?.MaxTimeoutSeconds),
         app.AllowedOutboundHosts,
-        app.CpuTimeLimitMs ?? options.DefaultCpuTimeLimitMs,
-        app.MaxConcurrency);
+        TenantQuotas.Effective(app.CpuTimeLimitMs, options.DefaultCpuTimeLimitMs, app.Tenant?.MaxCpuTimeLimitMs),
+        TenantQuotas.EffectiveOptional(app.MaxConcurrency, app.Tenant?.MaxConcurrency),
+        app.Tenant?.Name ?? "");
+
+    public static TenantQuotasDto Quotas(this Tenant t) =>
+        new(t.MaxApps, t.MaxStoredBytes, t.MaxMemoryLimitMb, t.MaxTimeoutSeconds, t.MaxCpuTimeLimitMs, t.MaxConcurrency);
 
     public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber, IReadOnlyDictionary<string, string>? appVariables = null)
     {

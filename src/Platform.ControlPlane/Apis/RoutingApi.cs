@@ -17,16 +17,27 @@ public static class RoutingApi
     {
         var api = routes.MapGroup("/internal/v1").WithTags("Internal (routers)").RequireAuthorization(AuthSchemes.RouterPolicy);
         api.MapGet("/routes", GetRoutes).WithName("GetRoutingTable")
-            .WithSummary("The routing table; with If-None-Match and ?wait=N it long-polls until the table changes");
+            .WithSummary("The routing table; with If-None-Match and ?wait=N it long-polls until the table changes")
+            .WithDescription("With ?since=R&epoch=E the answer is a RoutingChanges document: the apps changed after revision R "
+                + "(or a snapshot when R is unknown or pruned), long-polling with ?wait=N while nothing changed after R.");
         api.MapPost("/stats", PostStats).WithName("ReportRequestStats").WithSummary("Routers report per-app request figures per minute");
         api.MapPost("/logs", PostLogs).WithName("ReportAppLogs").WithSummary("Routers report app log lines (stderr, stdout, the platform's own events)");
         return api;
     }
 
-    public static async Task<Results<Ok<RoutingTable>, StatusCodeHttpResult>> GetRoutes(
-        HttpContext context, [FromQuery] int? wait, RoutingTableProvider provider, RouteChangeNotifier notifier,
+    public static async Task<Results<Ok<RoutingTable>, Ok<RoutingChanges>, StatusCodeHttpResult, ProblemHttpResult>> GetRoutes(
+        HttpContext context, [FromQuery] int? wait, [FromQuery] long? since, [FromQuery] string? epoch,
+        RoutingTableProvider provider, RoutingChangeLog log, RouteChangeNotifier notifier,
         IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
+        if (since is not null || epoch is not null)
+        {
+            if (since is not >= 0)
+            {
+                return Infrastructure.Problems.Validation($"since must be a revision (0 or more); got '{context.Request.Query["since"]}'.", "since", context.Request.Query["since"].ToString());
+            }
+            return await GetChangesAsync(context, since.Value, epoch, wait, log, notifier, lifetime, cancellationToken);
+        }
         // A stopping control plane answers its long-polls at once, so routers move to another replica
         // instead of holding up the shutdown.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
@@ -46,6 +57,43 @@ public static class RoutingApi
                 return TypedResults.Ok(table);
             }
             remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+            try
+            {
+                await changed.WaitAsync(remaining, stopping.Token);
+            }
+            catch (TimeoutException)
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+    }
+
+    /// <summary>The delta protocol: answered from the change log, never by rebuilding the whole table.</summary>
+    private static async Task<Results<Ok<RoutingTable>, Ok<RoutingChanges>, StatusCodeHttpResult, ProblemHttpResult>> GetChangesAsync(
+        HttpContext context, long since, string? epoch, int? wait, RoutingChangeLog log, RouteChangeNotifier notifier,
+        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
+        context.Response.Headers.CacheControl = "no-cache";
+        while (true)
+        {
+            // Capture the change signal before reading, so a change between the read and the wait still wakes us.
+            var changed = notifier.NextChange;
+            var head = await log.GetHeadAsync(cancellationToken);
+            if (head.Revision != since || !string.Equals(head.Epoch, epoch, StringComparison.Ordinal))
+            {
+                return TypedResults.Ok(await log.ReadAsync(epoch, since, head, cancellationToken));
+            }
+            var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
@@ -93,7 +141,14 @@ public static class RoutingApi
                 return Infrastructure.Problems.Validation($"Stats for app '{m.App}' at {m.Minute:O} have {m.LatencyBuckets.Length} latency buckets; expected {bucketCount}.");
             }
         }
-        db.RequestStats.AddRange(report.Minutes.Select(m => new RequestStat
+        // Stats are kept by app name: a late report for a deleted app, or for minutes before the app of that name was
+        // created, would otherwise be shown to the next owner of the name (perhaps another tenant).
+        var names = report.Minutes.Select(m => m.App).Distinct().ToList();
+        var created = await db.Apps.AsNoTracking().Where(a => names.Contains(a.Name))
+            .ToDictionaryAsync(a => a.Name, a => a.CreatedAt, cancellationToken);
+        db.RequestStats.AddRange(report.Minutes
+            .Where(m => created.TryGetValue(m.App, out var since) && m.Minute.AddMinutes(1) > since)
+            .Select(m => new RequestStat
         {
             AppName = m.App,
             Minute = m.Minute,

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 using Platform.Runtime.Http;
@@ -71,6 +72,8 @@ public static class TryApi
     public static RouteHandlerBuilder MapTryApi(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/v1/apps/{app}/try", TryApp)
             .RequireAuthorization()
+            // Calling the app is what its public URL allows anyone; a read-only key may do it too.
+            .RequiresAppOperation(AppOperation.Read)
             .WithTags("Apps")
             .WithName("TryApp")
             .WithSummary("Send one request to the app through a router and return its status, headers and body")

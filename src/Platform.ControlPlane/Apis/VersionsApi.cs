@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using Platform.Bundles;
+using Platform.ControlPlane.Auth;
 using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
 using Platform.Data;
@@ -69,7 +70,8 @@ public static class VersionsApi
                 };
                 return Task.CompletedTask;
             })
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequiresAppOperation(AppOperation.Deploy);
         api.MapGet("/", ListVersions).WithName("ListVersions").WithSummary("List versions, newest first");
         api.MapGet("/{version:int}", GetVersion).WithName("GetVersion")
             .WithSummary("Show one version: its components, routes, files and digests");
@@ -78,7 +80,8 @@ public static class VersionsApi
             .Produces<string>(StatusCodes.Status200OK, TomlContentType)
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{version:int}/activate", ActivateVersion).WithName("ActivateVersion")
-            .WithSummary("Serve this version (roll back or forward); live on routers within a second");
+            .WithSummary("Serve this version (roll back or forward); live on routers within a second")
+            .RequiresAppOperation(AppOperation.Deploy);
         return api;
     }
 
@@ -165,7 +168,7 @@ public static class VersionsApi
         string app, int version, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
         TimeProvider clock, ILogger<AppVersion> logger, CancellationToken cancellationToken)
     {
-        var found = await db.Apps.FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
+        var found = await db.Apps.Include(a => a.Tenant).FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
         if (found is null)
         {
             return Problems.AppNotFound(app);

@@ -67,7 +67,9 @@ public sealed class ApiKeyAuthenticationHandler(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, Context.RequestAborted);
+        var key = await db.ApiKeys.AsNoTracking().Where(k => k.Hash == hash && k.RevokedAt == null)
+            .Select(k => new { k.Id, k.Name, k.IsAdmin, k.LastUsedAt, k.TenantId, Tenant = (string?)k.Tenant!.Name, k.AppNames, k.Access })
+            .FirstOrDefaultAsync(Context.RequestAborted);
         if (key is null)
         {
             return Fail("the API key is unknown or revoked");
@@ -77,12 +79,16 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
         }
-        return Success(key.Name, key.IsAdmin, router: false);
+        // A non-admin key always has a tenant (the migration moved older ones to the default tenant); if one somehow
+        // has none it sees nothing rather than everything.
+        return Success(key.Name, key.IsAdmin, router: false,
+            key.IsAdmin ? [] : Caller.ClaimsFor(key.TenantId ?? Guid.Empty, key.Tenant, key.AppNames, key.Access));
     }
 
-    private AuthenticateResult Success(string name, bool admin, bool router)
+    private AuthenticateResult Success(string name, bool admin, bool router, IEnumerable<Claim>? scope = null)
     {
         var claims = new List<Claim> { new(ClaimTypes.Name, name) };
+        claims.AddRange(scope ?? []);
         if (admin)
         {
             claims.Add(new Claim(AuthSchemes.AdminClaim, "true"));
@@ -115,7 +121,7 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
-        return WriteProblem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", $"Key '{Context.User.Identity?.Name}' may not do this; it needs an admin key.");
+        return WriteProblem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", $"Key '{Context.User.Identity?.Name}' is {Caller.From(Context.User).ScopeDescription}; this call needs an admin key.");
     }
 
     private async Task WriteProblem(int status, string kind, string title, string detail) =>

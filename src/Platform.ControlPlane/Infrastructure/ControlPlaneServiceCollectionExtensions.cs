@@ -13,6 +13,16 @@ namespace Platform.ControlPlane.Infrastructure;
 
 public static class ControlPlaneServiceCollectionExtensions
 {
+    /// <summary>
+    /// Compresses only what routers read: the routing documents are large and repetitive, while other responses
+    /// (log streams above all) must not be buffered by a compressor.
+    /// </summary>
+    public static WebApplication UseRoutingCompression(this WebApplication app)
+    {
+        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/internal/v1/routes", StringComparison.Ordinal), b => b.UseResponseCompression());
+        return app;
+    }
+
     public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -40,8 +50,21 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<UploadGate>();
         services.AddSingleton<RouteChangeNotifier>();
         services.AddSingleton<RoutingTableProvider>();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RoutingChangeLog>();
+        services.AddHostedService<RoutingChangeLogPruner>();
+        // Routers accept gzip and brotli; a snapshot of many apps shrinks several times over (see UseRoutingCompression).
+        services.AddResponseCompression(o =>
+        {
+            o.Providers.Add<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProvider>();
+            o.Providers.Add<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProvider>();
+        });
+        services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
+        services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
         services.AddHostedService<RouteChangeListener>();
         services.AddScoped<VersionPublisher>();
+        services.AddScoped<TenantQuotas>();
+        services.AddScoped<AppAuthorizer>();
         services.AddScoped<ReferenceImporter>();
         // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.
         services.AddHttpClient(ReferenceImporter.HttpClientName);

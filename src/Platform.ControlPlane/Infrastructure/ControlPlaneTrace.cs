@@ -39,14 +39,26 @@ internal static partial class ControlPlaneTrace
     [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "App log retention failed; it runs again at the next interval")]
     public static partial void LogRetentionFailed(this ILogger logger, Exception ex);
 
+    [LoggerMessage(EventId = 1026, Level = LogLevel.Information, Message = "Routing change log pruned {Count} change(s); it now keeps every change after revision {PrunedThrough}")]
+    public static partial void RouteChangesPruned(this ILogger logger, int count, long prunedThrough);
+
+    [LoggerMessage(EventId = 1027, Level = LogLevel.Warning, Message = "Pruning the routing change log failed; it runs again at the next interval")]
+    public static partial void RouteChangePruneFailed(this ILogger logger, Exception ex);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(this ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 1031, Level = LogLevel.Information, Message = "API key '{Name}' created (prefix {Prefix})")]
-    public static partial void ApiKeyCreated(this ILogger logger, string name, string prefix);
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Information, Message = "API key '{Name}' created (prefix {Prefix}, {Scope})")]
+    public static partial void ApiKeyCreated(this ILogger logger, string name, string prefix, string scope);
 
     [LoggerMessage(EventId = 1032, Level = LogLevel.Information, Message = "API key '{Name}' revoked")]
     public static partial void ApiKeyRevoked(this ILogger logger, string name);
+
+    [LoggerMessage(EventId = 1033, Level = LogLevel.Information, Message = "Tenant '{Tenant}' created")]
+    public static partial void TenantCreated(this ILogger logger, string tenant);
+
+    [LoggerMessage(EventId = 1034, Level = LogLevel.Information, Message = "Tenant '{Tenant}' deleted")]
+    public static partial void TenantDeleted(this ILogger logger, string tenant);
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Applying database migrations at start")]
     public static partial void MigratingAtStart(this ILogger logger);

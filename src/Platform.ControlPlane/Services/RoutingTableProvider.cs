@@ -46,7 +46,7 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-        var rows = await db.Apps.AsNoTracking()
+        var rows = await db.Apps.AsNoTracking().Include(a => a.Tenant)
             .Where(a => a.ActiveVersionNumber != null)
             .OrderBy(a => a.Name)
             .Select(a => new
@@ -108,15 +108,16 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             version.ModuleDigest,
             version.Repository,
             version.OciReference,
-            (long)(app.MemoryLimitMb ?? defaults.DefaultMemoryLimitMb) * 1024 * 1024,
-            (app.TimeoutSeconds ?? defaults.DefaultTimeoutSeconds) * 1000,
+            // Capped by the tenant's quotas, so lowering one applies to apps that already asked for more.
+            (long)TenantQuotas.Effective(app.MemoryLimitMb, defaults.DefaultMemoryLimitMb, app.Tenant?.MaxMemoryLimitMb) * 1024 * 1024,
+            TenantQuotas.Effective(app.TimeoutSeconds, defaults.DefaultTimeoutSeconds, app.Tenant?.MaxTimeoutSeconds) * 1000,
             new SortedDictionary<string, string>(app.Variables, StringComparer.Ordinal),
             digest,
             fingerprint,
             AllowedOutboundHosts: app.AllowedOutboundHosts.Count == 0 ? null : [.. app.AllowedOutboundHosts],
             Components: components,
             HttpRoutes: httpRoutes,
-            MaxConcurrency: app.MaxConcurrency,
-            CpuTimeMilliseconds: app.CpuTimeLimitMs ?? defaults.DefaultCpuTimeLimitMs);
+            MaxConcurrency: TenantQuotas.EffectiveOptional(app.MaxConcurrency, app.Tenant?.MaxConcurrency),
+            CpuTimeMilliseconds: TenantQuotas.Effective(app.CpuTimeLimitMs, defaults.DefaultCpuTimeLimitMs, app.Tenant?.MaxCpuTimeLimitMs));
     }
 }

@@ -43,6 +43,7 @@ public sealed partial class VersionPublisher(
     CompileSandbox compiler,
     WasmEngineHost engine,
     RouteChangeNotifier routes,
+    TenantQuotas quotas,
     IOptions<BundleOptions> bundleOptions,
     TimeProvider clock,
     ILogger<VersionPublisher> logger)
@@ -56,6 +57,12 @@ public sealed partial class VersionPublisher(
         if (app is null)
         {
             return new(null, Problems.AppNotFound(appName));
+        }
+        // Before compiling: an upload over the tenant's storage quota costs nothing (checked again at the commit).
+        if (await quotas.CheckStorageAsync(app.TenantId, module.Length, cancellationToken) is { } overQuota)
+        {
+            logger.UploadRefused(appName, overQuota.Detail);
+            return new(null, overQuota.ToProblem());
         }
         var (refused, precompiled) = await CheckModuleAsync(appName, module, "The upload", cancellationToken);
         if (refused is not null)
@@ -145,6 +152,11 @@ public sealed partial class VersionPublisher(
     public async Task<PublishResult> PublishResolvedAsync(App app, ResolvedBundle bundle, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var appName = app.Name;
+        if (await quotas.CheckStorageAsync(app.TenantId, bundle.TotalBytes, cancellationToken) is { } overQuota)
+        {
+            logger.UploadRefused(appName, overQuota.Detail);
+            return new(null, overQuota.ToProblem());
+        }
         foreach (var component in bundle.Components)
         {
             // The same parser the routers enforce with, so an entry that would never match is refused now.
@@ -332,6 +344,13 @@ public sealed partial class VersionPublisher(
     private async Task<PublishResult> CommitAsync(App app, AppVersion version, bool activate,
         Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, CancellationToken cancellationToken)
     {
+        // Under the tenant's lock, so parallel uploads to several of its apps cannot together pass its storage quota.
+        await quotas.LockAsync(app.TenantId, cancellationToken);
+        if (await quotas.CheckStorageAsync(app.TenantId, version.SizeBytes, cancellationToken) is { } overQuota)
+        {
+            logger.UploadRefused(app.Name, overQuota.Detail);
+            return new(null, overQuota.ToProblem());
+        }
         db.AppVersions.Add(version);
         if (activate)
         {

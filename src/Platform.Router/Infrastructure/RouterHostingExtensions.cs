@@ -58,7 +58,9 @@ public static class RouterHostingExtensions
             });
 
         services.AddSingleton<RoutingTableStore>();
-        services.AddHttpClient<RoutingTableSync>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Decompression on: the client then sends Accept-Encoding, and the control plane compresses routing documents.
+        services.AddHttpClient<RoutingTableSync>(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.GZip | System.Net.DecompressionMethods.Brotli });
         services.AddHostedService(sp => sp.GetRequiredService<RoutingTableSync>());
         services.AddSingleton<RequestStats>();
         services.AddHttpClient<RequestStatsReporter>();
@@ -101,14 +103,19 @@ public static class RouterHostingExtensions
         app.MapGet("/routing", (RoutingTableStore store) => store.Current is { } s
             ? Results.Ok(new
             {
-                s.Table.Revision,
+                Revision = s.RevisionText,
+                s.Epoch,
                 s.Source,
-                s.Table.GeneratedAt,
+                s.GeneratedAt,
                 Routes = s.Table.Routes.Select(r => new
                 {
                     r.App, r.Version, r.ModuleDigest, r.Repository, r.PrecompiledDigest, r.PrecompiledFingerprint, r.MemoryLimitBytes, r.TimeoutMilliseconds, r.CpuTimeMilliseconds, r.MaxConcurrency,
                 }),
             })
+            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
+        // The revision alone: cheap to poll whatever the table's size (the document above lists every app).
+        app.MapGet("/routing/revision", (RoutingTableStore store) => store.Current is { } s
+            ? Results.Ok(new { Revision = s.RevisionText, s.Epoch, s.Source, s.GeneratedAt, Apps = s.Apps.Count })
             : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No routing table yet"));
         // Readiness itself turns false through the shared "not-stopping" check of the service defaults.
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Router");
@@ -134,6 +141,6 @@ internal sealed class RouterReadyCheck(RoutingTableStore store, RouterWarmup war
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
             !warmup.Completed ? HealthCheckResult.Unhealthy("warming up the serving path")
-            : store.Current is { } s ? HealthCheckResult.Healthy($"routing table {s.Table.Revision} from {s.Source}, {s.Table.Routes.Count} app(s)")
+            : store.Current is { } s ? HealthCheckResult.Healthy($"routing table {s.RevisionText} from {s.Source}, {s.Apps.Count} app(s)")
             : HealthCheckResult.Unhealthy("no routing table yet (control plane not reached, none saved)"));
 }

@@ -15,6 +15,12 @@ internal static partial class RouterTrace
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Could not save the routing table to {Path}")]
     public static partial void SavingTableFailed(this ILogger logger, Exception ex, string path);
 
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "Routing changes {Since} -> {Revision} applied: {Upserts} app(s) replaced, {Deletions} removed, {Count} app(s) served")]
+    public static partial void RoutingChangesApplied(this ILogger logger, long since, long revision, int upserts, int deletions, int count);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Routing changes {Since} -> {Revision} of epoch {Epoch} do not follow this router's revision {Known} of epoch {KnownEpoch}; asking for a snapshot")]
+    public static partial void RoutingChangesGap(this ILogger logger, long since, long revision, string epoch, long known, string knownEpoch);
+
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The control plane refused the router token (HTTP {Status}); check PLATFORM_ROUTER_TOKEN")]
     public static partial void RouterTokenRefused(this ILogger logger, int status);
 

@@ -15,7 +15,8 @@ public sealed class AppRouting
 {
     public const string LegacyRoute = "/...";
 
-    private readonly SemaphoreSlim _resolving = new(1, 1);
+    // Made on the first request only: most apps of a large table are never called on a given router.
+    private SemaphoreSlim? _resolving;
     private volatile ResolvedRoutes? _resolved;
 
     private AppRouting(RouteEntry entry, IReadOnlyList<ComponentState> components, IReadOnlyList<StaticRoute> routes, string? error)
@@ -46,14 +47,15 @@ public sealed class AppRouting
         {
             return done;
         }
-        await _resolving.WaitAsync(cancellationToken);
+        var resolving = LazyInitializer.EnsureInitialized(ref _resolving, static () => new SemaphoreSlim(1, 1));
+        await resolving.WaitAsync(cancellationToken);
         try
         {
             return _resolved ??= await resolve(this, cancellationToken);
         }
         finally
         {
-            _resolving.Release();
+            resolving.Release();
         }
     }
 

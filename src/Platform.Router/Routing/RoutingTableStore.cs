@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
@@ -6,19 +6,136 @@ using Platform.Router.Infrastructure;
 
 namespace Platform.Router.Routing;
 
-/// <summary>An immutable routing table plus its lookup index, swapped as a whole.</summary>
-public sealed class RoutingSnapshot(RoutingTable table, string source)
+/// <summary>What applying a <see cref="RoutingChanges"/> document did.</summary>
+public enum RoutingApplyOutcome
 {
-    public RoutingTable Table { get; } = table;
-    public string Source { get; } = source;
-    public FrozenDictionary<string, RouteEntry> ByApp { get; } =
-        table.Routes.ToFrozenDictionary(r => r.App, StringComparer.OrdinalIgnoreCase);
+    /// <summary>The changes (or a snapshot) are in place.</summary>
+    Applied,
 
-    /// <summary>Each app's route matcher and component state, built here, once per table.</summary>
-    public FrozenDictionary<string, AppRouting> Apps { get; } =
-        table.Routes.ToFrozenDictionary(r => r.App,
-            r => AppRouting.Build(r, Serving.AppTrafficHandler.DefaultMaxBodyBytes, Serving.AppTrafficHandler.DefaultMaxResponseBytes),
-            StringComparer.OrdinalIgnoreCase);
+    /// <summary>Nothing newer than what the router has (a duplicate or a late answer); ignored.</summary>
+    Stale,
+
+    /// <summary>The changes start after a revision the router never saw (or belong to another epoch): it needs a snapshot.</summary>
+    Gap,
+}
+
+/// <summary>
+/// An immutable routing table plus its lookup index, swapped as a whole. Per-app state (<see cref="AppRouting"/>:
+/// matcher, components, resolved modules) is built once per entry and carried over to the next snapshot for every
+/// app a change leaves alone; the index is a persistent map, so applying a change costs O(changed · log n).
+/// </summary>
+public sealed class RoutingSnapshot
+{
+    private static readonly JsonSerializerOptions s_compare = new(JsonSerializerDefaults.Web);
+    private RoutingTable? _table;
+
+    private RoutingSnapshot(string? epoch, long revision, string revisionText, DateTimeOffset generatedAt, ImmutableDictionary<string, AppRouting> apps, string source)
+    {
+        Epoch = epoch;
+        Revision = revision;
+        RevisionText = revisionText;
+        GeneratedAt = generatedAt;
+        Apps = apps;
+        Source = source;
+    }
+
+    /// <summary>A table as a whole (from disk, or a content-hash table): every app's state is built.</summary>
+    public RoutingSnapshot(RoutingTable table, string source)
+        : this(table.Epoch, table.RevisionNumber ?? 0, table.Revision, table.GeneratedAt, Build(table.Routes, previous: null), source)
+    {
+        _table = table;
+    }
+
+    /// <summary>Null for a table without a change-log revision (a router that has it asks for a snapshot).</summary>
+    public string? Epoch { get; }
+
+    public long Revision { get; }
+
+    /// <summary>The revision as the table and logs show it.</summary>
+    public string RevisionText { get; }
+
+    public DateTimeOffset GeneratedAt { get; }
+
+    public string Source { get; }
+
+    /// <summary>Each app's route matcher and component state, built once per entry.</summary>
+    public ImmutableDictionary<string, AppRouting> Apps { get; }
+
+    /// <summary>The table as a document (sorted by app), made when first asked for: by /routing and by saving.</summary>
+    public RoutingTable Table => _table ??= new RoutingTable(RevisionText, GeneratedAt,
+        [.. Apps.Values.Select(a => a.Entry).OrderBy(r => r.App, StringComparer.Ordinal)], Epoch, Epoch is null ? null : Revision);
+
+    /// <summary>
+    /// The snapshot after <paramref name="changes"/>. A snapshot document replaces everything (keeping the state of
+    /// entries that did not change); a delta applies when it starts at or before this revision and ends after it
+    /// (its entries are each app's whole state at its end, so an overlapping delta is as good as an exact one).
+    /// </summary>
+    public RoutingApplyOutcome TryApply(RoutingChanges changes, string source, out RoutingSnapshot next)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        next = this;
+        var sameEpoch = string.Equals(changes.Epoch, Epoch, StringComparison.Ordinal);
+        if (changes.IsSnapshot)
+        {
+            // Always taken, even at an older revision: the control plane sends one only when it cannot continue from
+            // this router's revision (a restored database), and the sync loop asks one question at a time.
+            next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, Build(changes.Upserts, this), source);
+            return RoutingApplyOutcome.Applied;
+        }
+        if (!sameEpoch || changes.Since > Revision)
+        {
+            return RoutingApplyOutcome.Gap;
+        }
+        if (changes.Revision <= Revision)
+        {
+            return RoutingApplyOutcome.Stale;
+        }
+        var apps = Apps.ToBuilder();
+        foreach (var name in changes.Deletions)
+        {
+            apps.Remove(name);
+        }
+        foreach (var entry in changes.Upserts)
+        {
+            apps[entry.App] = Reuse(entry, this) ?? BuildOne(entry);
+        }
+        next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, apps.ToImmutable(), source);
+        return RoutingApplyOutcome.Applied;
+    }
+
+    private static string Text(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static ImmutableDictionary<string, AppRouting> Build(IEnumerable<RouteEntry> routes, RoutingSnapshot? previous)
+    {
+        var apps = ImmutableDictionary.CreateBuilder<string, AppRouting>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in routes)
+        {
+            apps[entry.App] = (previous is null ? null : Reuse(entry, previous)) ?? BuildOne(entry);
+        }
+        return apps.ToImmutable();
+    }
+
+    private static AppRouting BuildOne(RouteEntry entry) =>
+        AppRouting.Build(entry, Serving.AppTrafficHandler.DefaultMaxBodyBytes, Serving.AppTrafficHandler.DefaultMaxResponseBytes);
+
+    /// <summary>The previous state of an app whose entry did not change (same JSON): it keeps its loaded modules.</summary>
+    private static AppRouting? Reuse(RouteEntry entry, RoutingSnapshot previous)
+    {
+        if (!previous.Apps.TryGetValue(entry.App, out var old))
+        {
+            return null;
+        }
+        if (ReferenceEquals(old.Entry, entry))
+        {
+            return old;
+        }
+        // Cheap fields first; the JSON comparison settles the collections (records compare those by reference).
+        if (old.Entry.Version != entry.Version || !string.Equals(old.Entry.ModuleDigest, entry.ModuleDigest, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(old.Entry, s_compare).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(entry, s_compare)) ? old : null;
+    }
 }
 
 /// <summary>
@@ -27,10 +144,16 @@ public sealed class RoutingSnapshot(RoutingTable table, string source)
 /// </summary>
 public sealed class RoutingTableStore
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions s_json = RoutingJson.Options;
     private readonly string? _path;
     private readonly ILogger<RoutingTableStore> _logger;
     private volatile RoutingSnapshot? _current;
+    private readonly Lock _saveLock = new();
+    private int _saveRequested;
+    private int _saving;
+
+    /// <summary>Longest a change waits before it is on disk.</summary>
+    public static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(1);
 
     public RoutingTableStore(IOptions<RouterOptions> options, ILogger<RoutingTableStore> logger)
     {
@@ -49,9 +172,9 @@ public sealed class RoutingTableStore
     public bool TryGetRoute(string app, out RouteEntry route)
     {
         var snapshot = _current;
-        if (snapshot is not null && snapshot.ByApp.TryGetValue(app, out var found))
+        if (snapshot is not null && snapshot.Apps.TryGetValue(app, out var found))
         {
-            route = found;
+            route = found.Entry;
             return true;
         }
         route = null!;
@@ -73,24 +196,109 @@ public sealed class RoutingTableStore
     /// <summary>Raised after a new snapshot is in place, so caches can let go of what it no longer references.</summary>
     public event Action<RoutingSnapshot>? SnapshotApplied;
 
+    /// <summary>A whole table (a control plane that answers without revisions): replaces what the router has.</summary>
     public void Update(RoutingTable table)
     {
-        Apply(new RoutingSnapshot(table, "control plane"));
+        Apply(new RoutingSnapshot(table, "control plane"), null);
         _logger.RoutingTableLoaded(table.Revision, "the control plane", table.Routes.Count);
-        Save(table);
+        RequestSave();
     }
 
-    private void Apply(RoutingSnapshot snapshot)
+    /// <summary>
+    /// Applies a snapshot or delta from the control plane. Only the sync loop writes, so there is no lost update;
+    /// <see cref="RoutingApplyOutcome.Gap"/> tells it to ask for a snapshot.
+    /// </summary>
+    public RoutingApplyOutcome Apply(RoutingChanges changes)
+    {
+        var current = _current ?? new RoutingSnapshot(RoutingTable.Empty, "empty");
+        var outcome = current.TryApply(changes, "control plane", out var next);
+        switch (outcome)
+        {
+            case RoutingApplyOutcome.Applied:
+                Apply(next, changes.IsSnapshot ? null : changes.Upserts);
+                if (changes.IsSnapshot)
+                {
+                    _logger.RoutingTableLoaded(next.RevisionText, "the control plane", next.Apps.Count);
+                }
+                else
+                {
+                    _logger.RoutingChangesApplied(changes.Since ?? 0, changes.Revision, changes.Upserts.Count, changes.Deletions.Count, next.Apps.Count);
+                }
+                RequestSave();
+                break;
+            case RoutingApplyOutcome.Gap:
+                _logger.RoutingChangesGap(changes.Since ?? 0, changes.Revision, changes.Epoch, current.Revision, current.Epoch ?? "none");
+                break;
+        }
+        return outcome;
+    }
+
+    /// <param name="changed">The entries to check for serving errors; null checks all (a whole table arrived).</param>
+    private void Apply(RoutingSnapshot snapshot, IReadOnlyList<RouteEntry>? changed)
     {
         _current = snapshot;
-        foreach (var (app, routing) in snapshot.Apps)
+        foreach (var entry in changed ?? [.. snapshot.Apps.Values.Select(a => a.Entry)])
         {
-            if (routing.Error is { } error)
+            if (snapshot.Apps.TryGetValue(entry.App, out var routing) && routing.Error is { } error)
             {
-                _logger.AppEntryUnservable(app, routing.Entry.Version, error);
+                _logger.AppEntryUnservable(entry.App, routing.Entry.Version, error);
             }
         }
         SnapshotApplied?.Invoke(snapshot);
+    }
+
+    /// <summary>
+    /// Saves in the background, at most once per <see cref="SaveInterval"/>: a table of many apps is megabytes, and a
+    /// deploy a second must not mean a file a second. A router that dies before the save resumes from the revision
+    /// saved before, and the control plane sends it what changed since.
+    /// </summary>
+    private void RequestSave()
+    {
+        if (_path is null)
+        {
+            return;
+        }
+        Interlocked.Exchange(ref _saveRequested, 1);
+        if (Interlocked.CompareExchange(ref _saving, 1, 0) == 0)
+        {
+            _ = Task.Run(SaveLoopAsync);
+        }
+    }
+
+    private async Task SaveLoopAsync()
+    {
+        try
+        {
+            while (Interlocked.Exchange(ref _saveRequested, 0) == 1)
+            {
+                SaveCurrent();
+                await Task.Delay(SaveInterval);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _saving, 0);
+            // A request that came in after the last check but before the flag dropped starts no loop of its own.
+            if (Volatile.Read(ref _saveRequested) == 1 && Interlocked.CompareExchange(ref _saving, 1, 0) == 0)
+            {
+                _ = Task.Run(SaveLoopAsync);
+            }
+        }
+    }
+
+    /// <summary>Saves the current table now (shutdown, tests).</summary>
+    public void Flush() => SaveCurrent();
+
+    private void SaveCurrent()
+    {
+        // The snapshot is read under the lock, so a slower writer never puts an older table over a newer one.
+        lock (_saveLock)
+        {
+            if (_current is { } snapshot)
+            {
+                Save(snapshot.Table);
+            }
+        }
     }
 
     private void LoadSaved()
@@ -103,7 +311,7 @@ public sealed class RoutingTableStore
         {
             var table = JsonSerializer.Deserialize<RoutingTable>(File.ReadAllBytes(_path), s_json)
                 ?? throw new JsonException("the file holds null");
-            Apply(new RoutingSnapshot(table, "disk"));
+            Apply(new RoutingSnapshot(table, "disk"), null);
             _logger.RoutingTableLoaded(table.Revision, _path, table.Routes.Count);
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException)

@@ -9,29 +9,39 @@ using Platform.Router.Infrastructure;
 namespace Platform.Router.Routing;
 
 /// <summary>
-/// Keeps the routing table current by long-polling the control plane (ETag + ?wait). When the control plane is
-/// away, the router keeps serving the table it has and retries with backoff.
+/// Keeps the routing table current by long-polling the control plane for what changed after the router's revision
+/// (<c>?since=R&amp;epoch=E&amp;wait=N</c>; gzip or brotli). A delta that does not follow on (a lost or out-of-order
+/// answer, another database) makes the next request ask for a snapshot. When the control plane is away, the router
+/// keeps serving the table it has and retries with backoff.
 /// </summary>
 public sealed class RoutingTableSync(HttpClient http, RoutingTableStore store, IOptions<RouterOptions> options, ILogger<RoutingTableSync> logger)
     : BackgroundService
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions s_json = RoutingJson.Options;
+
+    /// <summary>Saves the table on a graceful stop, so the next start resumes from the newest revision.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        store.Flush();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
         var delay = TimeSpan.FromMilliseconds(200);
+        var needSnapshot = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var known = store.Current?.Table.Revision;
-                using var request = new HttpRequestMessage(HttpMethod.Get, $"{o.ControlPlaneUrl.TrimEnd('/')}/internal/v1/routes?wait={o.LongPollSeconds}");
+                // First contact, or after a gap: since=0 without an epoch always gets a snapshot.
+                var current = store.Current;
+                var query = current is { Epoch: { } epoch } && !needSnapshot
+                    ? $"since={current.Revision}&epoch={Uri.EscapeDataString(epoch)}"
+                    : "since=0";
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"{o.ControlPlaneUrl.TrimEnd('/')}/internal/v1/routes?{query}&wait={o.LongPollSeconds}");
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", o.Token);
-                if (known is not null)
-                {
-                    request.Headers.IfNoneMatch.Add(new EntityTagHeaderValue($"\"{known}\""));
-                }
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(o.LongPollSeconds + 15));
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
@@ -44,9 +54,9 @@ public sealed class RoutingTableSync(HttpClient http, RoutingTableStore store, I
                 if (response.StatusCode != HttpStatusCode.NotModified)
                 {
                     response.EnsureSuccessStatusCode();
-                    var table = await response.Content.ReadFromJsonAsync<RoutingTable>(s_json, timeout.Token)
-                        ?? throw new JsonException("the control plane sent an empty routing table");
-                    store.Update(table);
+                    var changes = await response.Content.ReadFromJsonAsync<RoutingChanges>(s_json, timeout.Token)
+                        ?? throw new JsonException("the control plane sent an empty routing document");
+                    needSnapshot = store.Apply(changes) == RoutingApplyOutcome.Gap;
                 }
                 delay = TimeSpan.FromMilliseconds(200);
             }
@@ -56,7 +66,7 @@ public sealed class RoutingTableSync(HttpClient http, RoutingTableStore store, I
             }
             catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException or IOException)
             {
-                logger.ControlPlaneUnreachable(ex, o.ControlPlaneUrl, store.Current?.Table.Revision ?? "none", delay);
+                logger.ControlPlaneUnreachable(ex, o.ControlPlaneUrl, store.Current?.RevisionText ?? "none", delay);
                 try
                 {
                     await Task.Delay(delay, stoppingToken);

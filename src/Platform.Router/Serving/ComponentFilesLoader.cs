@@ -82,6 +82,11 @@ public sealed class ComponentFilesLoader
     /// <summary>Drops the trees no component of the new table uses.</summary>
     private void Retain(RoutingSnapshot snapshot)
     {
+        // Most routers hold no file trees; then a change must not walk every app of a large table.
+        if (_loaded.IsEmpty)
+        {
+            return;
+        }
         var live = new HashSet<string>(snapshot.Apps.Values.SelectMany(a => a.Components).Select(c => c.FilesKey), StringComparer.Ordinal);
         foreach (var key in _loaded.Keys)
         {

@@ -21,9 +21,11 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
     /// <summary>The module stored for <paramref name="hex"/>, mapped from its file; null when absent or discarded.</summary>
     /// <param name="discarded">True when a file existed but was damaged (and is now deleted).</param>
     /// <param name="loader">Null for a core module; otherwise what loads the code (a component).</param>
-    public object? TryLoad(string digest, string hex, ICodeLoader? loader, out bool discarded)
+    /// <param name="bytes">The artifact's size (what the module weighs in the memory budget).</param>
+    public object? TryLoad(string digest, string hex, ICodeLoader? loader, out bool discarded, out long bytes)
     {
         discarded = false;
+        bytes = 0;
         var path = PathOf(hex);
         if (!File.Exists(path))
         {
@@ -36,6 +38,7 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, ILo
             using (var stream = File.OpenRead(path))
             {
                 actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+                bytes = stream.Length;
             }
             if (!string.Equals(expected, actual, StringComparison.Ordinal))
             {

@@ -33,18 +33,19 @@ public sealed class CachedModule
 
     private readonly Module? _module;
 
-    internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime)
-        : this(digest, (object)module, source, loadTime)
+    internal CachedModule(string digest, Module module, ModuleSource source, TimeSpan loadTime, long sizeBytes)
+        : this(digest, (object)module, source, loadTime, sizeBytes)
     {
     }
 
-    internal CachedModule(string digest, object code, ModuleSource source, TimeSpan loadTime)
+    internal CachedModule(string digest, object code, ModuleSource source, TimeSpan loadTime, long sizeBytes)
     {
         Digest = digest;
         Code = code;
         _module = code as Module;
         Source = source;
         LoadTime = loadTime;
+        SizeBytes = sizeBytes;
     }
 
     /// <summary>Digest of the Wasm bytes, "sha256:&lt;hex&gt;".</summary>
@@ -61,10 +62,13 @@ public sealed class CachedModule
     /// <summary>Time the module took to compile or load when it entered the cache.</summary>
     public TimeSpan LoadTime { get; }
 
+    /// <summary>Size of the compiled module (its serialized artifact): its weight in the cache's memory budget.</summary>
+    public long SizeBytes { get; }
+
     // One shared instance for all later memory hits keeps the hot path allocation-free.
-    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Code, ModuleSource.Memory, LoadTime);
+    internal CachedModule AsMemoryHit() => _memoryHit ??= new CachedModule(Digest, Code, ModuleSource.Memory, LoadTime, SizeBytes);
 }
 
 /// <summary>Counts since the cache was created.</summary>
 public readonly record struct ModuleCacheStatistics(long MemoryHits, long DiskLoads, long Compiles, long DiskFailures, int Count,
-    long PrecompiledLoads = 0, long PrecompiledFailures = 0, long PrecompiledForOtherEngines = 0);
+    long PrecompiledLoads = 0, long PrecompiledFailures = 0, long PrecompiledForOtherEngines = 0, long CachedBytes = 0);

@@ -7,7 +7,8 @@ using Wasmtime;
 namespace Platform.Runtime;
 
 /// <summary>
-/// Compiled modules by digest in a bounded in-memory LRU. Concurrent first requests for a digest share one load
+/// Compiled modules by digest in an in-memory LRU bounded by bytes (each module weighs its compiled size) and by
+/// count. Concurrent first requests for a digest share one load
 /// (<see cref="ModuleProducer"/>: the disk store, a precompiled artifact the caller offers, or compiling the Wasm bytes).
 /// </summary>
 /// <remarks>
@@ -20,6 +21,8 @@ public sealed class ModuleCache : IDisposable
 {
     private readonly ModuleProducer _producer;
     private readonly int _capacity;
+    private readonly long _budgetBytes;
+    private long _cachedBytes;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LinkedListNode<CachedModule>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<CachedModule> _lru = new();
@@ -27,17 +30,28 @@ public sealed class ModuleCache : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private long _memoryHits;
 
-    /// <summary>Uses <see cref="WasmRuntimeOptions.CacheDirectory"/> and <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.</summary>
+    /// <summary>
+    /// Uses <see cref="WasmRuntimeOptions.CacheDirectory"/>, <see cref="WasmRuntimeOptions.MaxCachedModuleBytes"/> and
+    /// <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.
+    /// </summary>
     public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
-        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, logger)
+        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, host?.Options.MaxCachedModuleBytes ?? 0, logger)
     {
     }
 
+    /// <summary>A cache with the host's byte budget and its own count cap.</summary>
     public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null)
+        : this(host, cacheDirectory, maxCachedModules, host?.Options.MaxCachedModuleBytes ?? 0, logger)
+    {
+    }
+
+    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, long maxCachedBytes, ILogger<ModuleCache>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedModules, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedBytes, 1);
         _capacity = maxCachedModules;
+        _budgetBytes = maxCachedBytes;
         var log = (ILogger?)logger ?? NullLogger.Instance;
         ArtifactStore? store = null;
         if (!string.IsNullOrWhiteSpace(cacheDirectory))
@@ -67,14 +81,16 @@ public sealed class ModuleCache : IDisposable
         get
         {
             int count;
+            long bytes;
             lock (_lock)
             {
                 count = _entries.Count;
+                bytes = _cachedBytes;
             }
             var p = _producer;
             return new(Interlocked.Read(ref _memoryHits), Interlocked.Read(ref p.DiskLoads), Interlocked.Read(ref p.Compiles),
                 Interlocked.Read(ref p.DiskFailures), count, Interlocked.Read(ref p.PrecompiledLoads),
-                Interlocked.Read(ref p.PrecompiledFailures), Interlocked.Read(ref p.PrecompiledForOtherEngines));
+                Interlocked.Read(ref p.PrecompiledFailures), Interlocked.Read(ref p.PrecompiledForOtherEngines), bytes);
         }
     }
 
@@ -182,13 +198,17 @@ public sealed class ModuleCache : IDisposable
             if (_entries.TryGetValue(entry.Digest, out var existing))
             {
                 _lru.Remove(existing);
+                _cachedBytes -= existing.Value.SizeBytes;
             }
             _entries[entry.Digest] = _lru.AddFirst(entry);
-            while (_entries.Count > _capacity)
+            _cachedBytes += entry.SizeBytes;
+            // The newest entry stays even when it alone is over the budget: evicting it would recompile on every request.
+            while (_entries.Count > 1 && (_entries.Count > _capacity || _cachedBytes > _budgetBytes))
             {
                 var last = _lru.Last!;
                 _lru.RemoveLast();
                 _entries.Remove(last.Value.Digest);
+                _cachedBytes -= last.Value.SizeBytes;
             }
         }
     }

@@ -40,7 +40,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             return null;
         }
         var stopwatch = Stopwatch.StartNew();
-        var module = store.TryLoad(digest, hex, loader, out var discarded);
+        var module = store.TryLoad(digest, hex, loader, out var discarded, out var size);
         if (module is null)
         {
             if (discarded)
@@ -57,7 +57,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
         }
         LogLoadedFromDisk(logger, digest, elapsed.TotalMilliseconds);
-        return new CachedModule(digest, module, ModuleSource.Disk, elapsed);
+        return new CachedModule(digest, module, ModuleSource.Disk, elapsed, size);
     }
 
     private async Task<CachedModule?> TryLoadPrecompiledAsync(string digest, string hex, PrecompiledArtifact artifact, ICodeLoader? loader,
@@ -93,7 +93,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
                 RuntimeTelemetry.LoadDuration.Record(elapsed.TotalSeconds);
             }
             LogLoadedPrecompiled(logger, digest, artifact.Digest, bytes.Length, elapsed.TotalMilliseconds, fetched.TotalMilliseconds);
-            return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed);
+            return new CachedModule(digest, module, ModuleSource.Precompiled, elapsed, bytes.LongLength);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -125,11 +125,10 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
                 RuntimeTelemetry.CompileDuration.Record(took.TotalSeconds);
             }
             LogCompiled(logger, digest, bytes.Length, took.TotalMilliseconds);
-            if (store is not null)
-            {
-                store.Write(hex, loader.Serialize(code));
-            }
-            return new CachedModule(digest, (object)code, ModuleSource.Compiled, took);
+            // The serialized form is what the component weighs in memory, stored or not.
+            var serializedCode = loader.Serialize(code);
+            store?.Write(hex, serializedCode);
+            return new CachedModule(digest, (object)code, ModuleSource.Compiled, took, serializedCode.LongLength);
         }
         var module = Module.FromBytes(host.Engine, digest, bytes);
         var elapsed = stopwatch.Elapsed;
@@ -140,8 +139,10 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
         }
         LogCompiled(logger, digest, bytes.Length, elapsed.TotalMilliseconds);
-        store?.Write(hex, module.Serialize());
-        return new CachedModule(digest, module, ModuleSource.Compiled, elapsed);
+        // The serialized form is what the module weighs in memory (its native code and data), stored or not.
+        var serialized = module.Serialize();
+        store?.Write(hex, serialized);
+        return new CachedModule(digest, module, ModuleSource.Compiled, elapsed, serialized.LongLength);
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Compiled module {Digest} ({Bytes} bytes) in {Milliseconds:F1} ms")]

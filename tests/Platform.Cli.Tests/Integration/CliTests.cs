@@ -218,10 +218,68 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
         user.Environment["PLATFORM_URL"] = stack.ControlPlane.Url;
         user.Environment["PLATFORM_KEY"] = secret;
         Assert.Equal(0, (await user.RunAsync("apps")).ExitCode);
-        AssertOneLineError(await user.RunAsync("keys", "list"), "(HTTP 403)");
+        AssertOneLineError(await user.RunAsync("keys", "create", Unique("admin"), "--admin"), "(HTTP 403)");
 
         Assert.Equal(0, (await cli.RunAsync("keys", "revoke", name)).ExitCode);
         AssertOneLineError(await user.RunAsync("apps"), "(HTTP 401)");
+    }
+
+    [Fact]
+    public async Task Tenants_and_scoped_keys_are_made_listed_and_deleted_and_a_tenant_key_sees_only_its_apps()
+    {
+        var cli = await LoggedInCliAsync();
+        var tenant = Unique("acme");
+        var created = await cli.RunAsync("tenants", "create", tenant, "--max-apps", "2", "--max-timeout-seconds", "10");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Contains("apps=2", created.Stdout);
+        AssertOneLineError(await cli.RunAsync("tenants", "create", tenant), "(HTTP 409)");
+        AssertOneLineError(await cli.RunAsync("tenants", "create", "Bad_Name"), "'Bad_Name'");
+        var tenants = JsonDocument.Parse((await cli.RunAsync("tenants", "list", "--json")).Stdout).RootElement;
+        var listedTenant = tenants.EnumerateArray().Single(t => t.GetProperty("name").GetString() == tenant);
+        Assert.Equal(2, listedTenant.GetProperty("quotas").GetProperty("maxApps").GetInt32());
+
+        // An app in the default tenant (made by the admin) and one key of the new tenant per scope.
+        var defaultApp = Unique("default-app");
+        Assert.Equal(0, (await cli.RunAsync("deploy", "--app", defaultApp, "--no-wait", TestApps.PathOf("hello"))).ExitCode);
+        var keyName = Unique("ci");
+        var key = await cli.RunAsync("keys", "create", keyName, "--tenant", tenant);
+        Assert.True(key.ExitCode == 0, key.ToString());
+        Assert.Contains($"tenant {tenant}, full", key.Stderr);
+        var tenantCli = NewCli();
+        tenantCli.Environment["PLATFORM_URL"] = stack.ControlPlane.Url;
+        tenantCli.Environment["PLATFORM_KEY"] = key.Stdout.Trim();
+
+        var app = Unique("acme-app");
+        var deployed = await tenantCli.RunAsync("deploy", "--app", app, "--no-wait", TestApps.PathOf("hello"));
+        Assert.True(deployed.ExitCode == 0, deployed.ToString());
+        var seen = JsonDocument.Parse((await tenantCli.RunAsync("apps", "--json")).Stdout).RootElement;
+        Assert.Equal([app], seen.EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        AssertOneLineError(await tenantCli.RunAsync("versions", defaultApp), $"No app is named '{defaultApp}'");
+        var adminView = await cli.RunAsync("apps", "--tenant", tenant);
+        Assert.Contains(app, adminView.Stdout);
+        Assert.DoesNotContain(defaultApp, adminView.Stdout);
+
+        // The tenant key makes a narrower key; keys list shows tenant and scope.
+        var deployer = await tenantCli.RunAsync("keys", "create", Unique("deployer"), "--app", app, "--access", "deploy-only", "--json");
+        Assert.True(deployer.ExitCode == 0, deployer.ToString());
+        var deployerKey = JsonDocument.Parse(deployer.Stdout).RootElement;
+        Assert.Equal("deploy-only", deployerKey.GetProperty("access").GetString());
+        AssertOneLineError(await tenantCli.RunAsync("keys", "create", Unique("x"), "--tenant", "default"), "'default'");
+        var table = await cli.RunAsync("keys", "list");
+        var row = table.Stdout.Split('\n').Single(l => l.Contains(deployerKey.GetProperty("name").GetString()!));
+        Assert.Contains(tenant, row);
+        Assert.Contains("deploy-only", row);
+        Assert.Contains(app, row);
+        var deployCli = NewCli();
+        deployCli.Environment["PLATFORM_URL"] = stack.ControlPlane.Url;
+        deployCli.Environment["PLATFORM_KEY"] = deployerKey.GetProperty("key").GetString();
+        AssertOneLineError(await deployCli.RunAsync("vars", app, "set", "A=1"), "(HTTP 403)");
+        Assert.Equal(0, (await deployCli.RunAsync("deploy", "--app", app, "--no-wait", TestApps.PathOf("hello"))).ExitCode);
+
+        AssertOneLineError(await cli.RunAsync("tenants", "delete", tenant), "1 app");
+        Assert.Equal(0, (await tenantCli.RunAsync("apps")).ExitCode);
+        var deleteApp = await cli.RunAsync("tenants", "delete", Unique("nope"));
+        AssertOneLineError(deleteApp, "(HTTP 404)");
     }
 
     [Fact]

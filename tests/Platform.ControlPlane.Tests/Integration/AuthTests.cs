@@ -26,7 +26,7 @@ public sealed class AuthTests(ControlPlaneFixture fixture)
     }
 
     [Fact]
-    public async Task A_key_made_by_the_admin_works_a_non_admin_key_may_not_manage_keys_and_a_revoked_key_stops_working()
+    public async Task A_key_made_by_the_admin_works_a_non_admin_key_may_not_make_admin_keys_and_a_revoked_key_stops_working()
     {
         var admin = fixture.CreateClient();
         var keyName = ApiHelpers.UniqueAppName("ci");
@@ -36,7 +36,12 @@ public sealed class AuthTests(ControlPlaneFixture fixture)
 
         var user = fixture.CreateClient(secret);
         await (await user.GetAsync("/api/v1/apps")).ExpectAsync(200);
-        await (await user.GetAsync("/api/v1/keys")).ExpectProblemAsync(403, keyName);
+        await (await user.PostAsJsonAsync("/api/v1/keys", new { name = keyName + "-admin", admin = true })).ExpectProblemAsync(403, keyName);
+        // Without a tenant it is a key of the default tenant, and it sees only that tenant's keys.
+        Assert.Equal("default", created.GetProperty("tenant").GetString());
+        var seen = await (await user.GetAsync("/api/v1/keys")).ExpectAsync(200);
+        Assert.Contains(seen.EnumerateArray(), k => k.GetProperty("name").GetString() == keyName);
+        Assert.DoesNotContain(seen.EnumerateArray(), k => k.GetProperty("admin").GetBoolean());
 
         // Listing keys never shows a secret.
         var keys = await (await admin.GetAsync("/api/v1/keys")).Content.ReadAsStringAsync();

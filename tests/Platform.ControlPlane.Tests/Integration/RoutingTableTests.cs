@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -31,6 +32,26 @@ public sealed class RoutingTableTests(ControlPlaneFixture fixture)
         Assert.Equal(128L * 1024 * 1024, route.GetProperty("memoryLimitBytes").GetInt64());
         Assert.Equal(30_000, route.GetProperty("timeoutMilliseconds").GetInt32());
         Assert.DoesNotContain(table.GetProperty("routes").EnumerateArray(), r => r.GetProperty("app").GetString() == empty);
+    }
+
+    [Fact]
+    public async Task A_tenants_quota_caps_the_limits_routers_get_even_for_apps_that_asked_for_more_before()
+    {
+        var tenant = ApiHelpers.UniqueAppName("capped");
+        await (await _admin.PostAsJsonAsync("/api/v1/tenants", new { name = tenant })).ExpectAsync(201);
+        var app = ApiHelpers.UniqueAppName("capped-app");
+        await (await _admin.PostAsJsonAsync("/api/v1/apps", new { name = app, tenant, timeoutSeconds = 20, memoryLimitMb = 100 })).ExpectAsync(201);
+        await (await _admin.UploadAsync(app, TestApps.Bytes("hello"))).ExpectAsync(201);
+
+        // Lowered afterwards: the routing table applies the cap at once, to the default CPU time too.
+        await (await _admin.PatchAsJsonAsync($"/api/v1/tenants/{tenant}", new { maxTimeoutSeconds = 2, maxMemoryLimitMb = 64, maxCpuTimeLimitMs = 500 })).ExpectAsync(200);
+        var table = await (await _router.GetAsync("/internal/v1/routes")).ExpectAsync(200);
+        var route = table.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("app").GetString() == app);
+        Assert.Equal(2_000, route.GetProperty("timeoutMilliseconds").GetInt32());
+        Assert.Equal(64L * 1024 * 1024, route.GetProperty("memoryLimitBytes").GetInt64());
+        Assert.Equal(500, route.GetProperty("cpuTimeMilliseconds").GetInt32());
+        var shown = await (await _admin.GetAsync($"/api/v1/apps/{app}")).ExpectAsync(200);
+        Assert.Equal(2, shown.GetProperty("timeoutSeconds").GetInt32());
     }
 
     [Fact]

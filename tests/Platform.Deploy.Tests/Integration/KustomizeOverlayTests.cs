@@ -96,6 +96,19 @@ public sealed class KustomizeOverlayTests
         Assert.True(Number(production, "HorizontalPodAutoscaler", "router", "spec", "maxReplicas") > Number(dev, "HorizontalPodAutoscaler", "router", "spec", "maxReplicas"));
     }
 
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public async Task App_traffic_is_hashed_by_host_with_bounded_load_and_the_api_is_not(string overlay)
+    {
+        var m = await Kustomize.ManifestAsync(overlay);
+
+        var apps = m.Find("Ingress", "platform-apps")!.Root.StringMap("metadata", "annotations");
+        Assert.Equal("$host", apps[KubernetesChecks.HashByAnnotation]);
+        Assert.Equal("1.5", apps[KubernetesChecks.BalanceFactorAnnotation]);
+        // Uploads and dashboards need no affinity: the control plane keeps no state of its own.
+        Assert.DoesNotContain(KubernetesChecks.HashByAnnotation, m.Find("Ingress", "platform-api")!.Root.StringMap("metadata", "annotations").Keys);
+    }
+
     private static Dictionary<string, object?> RouterContainer(KubernetesManifest m) => KubernetesChecks.Router(m)!.Containers.First();
 
     private static Dictionary<string, object?> Root(KubernetesManifest m, string kind, string name) =>
@@ -167,6 +180,16 @@ public sealed class KustomizeOverlayTests
             "PodDisruptionBudget/router (maxUnavailable '0', minAvailable '') blocks every voluntary eviction"),
         ["the app host does not match the app domain"] = ("production", m => Root(m, "Ingress", "platform-apps").Maps("spec", "rules").First()["host"] = "*.apps.other.example",
             "no Ingress rule for the app host '*.apps.example.com'"),
+        ["app traffic is not hashed by host"] = ("production", m => Root(m, "Ingress", "platform-apps").Map("metadata", "annotations")!.Remove(KubernetesChecks.HashByAnnotation),
+            "Ingress/platform-apps: nginx.ingress.kubernetes.io/upstream-hash-by is 'unset', expected '$host'"),
+        ["app traffic is hashed by path"] = ("dev", m => Root(m, "Ingress", "platform-apps").Map("metadata", "annotations")![KubernetesChecks.HashByAnnotation] = "$request_uri",
+            "upstream-hash-by is '$request_uri', expected '$host'"),
+        ["host hashing has no bounded load"] = ("dev", m => Root(m, "Ingress", "platform-apps").Map("metadata", "annotations")!.Remove(KubernetesChecks.BalanceFactorAnnotation),
+            "upstream-hash-by-balance-factor is 'unset', expected a bounded load factor above 1"),
+        ["the load bound lets one router take everything"] = ("production", m => Root(m, "Ingress", "platform-apps").Map("metadata", "annotations")![KubernetesChecks.BalanceFactorAnnotation] = "10",
+            "upstream-hash-by-balance-factor is '10'"),
+        ["subset hashing overrides the bounded load"] = ("dev", m => Root(m, "Ingress", "platform-apps").Map("metadata", "annotations")!["nginx.ingress.kubernetes.io/upstream-hash-by-subset"] = "true",
+            "subset hashing or cookie affinity overrides the bounded-load host hashing"),
         ["the router service selects nothing"] = ("dev", m => Root(m, "Service", "router").Map("spec", "selector")!["app.kubernetes.io/name"] = "routers",
             "Service/router selector does not pick the pods of Deployment/router"),
         ["the router reaches the control plane through a missing service"] = ("dev", m => m.OfKind("ConfigMap").Single(c => c.Name.StartsWith("router-settings-", StringComparison.Ordinal)).Root.Map("data")!["Platform__Router__ControlPlaneUrl"] = "http://control-plane:5080",

@@ -428,5 +428,41 @@ public static partial class ComposeChecks
         {
             yield return $"the proxy configuration does not listen on port {PlatformLayout.ProxyPort}";
         }
+        foreach (var problem in ProxyHashing(config))
+        {
+            yield return problem;
+        }
+    }
+
+    /// <summary>
+    /// The block that proxies to the routers must pick a router by hashing the Host header (Caddy's
+    /// <c>lb_policy header Host</c>, rendezvous hashing), so each app's module is loaded on one router, not all.
+    /// </summary>
+    private static IEnumerable<string> ProxyHashing(string config)
+    {
+        var start = config.IndexOf("reverse_proxy " + Routers[0], StringComparison.Ordinal);
+        if (start < 0)
+        {
+            yield return "the proxy configuration has no reverse_proxy to the routers";
+            yield break;
+        }
+        var open = config.IndexOf('{', start);
+        var depth = 0;
+        var end = open;
+        for (; open >= 0 && end < config.Length; end++)
+        {
+            depth += config[end] == '{' ? 1 : config[end] == '}' ? -1 : 0;
+            if (depth == 0)
+            {
+                break;
+            }
+        }
+        var block = open < 0 ? "" : config[open..end];
+        var policies = block.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("lb_policy", StringComparison.Ordinal))
+            .Select(l => l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToList();
+        if (policies.Count != 1 || policies[0] is not [_, "header", var field, ..] || !field.Equals("Host", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"the proxy picks routers by '{string.Join(" | ", policies.Select(p => string.Join(' ', p.Skip(1))))}', expected 'lb_policy header Host' (consistent hashing by app host)";
+        }
     }
 }

@@ -608,6 +608,39 @@ public static partial class KubernetesChecks
         {
             yield return $"no Ingress rule for the API host leading to the control plane's port {PlatformLayout.ControlPlanePort}";
         }
+        foreach (var ingress in rules.Where(r => r.Rule.Text("host") == wildcard && Leads(r.Ingress, r.Rule, router, PlatformLayout.RouterPort)).Select(r => r.Ingress).Distinct())
+        {
+            foreach (var problem in HostHashing(ingress))
+            {
+                yield return problem;
+            }
+        }
+    }
+
+    public const string HashByAnnotation = "nginx.ingress.kubernetes.io/upstream-hash-by";
+    public const string BalanceFactorAnnotation = "nginx.ingress.kubernetes.io/upstream-hash-by-balance-factor";
+
+    /// <summary>
+    /// App traffic must be hashed by host with bounded load, so an app's module is loaded on a few routers and a hot
+    /// app still spreads (ingress-nginx's chashboundedloads: upstream-hash-by plus a balance factor above 1).
+    /// </summary>
+    private static IEnumerable<string> HostHashing(K8sObject ingress)
+    {
+        var annotations = ingress.Root.StringMap("metadata", "annotations");
+        var hashBy = annotations.GetValueOrDefault(HashByAnnotation);
+        if (hashBy is null || !System.Text.RegularExpressions.Regex.IsMatch(hashBy, @"^\$(host|\{host\})$"))
+        {
+            yield return $"{ingress}: {HashByAnnotation} is '{hashBy ?? "unset"}', expected '$host' (consistent hashing by app host)";
+        }
+        var factor = annotations.GetValueOrDefault(BalanceFactorAnnotation);
+        if (!double.TryParse(factor, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) || f <= 1 || f > 3)
+        {
+            yield return $"{ingress}: {BalanceFactorAnnotation} is '{factor ?? "unset"}', expected a bounded load factor above 1 and at most 3";
+        }
+        if (annotations.ContainsKey("nginx.ingress.kubernetes.io/upstream-hash-by-subset") || annotations.ContainsKey("nginx.ingress.kubernetes.io/affinity"))
+        {
+            yield return $"{ingress}: subset hashing or cookie affinity overrides the bounded-load host hashing";
+        }
     }
 
     public static IEnumerable<string> MigrationJob(KubernetesManifest m)

@@ -87,6 +87,22 @@ public sealed class ComposeFileTests
             $"expected a problem containing \"{expected}\", got:\n{string.Join('\n', problems)}");
     }
 
+    [Theory]
+    [InlineData("lb_policy round_robin", "the proxy picks routers by 'round_robin', expected 'lb_policy header Host'")]
+    [InlineData("lb_policy header X-Forwarded-For", "the proxy picks routers by 'header X-Forwarded-For'")]
+    [InlineData("", "the proxy picks routers by '', expected 'lb_policy header Host'")]
+    public void A_proxy_that_does_not_hash_by_host_is_rejected(string policy, string expected)
+    {
+        var caddyfile = RepoFiles.Read("deploy/compose/Caddyfile");
+        Assert.Contains("lb_policy header Host", caddyfile);
+        var broken = caddyfile.Replace("lb_policy header Host", policy, StringComparison.Ordinal);
+
+        var problems = ComposeChecks.All(RepoFiles.Compose(), RepoFiles.Read(RepoFiles.EnvExample),
+            path => path.EndsWith("Caddyfile", StringComparison.Ordinal) ? broken : RepoFiles.TryRead(path));
+
+        Assert.True(problems.Any(p => p.Contains(expected, StringComparison.Ordinal)), $"expected \"{expected}\", got:\n{string.Join('\n', problems)}");
+    }
+
     [Fact]
     public void A_compose_file_without_a_router_is_rejected_by_name()
     {

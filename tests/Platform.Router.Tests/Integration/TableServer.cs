@@ -6,9 +6,10 @@ using Platform.Testing;
 namespace Platform.Router.Tests.Integration;
 
 /// <summary>
-/// Stands in for the control plane's routing endpoint only (<c>GET /internal/v1/routes</c>, ETag and long poll, as
-/// routers use it), serving routing tables a test builds by hand; request figures routers post are accepted and
-/// dropped. It lets router tests feed tables the control plane does not write yet; everything else stays real.
+/// Stands in for the control plane's routing endpoint only (<c>GET /internal/v1/routes?since=R&amp;epoch=E</c> and long
+/// poll, as routers use it), serving routing tables a test builds by hand, each published table a new revision sent
+/// as a snapshot; request figures routers post are accepted and dropped. It lets router tests feed tables the control
+/// plane does not write yet; everything else stays real.
 /// </summary>
 public sealed class TableServer : IAsyncDisposable
 {
@@ -16,11 +17,14 @@ public sealed class TableServer : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private volatile RoutingTable _table = RoutingTable.Empty;
+    private readonly string _epoch = Guid.NewGuid().ToString("N");
+    private volatile RoutingChanges _table;
+    private long _revision;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public TableServer()
     {
+        _table = new RoutingChanges(_epoch, 0, null, DateTimeOffset.UtcNow, [], []);
         Port = TestPorts.GetFreeTcpPort();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
@@ -32,7 +36,7 @@ public sealed class TableServer : IAsyncDisposable
 
     public void Publish(RoutingTable table)
     {
-        _table = table;
+        _table = new RoutingChanges(_epoch, Interlocked.Increment(ref _revision), null, table.GeneratedAt, table.Routes, []);
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
@@ -65,14 +69,14 @@ public sealed class TableServer : IAsyncDisposable
             else if (request.HttpMethod == "GET" && request.Url!.AbsolutePath == "/internal/v1/routes")
             {
                 var changed = _changed.Task;
-                var known = request.Headers["If-None-Match"];
-                if (known == $"\"{_table.Revision}\"")
+                var known = request.QueryString["epoch"] == _epoch && long.TryParse(request.QueryString["since"], out var since) ? since : -1;
+                if (known == _table.Revision)
                 {
                     var wait = int.TryParse(request.QueryString["wait"], out var seconds) ? seconds : 0;
                     await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(wait), _stop.Token));
                 }
                 var table = _table;
-                if (known == $"\"{table.Revision}\"")
+                if (known == table.Revision)
                 {
                     context.Response.StatusCode = 304;
                 }
@@ -80,7 +84,6 @@ public sealed class TableServer : IAsyncDisposable
                 {
                     context.Response.StatusCode = 200;
                     context.Response.ContentType = "application/json";
-                    context.Response.Headers["ETag"] = $"\"{table.Revision}\"";
                     var bytes = JsonSerializer.SerializeToUtf8Bytes(table, s_json);
                     await context.Response.OutputStream.WriteAsync(bytes);
                 }

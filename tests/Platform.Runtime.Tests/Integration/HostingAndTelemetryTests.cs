@@ -62,6 +62,16 @@ public sealed class HostingAndTelemetryTests(RuntimeFixture fixture)
     }
 
     [Fact]
+    public async Task A_module_cache_budget_below_a_mebibyte_is_refused_naming_the_setting()
+    {
+        await using var provider = Services(new() { ["Platform:Runtime:MaxCachedModuleBytes"] = "1000" });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<WasmRuntimeOptions>>().Value);
+
+        Assert.Contains("MaxCachedModuleBytes", ex.Message);
+    }
+
+    [Fact]
     public void Execution_emits_a_span_tagged_with_app_version_digest_and_cache_source()
     {
         var app = "span-" + Guid.NewGuid().ToString("N");

@@ -175,6 +175,45 @@ public sealed class ModuleCacheTests(RuntimeFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task The_memory_budget_counts_bytes_of_compiled_code_and_evicts_the_least_recently_used_first()
+    {
+        var apps = new[] { "hello", "trap", "loop" }.Select(TestApps.Bytes).ToArray();
+        var digests = apps.Select(RuntimeFixture.DigestOf).ToArray();
+        // Measure what each module weighs, then give a cache room for the two largest but not for all three.
+        long[] sizes;
+        using (var probe = new ModuleCache(fixture.Host, cacheDirectory: null, maxCachedModules: 10, maxCachedBytes: 1L << 40))
+        {
+            sizes = [.. await Task.WhenAll(apps.Select(async (a, i) => (await probe.GetAsync(digests[i], Fetch(a), CancellationToken.None)).SizeBytes))];
+            Assert.Equal(sizes.Sum(), probe.Statistics.CachedBytes);
+        }
+        Assert.All(sizes, s => Assert.True(s > 0));
+        var budget = sizes.Sum() - sizes.Min();
+        using var cache = new ModuleCache(fixture.Host, cacheDirectory: null, maxCachedModules: 10, maxCachedBytes: budget);
+
+        await cache.GetAsync(digests[0], Fetch(apps[0]), CancellationToken.None);
+        await cache.GetAsync(digests[1], Fetch(apps[1]), CancellationToken.None);
+        Assert.True(cache.TryGetLoaded(digests[0], out _)); // now the most recently used
+        await cache.GetAsync(digests[2], Fetch(apps[2]), CancellationToken.None);
+
+        Assert.True(cache.Statistics.CachedBytes <= budget, $"{cache.Statistics.CachedBytes} bytes cached over a budget of {budget}");
+        Assert.True(cache.TryGetLoaded(digests[2], out _));
+        Assert.False(cache.TryGetLoaded(digests[1], out _), "the least recently used module should have gone first");
+    }
+
+    [Fact]
+    public async Task A_module_larger_than_the_whole_budget_is_still_kept_alone()
+    {
+        using var cache = new ModuleCache(fixture.Host, cacheDirectory: null, maxCachedModules: 10, maxCachedBytes: 1);
+        var hello = TestApps.Bytes("hello");
+        var trap = TestApps.Bytes("trap");
+        await cache.GetAsync(RuntimeFixture.DigestOf(hello), Fetch(hello), CancellationToken.None);
+        await cache.GetAsync(RuntimeFixture.DigestOf(trap), Fetch(trap), CancellationToken.None);
+
+        Assert.Equal(1, cache.Statistics.Count);
+        Assert.True(cache.TryGetLoaded(RuntimeFixture.DigestOf(trap), out _));
+    }
+
+    [Fact]
     public async Task A_module_that_does_not_compile_surfaces_wasmtimes_error()
     {
         using var cache = NewCache();

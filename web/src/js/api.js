@@ -76,16 +76,37 @@ export class Api {
     return response.status === 204 ? null : response.json();
   }
 
+  /** options.tenant (admins): only that tenant's apps. */
   listApps(options) {
-    return this.request('GET', '/apps', undefined, options);
+    const query = options?.tenant ? `?tenant=${encodeURIComponent(options.tenant)}` : '';
+    return this.request('GET', `/apps${query}`, undefined, options);
   }
 
   getApp(name, options) {
     return this.request('GET', app(name), undefined, options);
   }
 
-  createApp(name) {
-    return this.request('POST', '/apps', { name });
+  /** tenant (admins): the tenant the app belongs to; without it, the key's own (an admin's: "default"). */
+  createApp(name, tenant) {
+    return this.request('POST', '/apps', tenant ? { name, tenant } : { name });
+  }
+
+  /** Admin keys only (a tenant key gets 403). */
+  listTenants(options) {
+    return this.request('GET', '/tenants', undefined, options);
+  }
+
+  listKeys(tenant, options) {
+    return this.request('GET', `/keys${tenant ? `?tenant=${encodeURIComponent(tenant)}` : ''}`, undefined, options);
+  }
+
+  /** body: { name, tenant?, apps?, access?, admin? }; the answer holds the secret, the only time it is shown. */
+  createKey(body) {
+    return this.request('POST', '/keys', body);
+  }
+
+  revokeKey(name) {
+    return this.request('DELETE', `/keys/${encodeURIComponent(name)}`);
   }
 
   /**

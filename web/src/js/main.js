@@ -5,10 +5,12 @@ import { clearKey, getKey, setKey } from './session.js';
 import { renderSignIn } from './views/signin.js';
 import { renderApps } from './views/apps.js';
 import { renderApp } from './views/app.js';
+import { renderKeys } from './views/keys.js';
 
 const main = document.getElementById('main');
 const sessionBox = document.querySelector('[data-testid="session"]');
 const navApps = document.querySelector('[data-testid="nav-apps"]');
+const navKeys = document.querySelector('[data-testid="nav-keys"]');
 const TITLE = 'Wasm Platform';
 
 let current = null;
@@ -17,6 +19,8 @@ let signInMessage = null;
 
 const ctx = {
   api: null,
+  // The admin's tenant switcher choice (null: all tenants), shared by the app list and the keys screen.
+  tenant: null,
   navigate,
   flash(message) {
     flashMessage = message;
@@ -31,6 +35,7 @@ const ctx = {
 function signOut(message) {
   clearKey();
   ctx.api = null;
+  ctx.tenant = null;
   signInMessage = message;
   render({ focus: true });
 }
@@ -54,6 +59,9 @@ function route(pathname) {
   if (match) {
     return { view: 'app', name: decodeURIComponent(match[1]) };
   }
+  if (pathname === '/keys' || pathname === '/keys/') {
+    return { view: 'keys' };
+  }
   if (pathname === '/' || pathname === '/apps' || pathname === '/apps/' || pathname === '/index.html') {
     return { view: 'apps' };
   }
@@ -73,6 +81,8 @@ function render({ focus = false } = {}) {
   const signedIn = ctx.api !== null;
   sessionBox.hidden = !signedIn;
   navApps.hidden = !signedIn;
+  navKeys.hidden = !signedIn;
+  navKeys.removeAttribute('aria-current');
 
   if (!signedIn) {
     const message = signInMessage;
@@ -93,6 +103,11 @@ function render({ focus = false } = {}) {
       navApps.setAttribute('aria-current', 'page');
       document.title = `Apps · ${TITLE}`;
       current = renderApps(main, ctx);
+    } else if (target.view === 'keys') {
+      navApps.removeAttribute('aria-current');
+      navKeys.setAttribute('aria-current', 'page');
+      document.title = `API keys · ${TITLE}`;
+      current = renderKeys(main, ctx);
     } else if (target.view === 'app') {
       navApps.removeAttribute('aria-current');
       document.title = `${target.name} · ${TITLE}`;

@@ -1,5 +1,6 @@
 import { h, fill, timeElement, announce } from '../dom.js';
 import { validateAppName } from '../names.js';
+import { tenantSwitcher } from './tenants.js';
 
 export function statusBadge(status) {
   const label = status === 'running' ? 'Running' : status === 'no-version' ? 'No version yet' : status;
@@ -13,7 +14,8 @@ function appRow(app) {
       h('a', { href: app.url, target: '_blank', rel: 'noopener noreferrer', class: 'mono' }, app.url.replace(/^https?:\/\//, '').replace(/\/$/, ''))),
     h('td', { 'data-label': 'Active version', testid: 'app-active-version' }, app.activeVersion ? `v${app.activeVersion}` : h('span', { class: 'muted' }, 'none')),
     h('td', { 'data-label': 'Last deploy' }, timeElement(app.lastDeployedAt)),
-    h('td', { 'data-label': 'Status' }, statusBadge(app.status)));
+    h('td', { 'data-label': 'Status' }, statusBadge(app.status)),
+    h('td', { 'data-label': 'Tenant', testid: 'app-tenant' }, app.tenant));
 }
 
 /** Apps list with the create form. */
@@ -58,7 +60,7 @@ export function renderApps(container, ctx) {
     }
     button.disabled = true;
     try {
-      const created = await ctx.api.createApp(name);
+      const created = await ctx.api.createApp(name, ctx.tenant);
       ctx.flash(`App ${created.name} created. Upload a module to deploy it.`);
       ctx.navigate(`/apps/${encodeURIComponent(created.name)}`);
     } catch (failure) {
@@ -70,6 +72,7 @@ export function renderApps(container, ctx) {
   });
 
   const list = h('div', { class: 'table-wrap', 'aria-busy': 'true' }, h('p', { class: 'empty' }, 'Loading apps…'));
+  const controller = new AbortController();
   const flash = ctx.takeFlash();
 
   fill(container,
@@ -83,19 +86,19 @@ export function renderApps(container, ctx) {
       h('section', { class: 'panel', 'aria-labelledby': 'apps-heading' },
         h('div', { class: 'panel-head' },
           h('h2', { id: 'apps-heading' }, 'Your apps'),
+          tenantSwitcher(ctx, () => load(), { signal: controller.signal }),
           h('button', { type: 'button', class: 'button button-quiet button-small', onClick: () => load() }, 'Refresh')),
         list)));
 
-  const controller = new AbortController();
   async function load() {
     list.setAttribute('aria-busy', 'true');
     try {
-      const apps = await ctx.api.listApps({ signal: controller.signal });
+      const apps = await ctx.api.listApps({ signal: controller.signal, tenant: ctx.tenant });
       list.replaceChildren(apps.length === 0
         ? h('p', { class: 'empty', testid: 'apps-empty' }, 'No apps yet. Create one above, then upload a module.')
         : h('table', { class: 'responsive', testid: 'apps-table' },
           h('caption', { class: 'visually-hidden' }, 'Apps, their URLs, active versions and status'),
-          h('thead', null, h('tr', null, ['Name', 'URL', 'Active version', 'Last deploy', 'Status'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('thead', null, h('tr', null, ['Name', 'URL', 'Active version', 'Last deploy', 'Status', 'Tenant'].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', null, apps.map(appRow))));
       announce(`${apps.length} ${apps.length === 1 ? 'app' : 'apps'} loaded.`);
     } catch (failure) {
