@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Contracts;
 using Platform.Oci;
 
 namespace Platform.Bundles;
@@ -96,19 +97,41 @@ public static class BundleLayout
             {
                 env[k] = v;
             }
+            var config = new JsonObject();
+            foreach (var (k, v) in c.Variables)
+            {
+                config[k] = v;
+            }
             components.Add(new JsonObject
             {
                 ["id"] = c.Id,
+                ["config"] = config,
                 ["metadata"] = new JsonObject { ["allowed_outbound_hosts"] = new JsonArray([.. c.AllowedOutboundHosts.Select(h => (JsonNode)h!)]) },
                 ["source"] = new JsonObject { ["content_type"] = "application/wasm", ["content"] = new JsonObject { ["digest"] = c.ModuleDigest } },
                 ["env"] = env,
                 ["files"] = new JsonArray([.. c.Files.Select(f => (JsonNode)new JsonObject { ["content"] = new JsonObject { ["digest"] = f.Digest }, ["path"] = f.GuestPath })]),
             });
         }
+        var variables = new JsonObject();
+        foreach (var (name, declaration) in bundle.Manifest.Variables)
+        {
+            // Spin's locked form: a variable without a default is required.
+            var variable = new JsonObject();
+            if (declaration.Default is not null)
+            {
+                variable["default"] = declaration.Default;
+            }
+            if (declaration.Secret)
+            {
+                variable["secret"] = true;
+            }
+            variables[name] = variable;
+        }
         var locked = new JsonObject
         {
             ["spin_lock_version"] = 1,
             ["metadata"] = metadata,
+            ["variables"] = variables,
             ["triggers"] = triggers,
             ["components"] = components,
         };
@@ -148,9 +171,15 @@ public static class LockedAppReader
 
     private static LockedBundle ReadCore(JsonObject root)
     {
-        if (root["variables"] is JsonObject { Count: > 0 })
+        var declarations = new SortedDictionary<string, SpinVariableDeclaration>(StringComparer.Ordinal);
+        foreach (var (name, v) in root["variables"] as JsonObject ?? [])
         {
-            throw BundleException.Unsupported("variables", "The app declares application variables, which are not supported yet");
+            if (SpinVariables.NameError(name) is { } nameError)
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable", $"The artifact's locked app declares the variable '{name}', which is not a valid name: {nameError}.");
+            }
+            var defaultValue = v?["default"]?.GetValue<string>();
+            declarations[name] = new SpinVariableDeclaration(defaultValue, defaultValue is null, v?["secret"]?.GetValue<bool>() ?? false);
         }
         var metadata = root["metadata"] as JsonObject;
         var application = new SpinApplication(metadata?["name"]?.GetValue<string>() ?? "app", metadata?["version"]?.GetValue<string>(),
@@ -197,9 +226,28 @@ public static class LockedAppReader
                     ?? throw BundleException.Unsupported($"component.{id}.files", $"Component '{id}' has the file '{path}' without a content digest (archive layers are not supported)");
                 files.Add((ResolvedBundle.NormalizeGuest(path.StartsWith('/') ? path : "/" + path, $"component '{id}': file"), fileDigest));
             }
-            components.Add(new SpinComponent(id, $"{id}.wasm", null, env, [], [], hosts));
+            var templates = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, v) in c["config"] as JsonObject ?? [])
+            {
+                var text = v!.GetValue<string>();
+                if (SpinVariables.NameError(key) is { } keyError)
+                {
+                    throw BundleException.Invalid("invalid-variable", "Invalid variable", $"Component '{id}' has the variable '{key}', which is not a valid name: {keyError}.");
+                }
+                if (!SpinTemplate.TryParse(text, out var template, out var templateError))
+                {
+                    throw BundleException.Invalid("invalid-variable", "Invalid variable", $"Component '{id}' variable '{key}' has the template \"{text}\", which is invalid: {templateError}.");
+                }
+                if (template.References.FirstOrDefault(r => !declarations.ContainsKey(r)) is { } unknown)
+                {
+                    throw BundleException.Invalid("unknown-variable", "Unknown variable",
+                        $"Component '{id}' variable '{key}' refers to '{unknown}' (template \"{text}\"), which the app's variables do not declare.");
+                }
+                templates[key] = text;
+            }
+            components.Add(new SpinComponent(id, $"{id}.wasm", null, env, [], [], hosts, templates));
             locked.Add(new LockedComponent(id, digest, files));
         }
-        return new LockedBundle(new SpinManifest(application, triggers, components), locked);
+        return new LockedBundle(new SpinManifest(application, triggers, components, declarations), locked);
     }
 }

@@ -18,7 +18,12 @@ public sealed record ResolvedComponent(
     IReadOnlyList<string> AllowedOutboundHosts,
     ReadOnlyMemory<byte> Module,
     string ModuleDigest,
-    IReadOnlyList<ResolvedFile> Files);
+    IReadOnlyList<ResolvedFile> Files,
+    IReadOnlyDictionary<string, string>? Variables = null)
+{
+    /// <summary>The component's <c>variables</c> (key -> template), validated against the app's <c>[variables]</c>.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = Variables ?? new Dictionary<string, string>();
+}
 
 /// <summary>
 /// A bundle ready to store: every component's module and files read from the archive, routes validated with the
@@ -57,7 +62,7 @@ public sealed partial record ResolvedBundle(
             var files = ResolveFiles(archive, component, digests);
             kinds.TryGetValue(component.Id, out var trigger);
             components.Add(new ResolvedComponent(component.Id, source, KindOf(trigger, module), trigger?.Entrypoint, trigger?.Argv,
-                component.Environment, component.AllowedOutboundHosts, module, DigestOf(source, module, digests), files));
+                component.Environment, component.AllowedOutboundHosts, module, DigestOf(source, module, digests), files, component.Variables));
         }
         if (components.Count == 0)
         {
@@ -81,7 +86,7 @@ public sealed partial record ResolvedBundle(
             kinds.TryGetValue(c.Id, out var trigger);
             components.Add(new ResolvedComponent(c.Id, manifestComponent.Source, KindOf(trigger, blobs[c.ModuleDigest]), trigger?.Entrypoint, trigger?.Argv,
                 manifestComponent.Environment, manifestComponent.AllowedOutboundHosts, blobs[c.ModuleDigest], c.ModuleDigest,
-                [.. c.Files.Select(f => new ResolvedFile(f.Path, f.Path.TrimStart('/'), f.Digest, blobs[f.Digest]))]));
+                [.. c.Files.Select(f => new ResolvedFile(f.Path, f.Path.TrimStart('/'), f.Digest, blobs[f.Digest]))], manifestComponent.Variables));
         }
         if (components.Count == 0)
         {

@@ -1,10 +1,17 @@
+using Platform.Contracts;
+
 namespace Platform.Bundles;
 
 /// <summary>
 /// The part of a Spin manifest (version 2) this platform runs, normalised as Spin normalises it: inline trigger
 /// components are moved into <see cref="Components"/> and every trigger has an id.
 /// </summary>
-public sealed record SpinManifest(SpinApplication Application, IReadOnlyList<SpinHttpTrigger> Triggers, IReadOnlyList<SpinComponent> Components);
+/// <param name="Variables">The app's <c>[variables]</c> declarations (empty when it has none).</param>
+public sealed record SpinManifest(SpinApplication Application, IReadOnlyList<SpinHttpTrigger> Triggers, IReadOnlyList<SpinComponent> Components,
+    IReadOnlyDictionary<string, SpinVariableDeclaration>? Variables = null)
+{
+    public IReadOnlyDictionary<string, SpinVariableDeclaration> Variables { get; init; } = Variables ?? new Dictionary<string, SpinVariableDeclaration>();
+}
 
 public sealed record SpinApplication(string Name, string? Version, string? Description, IReadOnlyList<string> Authors);
 
@@ -20,7 +27,12 @@ public sealed record SpinComponent(
     IReadOnlyDictionary<string, string> Environment,
     IReadOnlyList<SpinFileMount> Files,
     IReadOnlyList<string> ExcludeFiles,
-    IReadOnlyList<string> AllowedOutboundHosts);
+    IReadOnlyList<string> AllowedOutboundHosts,
+    IReadOnlyDictionary<string, string>? Variables = null)
+{
+    /// <summary>The component's <c>variables</c>: key -> template referring to application variables.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = Variables ?? new Dictionary<string, string>();
+}
 
 /// <summary>A <c>files</c> entry: a glob pattern (<see cref="Pattern"/>) or a <c>{ source, destination }</c> placement.</summary>
 public sealed record SpinFileMount(string? Pattern, string? Source, string? Destination);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Platform.Contracts;
 using Tomlyn;
 using Tomlyn.Model;
 
@@ -28,12 +29,7 @@ public static partial class SpinManifestParser
 
         CheckVersion(root);
         CheckKeys(root, "", ["spin_manifest_version", "application", "variables", "trigger", "component"]);
-        if (root.TryGetValue("variables", out var variables) && !(variables is TomlTable { Count: 0 }))
-        {
-            throw BundleException.Unsupported("variables",
-                "Application variables ([variables]) are not supported yet; use the app's variables (PATCH /api/v1/apps/{app}) or a component's environment");
-        }
-
+        var declarations = ParseVariables(root);
         var application = ParseApplication(Required<TomlTable>(root, "application", ""));
         var components = new List<SpinComponent>();
         var componentIds = new HashSet<string>(StringComparer.Ordinal);
@@ -43,13 +39,13 @@ public static partial class SpinManifestParser
             foreach (var (id, value) in table)
             {
                 CheckComponentId(id, $"component.{id}");
-                components.Add(ParseComponent(id, As<TomlTable>(value, $"component.{id}"), $"component.{id}"));
+                components.Add(ParseComponent(id, As<TomlTable>(value, $"component.{id}"), $"component.{id}", declarations));
                 componentIds.Add(id);
             }
         }
 
-        var triggers = ParseTriggers(root, components, componentIds, HttpBase(root));
-        return new SpinManifest(application, triggers, components);
+        var triggers = ParseTriggers(root, components, componentIds, HttpBase(root), declarations);
+        return new SpinManifest(application, triggers, components, declarations);
     }
 
     private static void CheckVersion(TomlTable root)
@@ -94,12 +90,89 @@ public static partial class SpinManifestParser
             StringList(table, "authors", "application"));
     }
 
-    private static SpinComponent ParseComponent(string id, TomlTable table, string path)
+    /// <summary>
+    /// <c>[variables]</c>: each <c>name = { default = "..." }</c>, <c>{ required = true }</c>, optionally
+    /// <c>secret = true</c>; exactly one of default and required, as Spin requires.
+    /// </summary>
+    private static SortedDictionary<string, SpinVariableDeclaration> ParseVariables(TomlTable root)
+    {
+        var declarations = new SortedDictionary<string, SpinVariableDeclaration>(StringComparer.Ordinal);
+        if (!root.TryGetValue("variables", out var value))
+        {
+            return declarations;
+        }
+        foreach (var (name, item) in As<TomlTable>(value, "variables"))
+        {
+            var path = $"variables.{name}";
+            if (SpinVariables.NameError(name) is { } nameError)
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable", $"[variables] declares '{name}', which is not a valid variable name: {nameError}.");
+            }
+            var table = As<TomlTable>(item, path);
+            CheckKeys(table, path, ["description", "default", "required", "secret"]);
+            _ = Optional<string>(table, "description", path);
+            var defaultValue = Optional<string>(table, "default", path);
+            var required = table.TryGetValue("required", out var r) && As<bool>(r, $"{path}.required");
+            var secret = table.TryGetValue("secret", out var sv) && As<bool>(sv, $"{path}.secret");
+            if (required && defaultValue is not null)
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable",
+                    $"Variable '{name}' has both a default and required = true; give one of them.");
+            }
+            if (!required && defaultValue is null)
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable",
+                    $"Variable '{name}' has neither a default nor required = true; write {name} = {{ default = \"...\" }} or {name} = {{ required = true }}.");
+            }
+            if (defaultValue is { Length: > SpinVariables.MaxTemplateLength } || defaultValue?.Contains('\0') == true)
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable",
+                    $"The default of variable '{name}' is longer than {SpinVariables.MaxTemplateLength} characters or has a NUL character.");
+            }
+            declarations[name] = new SpinVariableDeclaration(defaultValue, required, secret);
+        }
+        return declarations;
+    }
+
+    private static SortedDictionary<string, string> ParseComponentVariables(string id, TomlTable table, string path, IReadOnlyDictionary<string, SpinVariableDeclaration> declarations)
+    {
+        var templates = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (!table.TryGetValue("variables", out var value))
+        {
+            return templates;
+        }
+        foreach (var (key, item) in As<TomlTable>(value, $"{path}.variables"))
+        {
+            if (SpinVariables.NameError(key) is { } keyError)
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable",
+                    $"Component '{id}' has the variable '{key}', which is not a valid variable name: {keyError}.");
+            }
+            var text = As<string>(item, $"{path}.variables.{key}");
+            if (!SpinTemplate.TryParse(text, out var template, out var templateError))
+            {
+                throw BundleException.Invalid("invalid-variable", "Invalid variable",
+                    $"Component '{id}' variable '{key}' has the template \"{text}\", which is invalid: {templateError}.");
+            }
+            foreach (var reference in template.References)
+            {
+                if (!declarations.ContainsKey(reference))
+                {
+                    throw BundleException.Invalid("unknown-variable", "Unknown variable",
+                        $"Component '{id}' variable '{key}' refers to '{reference}' (template \"{text}\"), but [variables] declares {(declarations.Count == 0 ? "no variables" : string.Join(", ", declarations.Keys.Select(k => $"'{k}'")))}.");
+                }
+            }
+            templates[key] = text;
+        }
+        return templates;
+    }
+
+    private static SpinComponent ParseComponent(string id, TomlTable table, string path, IReadOnlyDictionary<string, SpinVariableDeclaration> declarations)
     {
         CheckKeys(table, path, ["source", "description", "variables", "environment", "files", "exclude_files", "allowed_http_hosts",
             "allowed_outbound_hosts", "key_value_stores", "sqlite_databases", "ai_models", "build", "tool",
             "dependencies_inherit_configuration", "dependencies"]);
-        foreach (var key in (string[])["variables", "key_value_stores", "sqlite_databases", "ai_models", "dependencies"])
+        foreach (var key in (string[])["key_value_stores", "sqlite_databases", "ai_models", "dependencies"])
         {
             if (table.TryGetValue(key, out var value) && !IsEmpty(value))
             {
@@ -160,7 +233,8 @@ public static partial class SpinManifestParser
             }
         }
         return new SpinComponent(id, sourcePath, Optional<string>(table, "description", path), environment, files,
-            StringList(table, "exclude_files", path), StringList(table, "allowed_outbound_hosts", path));
+            StringList(table, "exclude_files", path), StringList(table, "allowed_outbound_hosts", path),
+            ParseComponentVariables(id, table, path, declarations));
     }
 
     /// <summary>Spin 2's <c>[application.trigger.http] base</c>: a prefix of every HTTP route ("/" when absent).</summary>
@@ -182,7 +256,8 @@ public static partial class SpinManifestParser
     private static string WithBase(string httpBase, string route) =>
         httpBase is "/" or "" || !route.StartsWith('/') ? route : httpBase.TrimEnd('/') + route;
 
-    private static List<SpinHttpTrigger> ParseTriggers(TomlTable root, List<SpinComponent> components, HashSet<string> componentIds, string httpBase)
+    private static List<SpinHttpTrigger> ParseTriggers(TomlTable root, List<SpinComponent> components, HashSet<string> componentIds, string httpBase,
+        IReadOnlyDictionary<string, SpinVariableDeclaration> declarations)
     {
         var raw = new List<(TomlTable Table, string Path)>();
         if (root.TryGetValue("trigger", out var triggerValue))
@@ -266,7 +341,7 @@ public static partial class SpinManifestParser
                         }
                         while (componentIds.Contains(natural));
                     }
-                    components.Add(ParseComponent(natural, inline, $"{path}.component"));
+                    components.Add(ParseComponent(natural, inline, $"{path}.component", declarations));
                     componentIds.Add(natural);
                     component = natural;
                     break;
@@ -382,7 +457,7 @@ public static partial class SpinManifestParser
     };
 
     private static string Expected(Type t) =>
-        t == typeof(string) ? "a string" : t == typeof(TomlTable) ? "a table" : t == typeof(TomlArray) ? "an array" : "a value";
+        t == typeof(string) ? "a string" : t == typeof(bool) ? "a boolean" : t == typeof(TomlTable) ? "a table" : t == typeof(TomlArray) ? "an array" : "a value";
 
     private static string Describe(object? value) => value switch
     {

@@ -79,6 +79,11 @@ public sealed record RouteEntry(
 /// <param name="Environment">The component's own environment from the manifest (the app's variables override it).</param>
 /// <param name="AllowedOutboundHosts">The component's allow-list in Spin's syntax; empty allows nothing.</param>
 /// <param name="Files">The component's read-only files, each a blob in the route's repository.</param>
+/// <param name="VariableTemplates">
+/// The component's <c>variables</c> from spin.toml: key -> template (<c>{{ name }}</c> refers to an application
+/// variable); what <c>fermyon:spin/variables.get(key)</c> and <c>wasi:config/store</c> answer. Null when it has none.
+/// </param>
+/// <param name="AppVariableDeclarations">The app's <c>[variables]</c> the templates refer to (name -> default/required/secret); null when none.</param>
 public sealed record ComponentEntry(
     string Id,
     string ModuleDigest,
@@ -89,7 +94,9 @@ public sealed record ComponentEntry(
     IReadOnlyList<string> AllowedOutboundHosts,
     IReadOnlyList<FileEntry> Files,
     string? PrecompiledDigest = null,
-    string? PrecompiledFingerprint = null);
+    string? PrecompiledFingerprint = null,
+    IReadOnlyDictionary<string, string>? VariableTemplates = null,
+    IReadOnlyDictionary<string, SpinVariableDeclaration>? AppVariableDeclarations = null);
 
 /// <summary>The values of <see cref="ComponentEntry.Kind"/>.</summary>
 public static class ComponentKinds

@@ -100,7 +100,13 @@ public sealed class VersionBundle
     public string? Description { get; set; }
     public List<BundleComponent> Components { get; set; } = [];
     public List<BundleRoute> Routes { get; set; } = [];
+
+    /// <summary>The app's <c>[variables]</c> declarations; null in versions recorded before variables were accepted.</summary>
+    public Dictionary<string, BundleVariable>? Variables { get; set; }
 }
+
+/// <summary>An application variable as declared: a default, or required; secret ones are never shown or logged.</summary>
+public sealed record BundleVariable(string? Default, bool Required, bool Secret);
 
 public sealed class BundleComponent
 {
@@ -118,6 +124,9 @@ public sealed class BundleComponent
     public Dictionary<string, string> Environment { get; set; } = [];
     public List<string> AllowedOutboundHosts { get; set; } = [];
     public List<BundleFile> Files { get; set; } = [];
+
+    /// <summary>The component's <c>variables</c>: key -> template over the app's variables; null when it has none.</summary>
+    public Dictionary<string, string>? Variables { get; set; }
     public string? PrecompiledDigest { get; set; }
     public string? PrecompiledFingerprint { get; set; }
     public string? PrecompiledReference { get; set; }

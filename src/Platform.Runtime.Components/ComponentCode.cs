@@ -49,7 +49,7 @@ public sealed class ComponentValidator(ComponentHost host) : IComponentValidator
         if (info.MissingImports.Count > 0)
         {
             var missing = string.Join(", ", info.MissingImports.Select(i => $"'{i}'"));
-            return $"The component imports {missing}, which this platform does not provide (it provides {string.Join(", ", ComponentHost.ProvidedInterfaces)} at any 0.2.x version); it exports {exports}.";
+            return $"The component imports {missing}, which this platform does not provide (it provides {string.Join(", ", ComponentHost.ProvidedInterfaces.Where(i => !i.StartsWith("fermyon:", StringComparison.Ordinal)))} at any 0.2.x version, and fermyon:spin/variables@2.0.0 and fermyon:spin/config); it exports {exports}.";
         }
         return null;
     }

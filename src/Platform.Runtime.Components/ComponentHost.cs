@@ -213,12 +213,7 @@ public sealed unsafe partial class ComponentHost
             var imports = Names(type, engine, imports: true);
             var exports = Names(type, engine, imports: false);
             var handler = exports.FirstOrDefault(e => e.StartsWith(HandlerInterface + "@" + SupportedVersionPrefix, StringComparison.Ordinal));
-            var provided = new HashSet<string>(WasiImports.Interfaces, StringComparer.Ordinal);
-            var missing = imports.Where(name =>
-            {
-                var at = name.IndexOf('@');
-                return at < 0 || !provided.Contains(name[..at]) || !name[(at + 1)..].StartsWith(SupportedVersionPrefix, StringComparison.Ordinal);
-            }).ToList();
+            var missing = imports.Where(name => !WasiImports.IsProvided(name, out _)).ToList();
             return new ComponentInfo(handler, imports, exports, missing);
         }
         finally
@@ -293,13 +288,11 @@ public sealed unsafe partial class ComponentHost
             var root = NativeMethods.wasmtime_component_linker_root(linker);
             try
             {
-                var provided = new HashSet<string>(WasiImports.Interfaces, StringComparer.Ordinal);
                 foreach (var import in info.Imports.Distinct(StringComparer.Ordinal))
                 {
-                    var at = import.IndexOf('@');
-                    if (at > 0 && provided.Contains(import[..at]) && import[(at + 1)..].StartsWith(SupportedVersionPrefix, StringComparison.Ordinal))
+                    if (WasiImports.IsProvided(import, out var name))
                     {
-                        DefineInterface(root, import[..at], import);
+                        DefineInterface(root, name, import);
                     }
                 }
             }

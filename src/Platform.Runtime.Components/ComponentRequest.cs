@@ -24,6 +24,9 @@ public sealed record ComponentRequest
     /// <summary>The app's variables; the component reads them through wasi:cli/environment.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; } = [];
 
+    /// <summary>The component's Spin variables (<c>fermyon:spin/variables</c>, <c>wasi:config/store</c>); none by default.</summary>
+    public ComponentVariables Variables { get; init; } = ComponentVariables.Empty;
+
     /// <summary>For telemetry and log lines only.</summary>
     public string? AppName { get; init; }
 

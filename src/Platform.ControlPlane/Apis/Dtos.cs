@@ -57,7 +57,17 @@ public sealed record VersionDetailsResponse(
     string? Description,
     IReadOnlyList<VersionComponentResponse> Components,
     IReadOnlyList<VersionRouteResponse> Routes,
-    string? ManifestUrl);
+    string? ManifestUrl,
+    IReadOnlyList<VersionVariableResponse>? Variables = null);
+
+/// <summary>An application variable of a bundle version (spin.toml <c>[variables]</c>).</summary>
+/// <param name="Default">The default; null when required, or when the variable is secret (never shown).</param>
+/// <param name="Source">
+/// Where its value comes from now: "app-variable" (the app variable <c>SPIN_VARIABLE_NAME</c> or <c>name</c>),
+/// "default", or "unset" (required and no app variable gives it: components reading it get an error).
+/// </param>
+/// <param name="AppVariable">The app variable that sets it (Spin's environment convention, <c>SPIN_VARIABLE_NAME</c>).</param>
+public sealed record VersionVariableResponse(string Name, bool Required, bool Secret, string? Default, string Source, string AppVariable);
 
 /// <param name="EnvironmentNames">Names only: values may be secrets.</param>
 public sealed record VersionComponentResponse(
@@ -73,7 +83,8 @@ public sealed record VersionComponentResponse(
     int FileCount,
     long FileBytes,
     IReadOnlyList<VersionFileResponse> Files,
-    string? PrecompiledDigest);
+    string? PrecompiledDigest,
+    IReadOnlyDictionary<string, string>? Variables = null);
 
 public sealed record VersionFileResponse(string Path, string Digest, long Size);
 
@@ -133,7 +144,7 @@ internal static class DtoMapping
     public static TenantQuotasDto Quotas(this Tenant t) =>
         new(t.MaxApps, t.MaxStoredBytes, t.MaxMemoryLimitMb, t.MaxTimeoutSeconds, t.MaxCpuTimeLimitMs, t.MaxConcurrency);
 
-    public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber)
+    public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber, IReadOnlyDictionary<string, string>? appVariables = null)
     {
         List<VersionComponentResponse> components;
         List<VersionRouteResponse> routes;
@@ -141,7 +152,8 @@ internal static class DtoMapping
         {
             components = [.. b.Components.Select(c => new VersionComponentResponse(c.Id, c.Kind, c.ModuleDigest, c.ModuleSize, c.Source, c.Entrypoint, c.Argv,
                 [.. c.Environment.Keys.Order(StringComparer.Ordinal)], c.AllowedOutboundHosts, c.Files.Count, c.Files.Sum(f => f.Size),
-                [.. c.Files.Select(f => new VersionFileResponse(f.Path, f.Digest, f.Size))], c.PrecompiledDigest))];
+                [.. c.Files.Select(f => new VersionFileResponse(f.Path, f.Digest, f.Size))], c.PrecompiledDigest,
+                c.Variables is { Count: > 0 } t ? new SortedDictionary<string, string>(t, StringComparer.Ordinal) : null))];
             routes = [.. b.Routes.Select(r => new VersionRouteResponse(r.Route, r.Component))];
         }
         else
@@ -151,7 +163,18 @@ internal static class DtoMapping
         }
         return new(v.Number, v.Bundle is null ? "module" : "bundle", v.ModuleDigest, v.ManifestDigest, v.OciReference, v.SizeBytes, v.CreatedAt,
             v.CreatedBy, v.Number == activeNumber, v.Bundle?.Name, v.Bundle?.AppVersion, v.Bundle?.Description, components, routes,
-            v.SpinManifest is null ? null : $"/api/v1/apps/{app}/versions/{v.Number}/manifest");
+            v.SpinManifest is null ? null : $"/api/v1/apps/{app}/versions/{v.Number}/manifest",
+            v.Bundle?.Variables is { Count: > 0 } declared
+                ? [.. declared.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => ToResponse(d.Key, d.Value, appVariables))]
+                : null);
+    }
+
+    private static VersionVariableResponse ToResponse(string name, BundleVariable variable, IReadOnlyDictionary<string, string>? appVariables)
+    {
+        var declaration = new SpinVariableDeclaration(variable.Default, variable.Required, variable.Secret);
+        var fromApp = appVariables is not null && (appVariables.ContainsKey(SpinVariables.EnvironmentName(name)) || appVariables.ContainsKey(name));
+        var source = fromApp ? "app-variable" : SpinVariables.ValueOf(name, declaration, null) is null ? "unset" : "default";
+        return new VersionVariableResponse(name, variable.Required, variable.Secret, variable.Secret ? null : variable.Default, source, SpinVariables.EnvironmentName(name));
     }
 
     public static VersionResponse ToResponse(this AppVersion v, int? activeNumber) =>

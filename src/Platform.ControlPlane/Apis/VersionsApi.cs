@@ -136,13 +136,13 @@ public static class VersionsApi
 
     public static async Task<Results<Ok<VersionDetailsResponse>, ProblemHttpResult>> GetVersion(string app, int version, PlatformDbContext db, CancellationToken cancellationToken)
     {
-        var found = await db.Apps.AsNoTracking().Where(a => a.Name == app).Select(a => new { a.Id, a.ActiveVersionNumber }).FirstOrDefaultAsync(cancellationToken);
+        var found = await db.Apps.AsNoTracking().Where(a => a.Name == app).Select(a => new { a.Id, a.ActiveVersionNumber, a.Variables }).FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
             return Problems.AppNotFound(app);
         }
         var v = await db.AppVersions.AsNoTracking().FirstOrDefaultAsync(x => x.AppId == found.Id && x.Number == version, cancellationToken);
-        return v is null ? Problems.VersionNotFound(app, version) : TypedResults.Ok(v.ToDetails(app, found.ActiveVersionNumber));
+        return v is null ? Problems.VersionNotFound(app, version) : TypedResults.Ok(v.ToDetails(app, found.ActiveVersionNumber, found.Variables));
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetVersionManifest(string app, int version, PlatformDbContext db, CancellationToken cancellationToken)

@@ -79,13 +79,19 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
         IReadOnlyList<HttpRouteEntry> httpRoutes;
         if (version.Bundle is { } bundle)
         {
+            // Declarations go only with components that have templates (the only ones that read them).
+            IReadOnlyDictionary<string, SpinVariableDeclaration>? declarations = bundle.Variables is { Count: > 0 } vars
+                ? new SortedDictionary<string, SpinVariableDeclaration>(vars.ToDictionary(v => v.Key, v => new SpinVariableDeclaration(v.Value.Default, v.Value.Required, v.Value.Secret)), StringComparer.Ordinal)
+                : null;
             components = [.. bundle.Components.Select(c =>
             {
                 var (d, f) = Precompiled(c.PrecompiledDigest, c.PrecompiledFingerprint);
+                var templates = c.Variables is { Count: > 0 } t ? new SortedDictionary<string, string>(t, StringComparer.Ordinal) : null;
                 return new ComponentEntry(c.Id, c.ModuleDigest, c.Kind, c.Entrypoint, c.Argv,
                     new SortedDictionary<string, string>(c.Environment, StringComparer.Ordinal),
                     [.. c.AllowedOutboundHosts],
-                    [.. c.Files.Select(x => new FileEntry(x.Path, x.Digest, x.Size))], d, f);
+                    [.. c.Files.Select(x => new FileEntry(x.Path, x.Digest, x.Size))], d, f,
+                    templates, templates is null ? null : declarations);
             })];
             httpRoutes = [.. bundle.Routes.Select(r => new HttpRouteEntry(r.Route, r.Component))];
         }

@@ -217,6 +217,8 @@ public sealed partial class VersionPublisher(
             AppVersion = bundle.Manifest.Application.Version,
             Description = bundle.Manifest.Application.Description,
             Routes = [.. bundle.Routes.Select(r => new BundleRoute(r.Route, r.Component))],
+            Variables = bundle.Manifest.Variables.Count == 0 ? null
+                : bundle.Manifest.Variables.ToDictionary(v => v.Key, v => new BundleVariable(v.Value.Default, v.Value.Required, v.Value.Secret), StringComparer.Ordinal),
             Components = [.. bundle.Components.Select(c => new BundleComponent
             {
                 Id = c.Id,
@@ -229,6 +231,7 @@ public sealed partial class VersionPublisher(
                 Environment = new Dictionary<string, string>(c.Environment),
                 AllowedOutboundHosts = [.. c.AllowedOutboundHosts],
                 Files = [.. c.Files.Select(f => new BundleFile(f.GuestPath, f.Digest, f.Content.Length))],
+                Variables = c.Variables.Count == 0 ? null : new Dictionary<string, string>(c.Variables, StringComparer.Ordinal),
                 PrecompiledDigest = artifacts[c.ModuleDigest]?.Digest,
                 PrecompiledReference = artifacts[c.ModuleDigest]?.Reference,
                 PrecompiledFingerprint = artifacts[c.ModuleDigest] is null ? null : engine.Fingerprint,

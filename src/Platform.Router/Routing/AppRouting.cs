@@ -1,6 +1,7 @@
 using System.Globalization;
 using Platform.Contracts;
 using Platform.Runtime;
+using Platform.Runtime.Components;
 
 namespace Platform.Router.Routing;
 
@@ -117,7 +118,7 @@ public sealed class AppRouting
             components.Add(c.Id, new ComponentState(c.Id, c.ModuleDigest, c.Kind, entry.Repository, c.PrecompiledDigest, c.PrecompiledFingerprint,
                 string.IsNullOrEmpty(c.Entrypoint) || c.Kind == ComponentKinds.Http ? null : c.Entrypoint,
                 string.IsNullOrEmpty(c.Argv) || c.Kind == ComponentKinds.Http ? null : c.Argv, variables,
-                c.Files ?? [], limits));
+                c.Files ?? [], limits, SpinVariablesOf(c, appVariables)));
         }
 
         if (entry.HttpRoutes is not { Count: > 0 })
@@ -149,6 +150,16 @@ public sealed class AppRouting
 
     private static AppRouting Failed(RouteEntry entry, string error) => new(entry, [], [], error);
 
+    /// <summary>
+    /// The component's Spin variables with every template resolved now: all their inputs (declarations, the app's
+    /// variables) are in the table, so a request only looks a key up.
+    /// </summary>
+    private static ComponentVariables SpinVariablesOf(ComponentEntry c, IReadOnlyDictionary<string, string> appVariables) =>
+        c.VariableTemplates is not { Count: > 0 } templates
+            ? ComponentVariables.Empty
+            : new ComponentVariables(c.Id, SpinVariables.ResolveComponent(templates, c.AppVariableDeclarations, appVariables)
+                .Select(v => KeyValuePair.Create(v.Key, new ComponentVariable(v.Value.Value, v.Value.Error))));
+
     private static bool IsNormalisedPath(string? path) =>
         !string.IsNullOrEmpty(path) && path[0] == '/' && path.Length > 1
         && path[1..].Split('/').All(s => s.Length > 0 && s is not "." and not ".." && !s.Contains('\0'));
@@ -174,7 +185,8 @@ public sealed class ComponentState(
     string? argvTemplate,
     KeyValuePair<string, string>[] variables,
     IReadOnlyList<FileEntry> files,
-    AppLimits limits)
+    AppLimits limits,
+    ComponentVariables? spinVariables = null)
 {
     public string Id { get; } = id;
     public string ModuleDigest { get; } = moduleDigest;
@@ -190,6 +202,9 @@ public sealed class ComponentState(
     public KeyValuePair<string, string>[] Variables { get; } = variables;
     public IReadOnlyList<FileEntry> Files { get; } = files;
     public AppLimits Limits { get; } = limits;
+
+    /// <summary>What <c>fermyon:spin/variables</c> and <c>wasi:config/store</c> answer this component (resolved once per table).</summary>
+    public ComponentVariables SpinVariables { get; } = spinVariables ?? ComponentVariables.Empty;
 
     /// <summary>Identifies the file set: components (and versions) with the same files share one loaded tree.</summary>
     public string FilesKey { get; } = files.Count == 0 ? "" : repository + "\n" + string.Join('\n', files.OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => f.Path + "=" + f.Digest));

@@ -159,6 +159,7 @@ public static class ComponentRequests
             Headers = headers,
             Body = body,
             Environment = match.Route.Component.Variables,
+            Variables = match.Route.Component.SpinVariables,
             AppName = route.App,
             Outbound = outbound,
         };

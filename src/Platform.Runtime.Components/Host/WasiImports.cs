@@ -47,7 +47,26 @@ internal static unsafe class WasiImports
         "wasi:cli/terminal-input", "wasi:cli/terminal-output", "wasi:cli/terminal-stdin", "wasi:cli/terminal-stdout", "wasi:cli/terminal-stderr",
         "wasi:filesystem/types", "wasi:filesystem/preopens",
         "wasi:http/types", "wasi:http/outgoing-handler",
+        SpinVariablesImports.Store, SpinVariablesImports.Variables, SpinVariablesImports.Config,
     ];
+
+    private static readonly HashSet<string> s_interfaces = new(Interfaces, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether the host defines the imported interface <paramref name="import"/> ("name@version"), and its
+    /// unversioned name: wasi interfaces at any 0.2.x version, Spin's at the versions they were published with.
+    /// </summary>
+    public static bool IsProvided(string import, out string name)
+    {
+        var at = import.IndexOf('@');
+        name = at < 0 ? import : import[..at];
+        var version = at < 0 ? "" : import[(at + 1)..];
+        if (SpinVariablesImports.ExactVersions.TryGetValue(name, out var versions))
+        {
+            return Array.IndexOf(versions, version) >= 0;
+        }
+        return at > 0 && s_interfaces.Contains(name) && version.StartsWith("0.2.", StringComparison.Ordinal);
+    }
 
     public static readonly HostFunctionDefinition[] Functions = BuildFunctions();
 
@@ -153,6 +172,7 @@ internal static unsafe class WasiImports
         });
 
         WasiHttp.Add(Add);
+        SpinVariablesImports.Add(Add);
         return [.. list];
     }
 

@@ -140,7 +140,6 @@ public sealed class SpinManifestParserTests
     }
 
     [Theory]
-    [InlineData("[variables]\ntoken = { required = true }", "variables")]
     [InlineData("[component.web]\nsource = \"web.wasm\"\nkey_value_stores = [\"default\"]", "component.web.key_value_stores")]
     [InlineData("[component.web]\nsource = \"web.wasm\"\nsqlite_databases = [\"default\"]", "component.web.sqlite_databases")]
     [InlineData("[component.web]\nsource = \"web.wasm\"\nai_models = [\"llama2-chat\"]", "component.web.ai_models")]

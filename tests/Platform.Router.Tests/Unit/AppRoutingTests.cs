@@ -85,4 +85,32 @@ public sealed class AppRoutingTests
         Assert.Equal(keys["a"], keys["b"]);
         Assert.NotEqual(keys["a"], keys["c"]);
     }
+
+    [Fact]
+    public void Spin_variables_are_resolved_when_the_table_is_applied_from_app_variables_then_defaults()
+    {
+        var web = Component("web", "http") with
+        {
+            VariableTemplates = new Dictionary<string, string> { ["message"] = "{{ greeting }}, world", ["token"] = "Bearer {{ api_token }}" },
+            AppVariableDeclarations = new Dictionary<string, SpinVariableDeclaration> { ["greeting"] = new("hello"), ["api_token"] = new(null, true, true) },
+        };
+        var plain = Component("plain", "http");
+
+        var before = Build(Entry([web, plain], [new("/...", "web"), new("/plain", "plain")]));
+        var after = Build(Entry([web, plain], [new("/...", "web"), new("/plain", "plain")], new() { ["SPIN_VARIABLE_API_TOKEN"] = "t0k", ["greeting"] = "hi" }));
+
+        Assert.Null(before.Error);
+        var variables = before.Components.Single(c => c.Id == "web").SpinVariables;
+        Assert.True(variables.TryGet("message", out var message));
+        Assert.Equal("hello, world", message.Value);
+        Assert.True(variables.TryGet("token", out var unset));
+        Assert.Null(unset.Value);
+        Assert.Contains("SPIN_VARIABLE_API_TOKEN", unset.Error);
+        Assert.Equal(0, before.Components.Single(c => c.Id == "plain").SpinVariables.Count);
+        var resolved = after.Components.Single(c => c.Id == "web").SpinVariables;
+        Assert.True(resolved.TryGet("message", out var hi));
+        Assert.Equal("hi, world", hi.Value);
+        Assert.True(resolved.TryGet("token", out var token));
+        Assert.Equal("Bearer t0k", token.Value);
+    }
 }

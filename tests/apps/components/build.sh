@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the wasi:http component test apps into tests/apps/out/components/NAME.wasm:
 #   NAME.wat       component WAT, turned into a binary with `jco parse` (@bytecodealliance/jco)
-#   NAME/app.js    a Spin JS SDK v3 app, componentized with `j2w` (@spinframework/build-tools)
+#   NAME/app.js    a Spin JS SDK v3 app, componentized with `j2w` (@spinframework/build-tools); a NAME/package.json
+#                  adds target worlds (its config.witDependencies) for that app
 # Idempotent: a target is rebuilt only when its source (or this script, or package.json) is newer, and
 # `npm ci` runs only when package.json or package-lock.json changed since the last install.
 set -euo pipefail
@@ -52,13 +53,16 @@ for app in "$here"/*/app.js; do
     [[ -e "$app" ]] || continue
     name="$(basename "$(dirname "$app")")"
     target="$out/$name.wasm"
-    if stale "$target" "$app"; then
+    # An app folder with its own package.json (extra WIT worlds, e.g. js-vars) runs j2w there; others run here.
+    appdir="$(dirname "$app")"
+    [[ -f "$appdir/package.json" ]] || appdir="$here"
+    if stale "$target" "$app" "$appdir/package.json" $(find "$appdir/wit" -name '*.wit' 2>/dev/null); then
         # j2w writes helper files beside its input, so it works on a copy outside the source tree; it reads the
         # target world from the dependencies in this folder's package.json, so it runs here.
         work="$out/.build/$name"
         rm -rf "$work" && mkdir -p "$work"
         cp "$app" "$work/app.js"
-        (cd "$here" && npx --no-install j2w -i "$work/app.js" -o "$target.tmp" | grep -v '^$' || true)
+        (cd "$appdir" && npx --no-install j2w -i "$work/app.js" -o "$target.tmp" | grep -v '^$' || true)
         if [[ ! -s "$target.tmp" ]]; then
             echo "components/build.sh: j2w did not produce $name.wasm" >&2
             exit 1
