@@ -22,6 +22,14 @@ public sealed record RoutingTable(string Revision, DateTimeOffset GeneratedAt, I
 /// <param name="PrecompiledFingerprint">Engine fingerprint the artifact was compiled for; routers with another one compile the module.</param>
 /// <param name="MaxConcurrency">Requests of this app a router runs at once (an admin's setting); null means the router's default share.</param>
 /// <param name="CpuTimeMilliseconds">CPU time one request may use; null means only the wall-time limit applies.</param>
+/// <param name="PrecompiledSignature">
+/// The control plane's signature of (module digest, precompiled digest, fingerprint), made when it pushed the artifact
+/// with the artifact signing key routers also hold; a router maps the artifact as native code only when it verifies.
+/// </param>
+/// <param name="Secrets">
+/// The app's secrets (name -> value) for every component's environment; a secret wins over a variable of the same
+/// name. Plain text only on the wire (behind the router token); a router's saved copy of the table seals them.
+/// </param>
 public sealed record RouteEntry(
     string App,
     int Version,
@@ -37,7 +45,9 @@ public sealed record RouteEntry(
     IReadOnlyList<ComponentEntry>? Components = null,
     IReadOnlyList<HttpRouteEntry>? HttpRoutes = null,
     int? MaxConcurrency = null,
-    int? CpuTimeMilliseconds = null);
+    int? CpuTimeMilliseconds = null,
+    string? PrecompiledSignature = null,
+    IReadOnlyDictionary<string, string>? Secrets = null);
 
 /// <summary>
 /// One component of an app version (a Spin-style bundle has several; a single uploaded module is one component on
@@ -62,7 +72,8 @@ public sealed record ComponentEntry(
     IReadOnlyList<string> AllowedOutboundHosts,
     IReadOnlyList<FileEntry> Files,
     string? PrecompiledDigest = null,
-    string? PrecompiledFingerprint = null);
+    string? PrecompiledFingerprint = null,
+    string? PrecompiledSignature = null);
 
 /// <param name="Path">Absolute path the guest sees (<c>/static/index.html</c>); always normalised, never <c>..</c>.</param>
 /// <param name="Digest">sha256 digest of the content (a blob in the route's repository; identical files share one).</param>

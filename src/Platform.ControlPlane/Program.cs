@@ -36,6 +36,7 @@ app.MapVersionsApi();
 app.MapStatsApi();
 app.MapLogsApi();
 app.MapTryApi();
+app.MapSecretsApi();
 app.MapKeysApi();
 app.MapRoutingApi();
 app.MapFallbackToFile("index.html");

@@ -24,7 +24,19 @@ public sealed record AppResponse(
     int TimeoutSeconds,
     IReadOnlyList<string> AllowedOutboundHosts,
     int CpuTimeLimitMs,
-    int? MaxConcurrency);
+    int? MaxConcurrency,
+    IReadOnlyList<string> Secrets);
+
+/// <summary>PUT /apps/{app}/secrets/{name}: the value is write-only.</summary>
+public sealed record SetSecretRequest(string? Value)
+{
+    public override string ToString() => nameof(SetSecretRequest); // never the value
+}
+
+/// <summary>A secret as the API shows it: its name and times, never its value.</summary>
+public sealed record SecretResponse(string Name, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record SecretListResponse(IReadOnlyList<SecretResponse> Secrets);
 
 public sealed record VersionResponse(
     int Number,
@@ -89,7 +101,8 @@ public sealed record StatsPoint(DateTimeOffset Minute, long Requests, long Error
 
 internal static class DtoMapping
 {
-    public static AppResponse ToResponse(this App app, Infrastructure.AppsOptions options, DateTimeOffset? lastDeployedAt) => new(
+    /// <param name="secrets">Names of the app's secrets (never values).</param>
+    public static AppResponse ToResponse(this App app, Infrastructure.AppsOptions options, DateTimeOffset? lastDeployedAt, IReadOnlyList<string>? secrets = null) => new(
         app.Name,
         options.PublicUrl(app.Name),
         app.ActiveVersionNumber,
@@ -102,7 +115,8 @@ internal static class DtoMapping
         app.TimeoutSeconds ?? options.DefaultTimeoutSeconds,
         app.AllowedOutboundHosts,
         app.CpuTimeLimitMs ?? options.DefaultCpuTimeLimitMs,
-        app.MaxConcurrency);
+        app.MaxConcurrency,
+        secrets ?? []);
 
     public static VersionDetailsResponse ToDetails(this AppVersion v, string app, int? activeNumber)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.ControlPlane.Auth;
@@ -6,6 +7,7 @@ using Platform.ControlPlane.Services;
 using Platform.Data;
 using Platform.Oci;
 using Platform.Runtime;
+using Platform.Runtime.Security;
 using Platform.ServiceDefaults;
 
 namespace Platform.ControlPlane.Infrastructure;
@@ -38,6 +40,12 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<RouteChangeNotifier>();
         services.AddSingleton<RoutingTableProvider>();
         services.AddHostedService<RouteChangeListener>();
+        // App secrets are encrypted with Data Protection; its key ring lives in PostgreSQL so every replica shares it.
+        services.AddDataProtection().SetApplicationName("platform-control-plane").PersistKeysToDbContext<PlatformDbContext>();
+        services.AddScoped<AppSecretStore>();
+        // Precompiled artifacts are signed with the key routers verify (absent: recorded unsigned, routers compile).
+        services.AddOptions<ArtifactSigningOptions>().BindConfiguration(ArtifactSigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ArtifactSigner>();
         services.AddScoped<VersionPublisher>();
         services.AddScoped<ReferenceImporter>();
         // Deploy by reference talks to registries other than the platform's own, each with its own OciClient.

@@ -74,12 +74,13 @@ public sealed class AppRouting
         {
             return Failed(entry, $"the app's limits are out of range: {ex.Message}");
         }
-        var appVariables = entry.Variables ?? new Dictionary<string, string>();
+        // The app's variables, then its secrets: a secret replaces a variable of the same name (as the README says).
+        KeyValuePair<string, string>[] appVariables = [.. entry.Variables ?? new Dictionary<string, string>(), .. entry.Secrets ?? new Dictionary<string, string>()];
 
         if (entry.Components is null)
         {
             var only = new ComponentState(entry.App, entry.ModuleDigest, "wagi", entry.Repository, entry.PrecompiledDigest, entry.PrecompiledFingerprint,
-                null, null, [.. appVariables], [], limits);
+                null, null, appVariables, [], limits, entry.PrecompiledSignature);
             return new AppRouting(entry, [only], [new StaticRoute(HttpRoutePattern.Parse(LegacyRoute), only)], null);
         }
 
@@ -105,11 +106,11 @@ public sealed class AppRouting
                     return Failed(entry, $"component '{c.Id}' has the file '{file.Path}', which is not a normalised absolute path with a digest and size");
                 }
             }
-            // The component's own environment first, then the app's variables, which replace one of the same name.
+            // The component's own environment first, then the app's variables and secrets, which replace one of the same name.
             KeyValuePair<string, string>[] variables = [.. c.Environment ?? new Dictionary<string, string>(), .. appVariables];
             components.Add(c.Id, new ComponentState(c.Id, c.ModuleDigest, c.Kind, entry.Repository, c.PrecompiledDigest, c.PrecompiledFingerprint,
                 string.IsNullOrEmpty(c.Entrypoint) ? null : c.Entrypoint, string.IsNullOrEmpty(c.Argv) ? null : c.Argv, variables,
-                c.Files ?? [], limits));
+                c.Files ?? [], limits, c.PrecompiledSignature));
         }
 
         if (entry.HttpRoutes is not { Count: > 0 })
@@ -166,7 +167,8 @@ public sealed class ComponentState(
     string? argvTemplate,
     KeyValuePair<string, string>[] variables,
     IReadOnlyList<FileEntry> files,
-    AppLimits limits)
+    AppLimits limits,
+    string? precompiledSignature = null)
 {
     public string Id { get; } = id;
     public string ModuleDigest { get; } = moduleDigest;
@@ -174,6 +176,9 @@ public sealed class ComponentState(
     public string Repository { get; } = repository;
     public string? PrecompiledDigest { get; } = precompiledDigest;
     public string? PrecompiledFingerprint { get; } = precompiledFingerprint;
+
+    /// <summary>The control plane's signature of (module digest, precompiled digest, fingerprint); see <see cref="RouteEntry.PrecompiledSignature"/>.</summary>
+    public string? PrecompiledSignature { get; } = precompiledSignature;
     public string? Entrypoint { get; } = entrypoint;
     public string? ArgvTemplate { get; } = argvTemplate;
     public KeyValuePair<string, string>[] Variables { get; } = variables;

@@ -92,7 +92,8 @@ public sealed class AppTrafficHandler : IDisposable
             MaxResponseBytes = DefaultMaxResponseBytes,
         };
 
-        public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables];
+        // Secrets after variables: a secret wins on the same name, as in AppRouting.
+        public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables, .. route.Secrets ?? new Dictionary<string, string>()];
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 

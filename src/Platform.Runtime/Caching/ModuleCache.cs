@@ -28,12 +28,14 @@ public sealed class ModuleCache : IDisposable
     private long _memoryHits;
 
     /// <summary>Uses <see cref="WasmRuntimeOptions.CacheDirectory"/> and <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.</summary>
-    public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
-        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, logger)
+    /// <param name="cacheKey">Binds each file on disk to its module with a MAC (routers derive it from their own secret); without it, a hash.</param>
+    public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null, Security.ArtifactCacheKey? cacheKey = null)
+        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, logger, cacheKey)
     {
     }
 
-    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null)
+    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null,
+        Security.ArtifactCacheKey? cacheKey = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedModules, 1);
@@ -42,9 +44,11 @@ public sealed class ModuleCache : IDisposable
         ArtifactStore? store = null;
         if (!string.IsNullOrWhiteSpace(cacheDirectory))
         {
-            var directory = Path.Combine(Path.GetFullPath(cacheDirectory), host.Fingerprint);
-            System.IO.Directory.CreateDirectory(directory);
-            store = new ArtifactStore(directory, host.Engine, log);
+            var root = Path.GetFullPath(cacheDirectory);
+            var directory = Path.Combine(root, host.Fingerprint);
+            ArtifactStore.CreatePrivateDirectory(root);
+            ArtifactStore.CreatePrivateDirectory(directory);
+            store = new ArtifactStore(directory, host.Engine, host.Fingerprint, cacheKey?.Key, log);
         }
         _producer = new ModuleProducer(host, store, log);
     }

@@ -45,6 +45,10 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             if (discarded)
             {
                 Interlocked.Increment(ref DiskFailures);
+                if (RecordTelemetry)
+                {
+                    RuntimeTelemetry.ArtifactRejected("cache-mismatch");
+                }
             }
             return null;
         }
@@ -119,7 +123,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             RuntimeTelemetry.CompileDuration.Record(elapsed.TotalSeconds);
         }
         LogCompiled(logger, digest, bytes.Length, elapsed.TotalMilliseconds);
-        store?.Write(hex, module.Serialize());
+        store?.Write(digest, hex, module.Serialize());
         return new CachedModule(digest, module, ModuleSource.Compiled, elapsed);
     }
 
