@@ -48,8 +48,9 @@ public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider
             existing.Ciphertext = ciphertext;
             existing.UpdatedAt = now;
         }
-        await TouchAppAsync(app.Id, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        // After the row is committed: the apps trigger's NOTIFY then wakes the other replicas, which see the new value.
+        await TouchAppAsync(app.Id, now, cancellationToken);
         routes.NotifyChanged();
         return existing is null ? SecretChange.Created : SecretChange.Replaced;
     }
@@ -67,7 +68,6 @@ public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider
             return SecretChange.SecretNotFound;
         }
         await TouchAppAsync(app.Id, clock.GetUtcNow(), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
         routes.NotifyChanged();
         return SecretChange.Removed;
     }

@@ -189,6 +189,7 @@ public sealed class ModuleCacheTests(RuntimeFixture fixture) : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_cache_directories_are_0700_and_its_files_0600()
     {
         File.SetUnixFileMode(_directory, (UnixFileMode)0b111_101_101); // 0755, as a careless operator might leave it
