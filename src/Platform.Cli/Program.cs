@@ -8,5 +8,6 @@ DeployCommand.AddTo(root);
 AppsCommands.AddTo(root);
 LogsCommand.AddTo(root);
 VarsCommand.AddTo(root);
+SecretsCommand.AddTo(root);
 KeysCommands.AddTo(root);
 return await Cli.RunAsync(root, args);
