@@ -6,6 +6,7 @@ import { uploadPanel } from './upload.js';
 import { versionsPanel } from './versions.js';
 import { tryPanel } from './tryit.js';
 import { logsPanel } from './logs.js';
+import { secretsPanel } from './secrets.js';
 
 const STATS_MINUTES = 60;
 const STATS_REFRESH_MS = 15000;
@@ -65,6 +66,8 @@ export function renderApp(container, ctx, name) {
     statsError);
 
   const logs = logsPanel({ api: ctx.api, app: name });
+  const secrets = secretsPanel({ api: ctx.api, app: name });
+  secrets.element.classList.add('span-2');
 
   const deleteButton = h('button', { type: 'button', class: 'button button-danger', testid: 'delete-app' }, 'Delete app…');
   const deleteError = h('div', { 'aria-live': 'polite' });
@@ -94,6 +97,7 @@ export function renderApp(container, ctx, name) {
     upload,
     tryIt,
     versions.element,
+    secrets.element,
     stats,
     logs.element,
     h('section', { class: 'panel danger-zone span-2', 'aria-labelledby': 'delete-heading' },
@@ -137,6 +141,7 @@ export function renderApp(container, ctx, name) {
       const [app, list] = await Promise.all([
         ctx.api.getApp(name, { signal: controller.signal }),
         ctx.api.listVersions(name, { signal: controller.signal }),
+        secrets.reload({ signal: controller.signal }),
       ]);
       showApp(app);
       versions.show(list, app.activeVersion ?? null);
