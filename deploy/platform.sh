@@ -133,9 +133,11 @@ login_cli() { # url key
 cmd_up() {
   ensure_packages "${RUN_PACKAGES[@]}"
   mkdir -p "$STATE/logs" "$STATE/pids" "$STATE/cache" "$STATE/router-state"
-  local admin_key router_token db
+  local admin_key router_token signing_key db
   admin_key=$(secret "$STATE/admin-key" "${PLATFORM_ADMIN_KEY:-}")
   router_token=$(secret "$STATE/router-token" "${PLATFORM_ROUTER_TOKEN:-}")
+  # Signs precompiled artifacts (control plane) and is checked before native code is loaded (routers).
+  signing_key=$(secret "$STATE/artifact-signing-key" "${PLATFORM_ARTIFACT_SIGNING_KEY:-}")
   db="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=platform"
 
   publish
@@ -147,7 +149,8 @@ cmd_up() {
     || { tail -n 20 "$STATE/logs/migrations.log"; die "migrations failed"; }
 
   log "Starting the control plane on $CP_URL"
-  ( cd "$STATE/bin/controlplane" && start_bg controlplane env \
+  # Exported in the subshell rather than passed as an argument, so `ps` never shows the key.
+  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/controlplane" && start_bg controlplane env \
     Platform__Database__ConnectionString="$db" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \
     Platform__ControlPlane__Url="$CP_URL" PLATFORM_ADMIN_KEY="$admin_key" PLATFORM_ROUTER_TOKEN="$router_token" \
     Platform__Apps__PublicUrlTemplate="http://{app}.apps.localhost:${ROUTER_URL##*:}/" \
@@ -157,7 +160,7 @@ cmd_up() {
   log "Starting a router on $ROUTER_URL (management $MGMT_URL)"
   # The router writes its own log, rotated by size (router.log, router.log.1 ...); only what the runtime itself
   # prints (a crash) goes to router.stdout.log.
-  ( cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg router env \
+  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg router env \
     Platform__Router__LogFile="$STATE/logs/router.log" \
     Platform__Router__Url="$ROUTER_URL" Platform__Router__ManagementUrl="$MGMT_URL" Platform__Router__ControlPlaneUrl="$CP_URL" \
     Platform__Router__Token="$router_token" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \
