@@ -127,6 +127,33 @@ public sealed class SecretsApiTests(ControlPlaneFixture fixture)
         Assert.True((await RouteAsync(owner))!.Value.GetProperty("secrets").TryGetProperty("TOKEN", out _));
     }
 
+    [Fact]
+    public async Task No_span_of_the_control_plane_carries_a_secrets_value()
+    {
+        var app = await DeployedAppAsync("traced");
+        var value = NewValue();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // The control plane runs in this process: a listener sees every span its instrumentation makes (HTTP, EF Core, Npgsql).
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => seen.Enqueue(string.Join("\n", [a.DisplayName, a.StatusDescription ?? "",
+                .. a.TagObjects.Select(t => $"{t.Key}={t.Value}"),
+                .. a.Events.SelectMany(e => e.Tags.Select(t => $"{e.Name}:{t.Key}={t.Value}")),
+                .. a.Baggage.Select(b => $"{b.Key}={b.Value}")])),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        (await _client.PutAsJsonAsync($"/api/v1/apps/{app}/secrets/TRACED", new { value })).EnsureSuccessStatusCode();
+        (await _client.PutAsJsonAsync($"/api/v1/apps/{app}/secrets/1BAD", new { value })).StatusCode.ToString();
+        Assert.Equal(value, (await RouteAsync(app))!.Value.GetProperty("secrets").GetProperty("TRACED").GetString());
+        await _client.GetAsync($"/api/v1/apps/{app}");
+
+        Assert.Contains(seen, s => s.Contains("/secrets/TRACED", StringComparison.Ordinal));
+        Assert.DoesNotContain(seen, s => s.Contains(value, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("1LEADING_DIGIT")]
     [InlineData("has-dash")]

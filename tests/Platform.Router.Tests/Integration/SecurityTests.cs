@@ -66,6 +66,10 @@ public sealed class SecurityTests
         Assert.Contains("sealed:v1:", File.ReadAllText(state));
         AssertPrivate(state, stack.StateDirectory);
 
+        // The router's debug document and metrics.
+        Assert.DoesNotContain(secret, await RoutingAsync(stack.Router));
+        Assert.DoesNotContain(secret, await stack.Router.MetricsAsync());
+
         // Every file the stack wrote (router state and cache, PostgreSQL's cluster, the registry) and every process log.
         Assert.DoesNotContain(secret, stack.ControlPlane.Process.Output);
         Assert.DoesNotContain(secret, stack.Router.Process.Output);
