@@ -9,6 +9,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${PLATFORM_STATE_DIR:-$ROOT/.platform}"
+# The services run as their own users (postgres, docker-registry, platform-*), which must reach the state folder; a
+# checkout in a private home (/root/...) is out of their reach, so then the default state lives under /var/lib/platform.
+if [[ -z "${PLATFORM_STATE_DIR:-}" && $EUID -eq 0 ]] && ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$ROOT"; then
+  STATE="/var/lib/platform/$(printf '%s' "$ROOT" | sha256sum | head -c 12)"
+fi
 PG_PORT="${PLATFORM_PG_PORT:-55432}"
 REGISTRY_PORT="${PLATFORM_REGISTRY_PORT:-5000}"
 CP_URL="${PLATFORM_CONTROLPLANE_URL:-http://127.0.0.1:5080}"
@@ -18,7 +23,7 @@ CONFIGURATION="${PLATFORM_CONFIGURATION:-Release}"
 
 # The Wasm toolchain is part of `up` so the README's loop (bash tests/apps/build.sh, then platform deploy) works right after it.
 WASM_TOOLCHAIN=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt)
-RUN_PACKAGES=(postgresql docker-registry curl ca-certificates "${WASM_TOOLCHAIN[@]}")
+RUN_PACKAGES=(postgresql docker-registry apache2-utils curl ca-certificates "${WASM_TOOLCHAIN[@]}")
 # Where `up` puts the `platform` command (a small wrapper around the published CLI).
 CLI_LINK="${PLATFORM_CLI_LINK:-/usr/local/bin/platform}"
 TEST_PACKAGES=(postgresql docker-registry clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt skopeo apache2-utils kubectl chromium openssl curl ca-certificates)
@@ -29,10 +34,11 @@ source "$ROOT/deploy/lib.sh"
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 as_postgres() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-wait_http() { # url seconds what
-  local url=$1 secs=$2 what=$3 i
+wait_http() { # url seconds what [status that also means ready, e.g. 401 from an authenticated registry]
+  local url=$1 secs=$2 what=$3 also=${4:-} i code
   for ((i = 0; i < secs * 10; i++)); do
-    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    code=$(curl -sS -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)
+    [[ $code == 2?? || ( -n $also && $code == "$also" ) ]] && return 0
     sleep 0.1
   done
   die "$what did not become ready at $url within ${secs}s; see $STATE/logs"
@@ -49,46 +55,143 @@ start_bg() { # name command...   (STDOUT_LOG=file overrides where its output goe
 
 secret() { # file [value]: read or create a 256-bit secret, kept only in the state folder (mode 600)
   local file=$1 value=${2:-}
-  if [[ -n "$value" ]]; then printf '%s' "$value" >"$file"
-  elif [[ ! -s "$file" ]]; then printf 'wpk_%s' "$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n' | head -c 43)" >"$file"; fi
+  # umask first, so the file is never readable by others, not even for a moment.
+  if [[ -n "$value" ]]; then (umask 077; printf '%s' "$value" >"$file")
+  elif [[ ! -s "$file" ]]; then (umask 077; printf 'wpk_%s' "$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n' | head -c 43)" >"$file"); fi
   chmod 600 "$file"; cat "$file"
+}
+
+# Service accounts (root only): the router runs untrusted code, so neither it nor the control plane runs as root.
+ROUTER_USER="${PLATFORM_ROUTER_USER:-platform-router}"
+CP_USER="${PLATFORM_CONTROLPLANE_USER:-platform-cp}"
+REGISTRY_USER=docker-registry   # created by Debian's docker-registry package
+
+ensure_service_users() {
+  [[ $EUID -eq 0 ]] || return 0
+  local u
+  for u in "$ROUTER_USER" "$CP_USER"; do
+    id -u "$u" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
+  done
+}
+
+# Runs a command as a service user when root (setpriv execs, so a pid file holds the service's own pid).
+as_user() { # user command...
+  local user=$1; shift
+  if [[ $EUID -eq 0 ]]; then
+    setpriv --reuid="$user" --regid="$user" --init-groups --inh-caps=-all env HOME=/nonexistent DOTNET_CLI_TELEMETRY_OPTOUT=1 "$@"
+  else
+    "$@"
+  fi
+}
+
+start_bg_as() { # user name command...
+  local user=$1 name=$2; shift 2
+  umask 077   # what a service creates (state, cache, logs) is its user's alone; this runs in a subshell or once per start
+  if [[ $EUID -eq 0 ]]; then
+    start_bg "$name" setpriv --reuid="$user" --regid="$user" --init-groups --inh-caps=-all \
+      env HOME=/nonexistent DOTNET_CLI_TELEMETRY_OPTOUT=1 "$@"
+  else
+    start_bg "$name" "$@"
+  fi
+}
+
+# Directory only the given user can use (mode 700), e.g. the router's module cache and saved routing table.
+private_dir() { # dir user
+  mkdir -p "$1"
+  [[ $EUID -eq 0 ]] && chown -R "$2:$2" "$1"
+  chmod 700 "$1"
 }
 
 start_postgres() {
   local bin; bin=$(pg_bin); [[ -n "$bin" ]] || die "PostgreSQL binaries not found"
   mkdir -p "$STATE/postgres"
   [[ $EUID -eq 0 ]] && chown postgres:postgres "$STATE/postgres"
+  chmod 700 "$STATE/postgres"
   if [[ ! -f "$STATE/postgres/PG_VERSION" ]]; then
     log "Creating a PostgreSQL cluster in $STATE/postgres"
-    as_postgres "$bin/initdb" -D "$STATE/postgres" -A trust -U postgres -E UTF8 --locale=C >>"$STATE/logs/postgres.log" 2>&1
+    # initdb wants a superuser password once password auth is on; a random one nobody keeps (the superuser logs in by peer).
+    local pwdir; pwdir=$(mktemp -d)   # mode 700; initdb needs its data folder empty, so not in there
+    head -c 32 /dev/urandom | base64 >"$pwdir/pw"; [[ $EUID -eq 0 ]] && chown -R postgres "$pwdir"
+    as_postgres "$bin/initdb" -D "$STATE/postgres" --auth-local=peer --auth-host=scram-sha-256 --pwfile="$pwdir/pw" \
+      -U postgres -E UTF8 --locale=C >>"$STATE/logs/postgres.log" 2>&1 || { rm -rf "$pwdir"; die "initdb failed; see $STATE/logs/postgres.log"; }
+    rm -rf "$pwdir"
   fi
+  # No trust auth: the superuser only over the server's private socket (peer: the postgres OS user), the platform's
+  # own role by password over TCP. Rewritten on every `up`, so a cluster an older `up` created with trust is locked too.
+  cat >"$STATE/postgres/pg_hba.conf" <<HBA
+# Written by deploy/platform.sh up.
+local   all        postgres                 peer
+host    platform   platform   127.0.0.1/32  scram-sha-256
+HBA
+  [[ $EUID -eq 0 ]] && chown postgres:postgres "$STATE/postgres/pg_hba.conf"
+  chmod 600 "$STATE/postgres/pg_hba.conf"
   if as_postgres "$bin/pg_ctl" -D "$STATE/postgres" status >/dev/null 2>&1; then
     log "PostgreSQL already runs on 127.0.0.1:$PG_PORT"
+    as_postgres "$bin/pg_ctl" -D "$STATE/postgres" reload >/dev/null
   else
     log "Starting PostgreSQL on 127.0.0.1:$PG_PORT"
     touch "$STATE/logs/postgres.log"; [[ $EUID -eq 0 ]] && chown postgres "$STATE/logs/postgres.log"
     as_postgres "$bin/pg_ctl" -D "$STATE/postgres" -l "$STATE/logs/postgres.log" -w -t 30 \
-      -o "-p $PG_PORT -k $STATE/postgres -c listen_addresses=127.0.0.1" start >/dev/null
+      -o "-p $PG_PORT -k $STATE/postgres -c listen_addresses=127.0.0.1 -c password_encryption=scram-sha-256" start >/dev/null
   fi
-  as_postgres "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='platform'" | grep -q 1 \
-    || as_postgres "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres platform
+  local psql=(as_postgres "$bin/psql" -h "$STATE/postgres" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
+  # The password goes in on stdin (never argv, which `ps` shows to every user).
+  "${psql[@]}" -d postgres -v pw="$PG_PASSWORD" >/dev/null <<'SQL'
+SELECT format('CREATE ROLE platform LOGIN PASSWORD %L', :'pw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'platform') \gexec
+SELECT format('ALTER ROLE platform LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'pw') \gexec
+SELECT 'CREATE DATABASE platform OWNER platform' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'platform') \gexec
+ALTER DATABASE platform OWNER TO platform;
+REVOKE ALL ON DATABASE platform FROM PUBLIC;
+SQL
+  # Tables an older `up` created as the superuser move to the platform role.
+  "${psql[@]}" -d platform >/dev/null <<'SQL'
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_get_userbyid(c.relowner) <> 'platform' LOOP
+    EXECUTE format('ALTER TABLE public.%I OWNER TO platform', r.relname);
+  END LOOP;
+  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind = 'S' AND pg_get_userbyid(c.relowner) <> 'platform'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP
+    EXECUTE format('ALTER SEQUENCE public.%I OWNER TO platform', r.relname);
+  END LOOP;
+END $$;
+SQL
 }
 
 start_registry() {
-  mkdir -p "$STATE/registry"
-  cat >"$STATE/registry.yml" <<YAML
+  mkdir -p "$STATE/registry/storage"
+  # bcrypt entries for the control plane (pushes) and the router (pulls); the file holds hashes only.
+  # Passwords go in on stdin (-i), never argv.
+  { htpasswd -niB controlplane <<<"$REGISTRY_CP_PASSWORD"; htpasswd -niB router <<<"$REGISTRY_ROUTER_PASSWORD"; } \
+    | grep -v '^$' >"$STATE/registry/htpasswd"
+  # Delete is off: the platform never deletes from the registry, so no credential can.
+  cat >"$STATE/registry/config.yml" <<YAML
 version: 0.1
 storage:
   filesystem:
-    rootdirectory: $STATE/registry
+    rootdirectory: $STATE/registry/storage
   delete:
-    enabled: true
+    enabled: false
+auth:
+  htpasswd:
+    realm: platform
+    path: $STATE/registry/htpasswd
 http:
   addr: 127.0.0.1:$REGISTRY_PORT
 YAML
-  log "Starting the OCI registry on 127.0.0.1:$REGISTRY_PORT"
-  start_bg registry /usr/bin/docker-registry serve "$STATE/registry.yml"
-  wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" 30 "the registry"
+  rm -f "$STATE/registry.yml"
+  if [[ $EUID -eq 0 ]]; then
+    # Blobs an older `up` kept at the top of $STATE/registry move under storage/.
+    [[ -d "$STATE/registry/docker" ]] && mv "$STATE/registry/docker" "$STATE/registry/storage/"
+    chown -R "$REGISTRY_USER:$REGISTRY_USER" "$STATE/registry"
+  fi
+  chmod 700 "$STATE/registry"; chmod 600 "$STATE/registry/htpasswd" "$STATE/registry/config.yml"
+  log "Starting the OCI registry on 127.0.0.1:$REGISTRY_PORT (htpasswd auth, delete disabled)"
+  start_bg_as "$REGISTRY_USER" registry /usr/bin/docker-registry serve "$STATE/registry/config.yml"
+  wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" 30 "the registry" 401
 }
 
 publish() {
@@ -132,13 +235,24 @@ login_cli() { # url key
 
 cmd_up() {
   ensure_packages "${RUN_PACKAGES[@]}"
-  mkdir -p "$STATE/logs" "$STATE/pids" "$STATE/cache" "$STATE/router-state"
+  mkdir -p "$STATE/logs" "$STATE/pids"
+  chmod 755 "$STATE"
+  [[ $STATE == /var/lib/platform/* ]] && { chmod 755 /var/lib/platform; log "State in $STATE ($ROOT is not reachable by the service users)"; }
+  ensure_service_users
+  # Only the router's user can read or change its module cache (native code) and saved routing table.
+  private_dir "$STATE/cache" "$ROUTER_USER"
+  private_dir "$STATE/router-state" "$ROUTER_USER"
+  private_dir "$STATE/logs/router" "$ROUTER_USER"
   local admin_key router_token signing_key db
   admin_key=$(secret "$STATE/admin-key" "${PLATFORM_ADMIN_KEY:-}")
   router_token=$(secret "$STATE/router-token" "${PLATFORM_ROUTER_TOKEN:-}")
   # Signs precompiled artifacts (control plane) and is checked before native code is loaded (routers).
   signing_key=$(secret "$STATE/artifact-signing-key" "${PLATFORM_ARTIFACT_SIGNING_KEY:-}")
-  db="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=platform"
+  PG_PASSWORD=$(secret "$STATE/postgres-password")
+  REGISTRY_CP_PASSWORD=$(secret "$STATE/registry-controlplane-password")
+  REGISTRY_ROUTER_PASSWORD=$(secret "$STATE/registry-router-password")
+  # Secrets reach the services by environment (readable only by their user and root), never by argv.
+  db="Host=127.0.0.1;Port=$PG_PORT;Username=platform;Password=$PG_PASSWORD;Database=platform"
 
   publish
   start_postgres
@@ -148,22 +262,24 @@ cmd_up() {
   Platform__Database__ConnectionString="$db" dotnet "$STATE/bin/migrations/Platform.Migrations.dll" >>"$STATE/logs/migrations.log" 2>&1 \
     || { tail -n 20 "$STATE/logs/migrations.log"; die "migrations failed"; }
 
-  log "Starting the control plane on $CP_URL"
-  # Exported in the subshell rather than passed as an argument, so `ps` never shows the key.
-  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/controlplane" && start_bg controlplane env \
+  log "Starting the control plane on $CP_URL (as user $CP_USER)"
+  # The signing key is exported in the subshell rather than passed as an argument, so `ps` never shows it.
+  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/controlplane" && start_bg_as "$CP_USER" controlplane env \
     Platform__Database__ConnectionString="$db" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \
+    Platform__Registry__Username=controlplane Platform__Registry__Password="$REGISTRY_CP_PASSWORD" \
     Platform__ControlPlane__Url="$CP_URL" PLATFORM_ADMIN_KEY="$admin_key" PLATFORM_ROUTER_TOKEN="$router_token" \
     Platform__Apps__PublicUrlTemplate="http://{app}.apps.localhost:${ROUTER_URL##*:}/" \
     dotnet Platform.ControlPlane.dll )
   wait_http "$CP_URL/readyz" 60 "the control plane"
 
-  log "Starting a router on $ROUTER_URL (management $MGMT_URL)"
-  # The router writes its own log, rotated by size (router.log, router.log.1 ...); only what the runtime itself
-  # prints (a crash) goes to router.stdout.log.
-  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg router env \
-    Platform__Router__LogFile="$STATE/logs/router.log" \
+  log "Starting a router on $ROUTER_URL (management $MGMT_URL, as user $ROUTER_USER)"
+  # The router writes its own log, rotated by size (logs/router/router.log, router.log.1 ...); only what the runtime
+  # itself prints (a crash) goes to router.stdout.log.
+  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg_as "$ROUTER_USER" router env \
+    Platform__Router__LogFile="$STATE/logs/router/router.log" \
     Platform__Router__Url="$ROUTER_URL" Platform__Router__ManagementUrl="$MGMT_URL" Platform__Router__ControlPlaneUrl="$CP_URL" \
     Platform__Router__Token="$router_token" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \
+    Platform__Registry__Username=router Platform__Registry__Password="$REGISTRY_ROUTER_PASSWORD" \
     Platform__Router__CacheDirectory="$STATE/cache" Platform__Router__StateDirectory="$STATE/router-state" \
     dotnet Platform.Router.dll )
   wait_http "$MGMT_URL/readyz" 60 "the router"
@@ -179,8 +295,8 @@ The platform is running.
   OpenAPI          $CP_URL/openapi/v1.json   (reference page: $CP_URL/openapi/reference)
   Apps             http://{app}.apps.localhost:${ROUTER_URL##*:}/
   Router metrics   $MGMT_URL/metrics
-  Registry         http://127.0.0.1:$REGISTRY_PORT
-  PostgreSQL       127.0.0.1:$PG_PORT (database platform)
+  Registry         http://127.0.0.1:$REGISTRY_PORT (htpasswd users controlplane and router, passwords in $STATE/registry-*-password)
+  PostgreSQL       127.0.0.1:$PG_PORT (database and role platform, password in $STATE/postgres-password)
   Logs             $STATE/logs
 
   Admin key        $admin_key

@@ -93,7 +93,7 @@ public sealed partial class CompileSandbox : IDisposable
         {
             return new(header, null, null);
         }
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _slots.WaitAsync(cancellationToken);
         try
         {
             if (!_options.UseChildProcess)
@@ -102,7 +102,7 @@ public sealed partial class CompileSandbox : IDisposable
                 var validation = _validator.ValidateAndPrecompile(module.Span, out var precompiled);
                 return new(validation, precompiled, new CompileFigures(0, 0, Stopwatch.GetElapsedTime(started).TotalSeconds));
             }
-            return await CompileInChildAsync(module, cancellationToken).ConfigureAwait(false);
+            return await CompileInChildAsync(module, cancellationToken);
         }
         finally
         {
@@ -118,7 +118,7 @@ public sealed partial class CompileSandbox : IDisposable
         var output = stem + ".cwasm";
         try
         {
-            await File.WriteAllBytesAsync(input, module, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(input, module, cancellationToken);
             var runtime = _host.Options;
             var start = new ProcessStartInfo(DotnetHost())
             {
@@ -159,7 +159,7 @@ public sealed partial class CompileSandbox : IDisposable
                         tick.CancelAfter(_options.PollInterval);
                         try
                         {
-                            await process.WaitForExitAsync(tick.Token).ConfigureAwait(false);
+                            await process.WaitForExitAsync(tick.Token);
                         }
                         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                         {
@@ -200,9 +200,9 @@ public sealed partial class CompileSandbox : IDisposable
                     null, figures, TooExpensive: true);
             }
 
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            var report = await stdout.ConfigureAwait(false);
-            var errors = await stderr.ConfigureAwait(false);
+            await process.WaitForExitAsync(CancellationToken.None);
+            var report = await stdout;
+            var errors = await stderr;
             ChildReport? parsed = null;
             try
             {
@@ -222,7 +222,7 @@ public sealed partial class CompileSandbox : IDisposable
                 return new(ModuleValidationResult.Invalid(parsed.Error ?? "The module is invalid."), null, figures);
             }
             // An artifact for another engine would be refused by every router; better none.
-            var artifact = parsed.Fingerprint == _host.Fingerprint && File.Exists(output) ? await File.ReadAllBytesAsync(output, CancellationToken.None).ConfigureAwait(false) : null;
+            var artifact = parsed.Fingerprint == _host.Fingerprint && File.Exists(output) ? await File.ReadAllBytesAsync(output, CancellationToken.None) : null;
             LogCompiled(_logger, module.Length, figures.CpuSeconds, figures.PeakMemoryBytes, figures.WallSeconds);
             return new(ModuleValidationResult.Valid, artifact, figures);
         }

@@ -6,11 +6,26 @@ namespace Platform.Testing;
 /// <summary>Finds loopback ports nobody listens on, so parallel test runs never collide.</summary>
 public static class TestPorts
 {
+    // Ports handed out in this process. A server a test stops for an outage frees its port at the kernel, and a fixture
+    // of a test running in parallel must not get it: the stopped server comes back on that port, and the control plane
+    // would otherwise talk to the other test's PostgreSQL meanwhile (seen once in a full run).
+    private static readonly HashSet<int> s_handedOut = [];
+
     public static int GetFreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; ; attempt++)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (s_handedOut)
+            {
+                if (s_handedOut.Add(port) || attempt >= 1000)
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     /// <summary>Waits until something accepts TCP connections on the port, or throws after the timeout.</summary>

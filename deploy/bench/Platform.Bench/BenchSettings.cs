@@ -12,6 +12,11 @@ public sealed record BenchSettings
     public required string RegistryUrl { get; init; }
     public required string RouterToken { get; init; }
 
+    /// <summary>The router's registry credentials (the stack's registry requires htpasswd auth).</summary>
+    public required string RegistryUsername { get; init; }
+
+    public required string RegistryPassword { get; init; }
+
     /// <summary>Folder of the published router (Platform.Router.dll), for the routers the driver starts itself.</summary>
     public required string RouterDirectory { get; init; }
 
@@ -61,6 +66,8 @@ public sealed record BenchSettings
             ManagementUrl = Need("BENCH_ROUTER_MANAGEMENT_URL").TrimEnd('/'),
             RegistryUrl = Need("BENCH_REGISTRY_URL").TrimEnd('/'),
             RouterToken = Need("BENCH_ROUTER_TOKEN"),
+            RegistryUsername = Need("BENCH_REGISTRY_USERNAME"),
+            RegistryPassword = Need("BENCH_REGISTRY_PASSWORD"),
             RouterDirectory = Need("BENCH_ROUTER_DIR"),
             BaselineDll = Need("BENCH_BASELINE_DLL"),
             CgiProgram = Need("BENCH_CGI_PROGRAM"),

@@ -63,6 +63,9 @@ public static class ColdStart
     {
         using var http = new HttpClient();
         var routing = JsonDocument.Parse(await http.GetStringAsync($"{router.ManagementUrl}/routing", cancellationToken)).RootElement;
+        // The bare GET uses the router's own registry credentials, so it pays what the router pays.
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{settings.RegistryUsername}:{settings.RegistryPassword}")));
         return routing.GetProperty("routes").EnumerateArray().ToDictionary(r => r.GetProperty("app").GetString()!, r => r.GetProperty("moduleDigest").GetString()!);
     }
 
@@ -108,6 +111,9 @@ public static class ColdStart
     {
         using var http = new HttpClient();
         var routing = JsonDocument.Parse(await http.GetStringAsync($"{router.ManagementUrl}/routing", cancellationToken)).RootElement;
+        // The bare GET uses the router's own registry credentials, so it pays what the router pays.
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{settings.RegistryUsername}:{settings.RegistryPassword}")));
         var route = routing.GetProperty("routes").EnumerateArray().FirstOrDefault(r => r.GetProperty("app").GetString() == app);
         if (route.ValueKind != JsonValueKind.Object || !route.TryGetProperty("precompiledDigest", out var digest) || digest.ValueKind != JsonValueKind.String
             || !route.TryGetProperty("repository", out var repository))

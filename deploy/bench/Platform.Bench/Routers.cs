@@ -29,6 +29,8 @@ public sealed class Routers(BenchSettings settings)
             ["Platform__Router__StateDirectory"] = Path.Combine(folder, "state"),
             ["Platform__Router__RouterId"] = "bench-" + name,
             ["Platform__Registry__Url"] = settings.RegistryUrl,
+            ["Platform__Registry__Username"] = settings.RegistryUsername,
+            ["Platform__Registry__Password"] = settings.RegistryPassword,
             // Each precompiled load is logged with its fetch time, which the cold-start figures separate out.
             ["Logging__LogLevel__Platform.Runtime.ModuleCache"] = "Debug",
             ["PLATFORM_ROUTER_TOKEN"] = settings.RouterToken,

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
+using Platform.Runtime.Http;
 
 namespace Platform.ControlPlane.Apis;
 
@@ -49,10 +50,7 @@ public static class TryApi
     private static readonly string[] s_methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
     // Set by the control plane itself (Host, length, framing) or meaningless on a single proxied request.
-    private static readonly HashSet<string> s_refusedHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Trailer", "Expect",
-    };
+    private static readonly HashSet<string> s_refusedHeaders = new([.. HopByHopHeaders.Names, "Host", "Content-Length", "Expect"], StringComparer.OrdinalIgnoreCase);
 
     public static IServiceCollection AddTryApi(this IServiceCollection services)
     {
@@ -87,8 +85,10 @@ public static class TryApi
 
     public static async Task<Results<Ok<TryResponse>, ProblemHttpResult>> TryApp(
         string app, TryRequest request, PlatformDbContext db, IHttpClientFactory clients, IOptions<TryApiOptions> tryOptions,
-        IOptions<AppsOptions> appsOptions, TimeProvider clock, ILogger<TryRequest> logger, CancellationToken cancellationToken)
+        IOptions<AppsOptions> appsOptions, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        // The API class names the category (a static class cannot be ILogger<T>'s argument; a DTO should not be).
+        var logger = loggers.CreateLogger(typeof(TryApi));
         var router = new Uri(tryOptions.Value.RouterUrl);
         if (Validate(request, router) is { } invalid)
         {
@@ -171,7 +171,7 @@ public static class TryApi
         }
         foreach (var (name, value) in headers)
         {
-            if (name.Length == 0 || name.Length > 256 || !name.All(IsTokenChar))
+            if (name.Length == 0 || name.Length > 256 || !HttpToken.IsToken(name))
             {
                 return Problems.Validation($"Header name '{name}' is not a valid HTTP header name.", "headers", name);
             }
@@ -213,10 +213,6 @@ public static class TryApi
         }
         return null;
     }
-
-    private static bool IsTokenChar(char c) =>
-        c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
-            or '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
 
     private static bool IsContentHeader(string name) =>
         name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)

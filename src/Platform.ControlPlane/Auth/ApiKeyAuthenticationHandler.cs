@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
+using Platform.ServiceDefaults;
 
 namespace Platform.ControlPlane.Auth;
 
@@ -121,6 +122,6 @@ public sealed class ApiKeyAuthenticationHandler(
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = new ProblemDetails { Status = status, Type = "https://platform.local/problems/" + kind, Title = title, Detail = detail },
+            ProblemDetails = new ProblemDetails { Status = status, Type = ProblemTypes.For(kind), Title = title, Detail = detail },
         });
 }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Platform.ServiceDefaults;
 
 namespace Platform.ControlPlane.Infrastructure;
 
@@ -28,7 +29,7 @@ internal sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetail
             ProblemDetails = new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
-                Type = "https://platform.local/problems/database-unavailable",
+                Type = ProblemTypes.For("database-unavailable"),
                 Title = "Database unavailable",
                 Detail = "The platform's database cannot be reached right now; nothing was changed. Retry shortly.",
             },

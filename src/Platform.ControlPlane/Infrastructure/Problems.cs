@@ -1,18 +1,17 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Platform.ServiceDefaults;
 
 namespace Platform.ControlPlane.Infrastructure;
 
 /// <summary>RFC 9457 problem responses with a stable type URI per kind of error, so clients can branch on it.</summary>
 public static class Problems
 {
-    private const string TypeBase = "https://platform.local/problems/";
-
     public static ProblemHttpResult Create(int status, string kind, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(new ProblemDetails
         {
             Status = status,
-            Type = TypeBase + kind,
+            Type = ProblemTypes.For(kind),
             Title = title,
             Detail = detail,
             Extensions = extensions ?? new Dictionary<string, object?>(),

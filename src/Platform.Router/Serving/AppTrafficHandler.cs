@@ -10,6 +10,7 @@ using Platform.Oci;
 using Platform.Router.Infrastructure;
 using Platform.Router.Routing;
 using Platform.Runtime;
+using Platform.ServiceDefaults;
 
 namespace Platform.Router.Serving;
 
@@ -446,7 +447,7 @@ public sealed class AppTrafficHandler : IDisposable
         await _problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Type = "https://platform.local/problems/" + kind, Title = title, Detail = detail },
+            ProblemDetails = new ProblemDetails { Status = status, Type = ProblemTypes.For(kind), Title = title, Detail = detail },
         });
         return status;
     }

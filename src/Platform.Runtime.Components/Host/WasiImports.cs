@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Platform.Runtime.Components.Native;
+using Platform.Runtime.Http;
 
 namespace Platform.Runtime.Components.Host;
 
@@ -16,11 +17,6 @@ internal static unsafe class WasiImports
     private const ulong WriteBudget = 64 * 1024;
     private const ulong MaxRandomBytes = 1024 * 1024;
 
-    // Connection-level headers: never passed to a guest and never accepted from one (the server frames messages).
-    private static readonly HashSet<string> s_hopByHopHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings",
-    };
 
     /// <summary>Interface name (without version) -> resources it defines.</summary>
     public static readonly IReadOnlyDictionary<string, (string Name, ResourceKind Kind)[]> Resources = new Dictionary<string, (string, ResourceKind)[]>
@@ -307,23 +303,7 @@ internal static unsafe class WasiImports
 
     // --- shared by wasi:http -------------------------------------------------------------------------------------
 
-    public static bool IsValidFieldName(string name)
-    {
-        if (name.Length == 0)
-        {
-            return false;
-        }
-        foreach (var ch in name)
-        {
-            var ok = ch is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
-                || "!#$%&'*+-.^_`|~".Contains(ch);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public static bool IsValidFieldName(string name) => HttpToken.IsToken(name);
 
     public static bool IsValidFieldValue(ReadOnlySpan<byte> value)
     {
@@ -338,10 +318,10 @@ internal static unsafe class WasiImports
     }
 
     /// <summary>Hop-by-hop headers, which incoming requests and responses from upstreams do not carry to the guest.</summary>
-    public static bool IsHopByHop(string name) => s_hopByHopHeaders.Contains(name);
+    public static bool IsHopByHop(string name) => HopByHopHeaders.Contains(name);
 
     /// <summary>What a guest may not set (header-error.forbidden): hop-by-hop headers and Host, which the authority decides.</summary>
-    public static bool IsForbiddenField(string name) => s_hopByHopHeaders.Contains(name) || name.Equals("host", StringComparison.OrdinalIgnoreCase);
+    public static bool IsForbiddenField(string name) => HopByHopHeaders.Contains(name) || name.Equals("host", StringComparison.OrdinalIgnoreCase);
 
     public static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
 

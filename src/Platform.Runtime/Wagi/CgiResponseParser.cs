@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Platform.Runtime.Http;
 
 namespace Platform.Runtime;
 
@@ -38,10 +39,7 @@ public static class CgiResponseParser
 
     // Per-hop headers belong to one connection; the server sets them. Content-Length is the server's too:
     // it frames the body it actually sends.
-    private static readonly HashSet<string> s_dropped = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "TE", "Trailer", "Content-Length",
-    };
+    private static bool IsDropped(string name) => HopByHopHeaders.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase);
 
     public static bool TryParse(ReadOnlySpan<byte> output, [NotNullWhen(true)] out CgiResponse? response, [NotNullWhen(false)] out string? error)
     {
@@ -92,7 +90,7 @@ public static class CgiResponseParser
                 return false;
             }
             var nameBytes = line[..colon];
-            if (!IsToken(nameBytes))
+            if (!HttpToken.IsToken(nameBytes))
             {
                 error = $"header name '{Quote(nameBytes)}' on line {lineNumber} contains characters not allowed in an HTTP header name";
                 return false;
@@ -121,7 +119,7 @@ public static class CgiResponseParser
                 }
                 status = code;
             }
-            else if (s_dropped.Contains(name) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase))
+            else if (IsDropped(name) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase))
             {
                 (dropped ??= []).Add(name);
             }
@@ -171,21 +169,6 @@ public static class CgiResponseParser
         }
         code = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
         return code is >= 200 and <= 599;
-    }
-
-    // RFC 9110 token: visible ASCII except delimiters.
-    private static bool IsToken(ReadOnlySpan<byte> name)
-    {
-        foreach (var b in name)
-        {
-            var ok = b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
-                || "!#$%&'*+-.^_`|~"u8.Contains(b);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-        return name.Length > 0;
     }
 
     private static int IndexOfInvalidValueByte(ReadOnlySpan<byte> value)

@@ -23,11 +23,7 @@ public sealed class WagiRequest
     public string ServerName { get; init; } = "localhost";
     public int ServerPort { get; init; } = 80;
     public string ServerProtocol { get; init; } = "HTTP/1.1";
-    public string Scheme { get; init; } = "http";
     public string? ContentType { get; init; }
-
-    /// <summary>Declared Content-Length; CONTENT_LENGTH is the length of <see cref="Body"/>, which is what stdin holds.</summary>
-    public long? ContentLength { get; init; }
 
     public string RemoteAddress { get; init; } = "";
 

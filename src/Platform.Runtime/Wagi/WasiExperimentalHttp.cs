@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Platform.Runtime.Http;
 using Platform.Runtime.Outbound;
 using Wasmtime;
 
@@ -151,7 +152,7 @@ internal static unsafe class WasiExperimentalHttp
             return TooManySessions;
         }
         // CONNECT would turn an allowed host into a tunnel to anywhere; it is not a request an API needs.
-        if (!IsToken(method) || method.Length > 32 || method.Equals("CONNECT", StringComparison.OrdinalIgnoreCase))
+        if (!HttpToken.IsToken(method) || method.Length > 32 || method.Equals("CONNECT", StringComparison.OrdinalIgnoreCase))
         {
             state.Log($"[outbound] refused: '{Printable(method)}' is not an HTTP method");
             return InvalidMethod;
@@ -341,7 +342,7 @@ internal static unsafe class WasiExperimentalHttp
             }
             var name = line[..colon];
             var value = line[(colon + 1)..].Trim(' ', '\t');
-            if (!IsToken(name))
+            if (!HttpToken.IsToken(name))
             {
                 error = $"'{Printable(name)}' is not a valid header name";
                 return false;
@@ -355,22 +356,6 @@ internal static unsafe class WasiExperimentalHttp
                 }
             }
             headers.Add(new(name, value));
-        }
-        return true;
-    }
-
-    private static bool IsToken(string text)
-    {
-        if (text.Length == 0)
-        {
-            return false;
-        }
-        foreach (var c in text)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
-            {
-                return false;
-            }
         }
         return true;
     }

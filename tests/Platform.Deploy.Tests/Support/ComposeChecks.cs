@@ -27,6 +27,7 @@ public static partial class ComposeChecks
         }
 
         problems.AddRange(HealthChecks(services));
+        problems.AddRange(RegistryLockedDown(services));
         problems.AddRange(Ports(services));
         problems.AddRange(Images(services));
         problems.AddRange(StartOrder(services));
@@ -95,9 +96,24 @@ public static partial class ComposeChecks
         return ports;
     }
 
+    /// <summary>The registry authenticates every call and allows no delete (issue 14: no anonymous writes, no credential deletes).</summary>
+    private static IEnumerable<string> RegistryLockedDown(Dictionary<string, object?> services)
+    {
+        var env = Environment(services.Map("registry")!);
+        if (env.GetValueOrDefault("REGISTRY_AUTH") is not ("htpasswd" or "token") || string.IsNullOrEmpty(env.GetValueOrDefault($"REGISTRY_AUTH_{env["REGISTRY_AUTH"]!.ToUpperInvariant()}_REALM")))
+        {
+            yield return $"service 'registry': REGISTRY_AUTH is '{env.GetValueOrDefault("REGISTRY_AUTH") ?? "unset"}', expected htpasswd or token with a realm";
+        }
+        if (env.GetValueOrDefault("REGISTRY_STORAGE_DELETE_ENABLED") is not "false")
+        {
+            yield return $"service 'registry': REGISTRY_STORAGE_DELETE_ENABLED is '{env.GetValueOrDefault("REGISTRY_STORAGE_DELETE_ENABLED") ?? "unset"}', expected \"false\"";
+        }
+    }
+
     private static IEnumerable<string> HealthChecks(Dictionary<string, object?> services)
     {
-        foreach (var (name, _) in services.Where(s => s.Key != PlatformLayout.MigrationsName))
+        // One-shot services (restart "no", waited for with service_completed_successfully) have nothing to probe.
+        foreach (var (name, _) in services.Where(s => s.Key != PlatformLayout.MigrationsName && services.Text(s.Key, "restart") != "no"))
         {
             var test = services.At(name, "healthcheck", "test");
             var words = test is List<object?> list ? list.OfType<string>().ToList() : test is string s ? [s] : [];
@@ -280,6 +296,12 @@ public static partial class ComposeChecks
             {
                 yield return $"service '{name}': Platform__Registry__Url '{env.GetValueOrDefault("Platform__Registry__Url")}' differs from the control plane's";
             }
+            // Routers pull with credentials of their own, never the control plane's (which may push).
+            if (env.GetValueOrDefault("Platform__Registry__Username") is not { Length: > 0 } user || user == cp.GetValueOrDefault("Platform__Registry__Username")
+                || env.GetValueOrDefault("Platform__Registry__Password") is not { Length: > 0 } password || password == cp.GetValueOrDefault("Platform__Registry__Password"))
+            {
+                yield return $"service '{name}': registry credentials must be set and differ from the control plane's";
+            }
             var cache = env.GetValueOrDefault("Platform__Router__CacheDirectory") ?? PlatformLayout.RouterCacheDirectory;
             if (!services.Items(name, "volumes").OfType<string>().Any(v => v.Split(':') is [var source, var target, ..] && target == cache && !source.StartsWith('.') && !source.StartsWith('/')))
             {
@@ -302,6 +324,8 @@ public static partial class ComposeChecks
                     Dictionary<string, object?> m when m.Text("type") == "volume" => m.Text("source") ?? "",
                     _ => "",
                 };
+                // A read-only mount of a volume another service writes (the registry reading its htpasswd) is no sharing.
+                var readOnly = volume is string mount && mount.Split(':') is [_, _, var mode] && mode.Split(',').Contains("ro");
                 if (source.Length == 0 || source.StartsWith('.') || source.StartsWith('/') || source.StartsWith('$'))
                 {
                     continue;
@@ -309,6 +333,10 @@ public static partial class ComposeChecks
                 if (!declared.Contains(source))
                 {
                     yield return $"service '{name}' uses volume '{source}', which is not declared under top-level volumes";
+                }
+                if (readOnly)
+                {
+                    continue;
                 }
                 if (used.TryGetValue(source, out var other) && other != name)
                 {
