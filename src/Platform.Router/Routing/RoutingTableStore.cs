@@ -62,7 +62,20 @@ public sealed class RoutingTableStore
             return;
         }
         Directory.CreateDirectory(path, DirectoryMode0700);
-        File.SetUnixFileMode(path, DirectoryMode0700);
+        TryTighten(path, DirectoryMode0700);
+    }
+
+    /// <summary>Best effort: a folder or file the operator made for this user, but owns himself, keeps its mode.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void TryTighten(string path, UnixFileMode mode)
+    {
+        try
+        {
+            File.SetUnixFileMode(path, mode);
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>Null until a table arrived from the control plane or from disk: the router is not ready before.</summary>
@@ -126,7 +139,7 @@ public sealed class RoutingTableStore
             if (!OperatingSystem.IsWindows())
             {
                 // A file an older router left world-readable is tightened before anything else.
-                File.SetUnixFileMode(_path, FileMode0600);
+                TryTighten(_path, FileMode0600);
             }
             var saved = JsonSerializer.Deserialize<RoutingTable>(File.ReadAllBytes(_path), s_json)
                 ?? throw new JsonException("the file holds null");

@@ -33,8 +33,15 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, str
             return;
         }
         System.IO.Directory.CreateDirectory(path, DirectoryMode0700);
-        // An existing folder keeps its mode on CreateDirectory; the cache holds native code, so tighten it.
-        File.SetUnixFileMode(path, DirectoryMode0700);
+        try
+        {
+            // An existing folder keeps its mode on CreateDirectory; the cache holds native code, so tighten it.
+            File.SetUnixFileMode(path, DirectoryMode0700);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Another user's folder (set up by the operator for this one): its owner decides its mode.
+        }
     }
 
     /// <summary>The module stored for <paramref name="hex"/>, mapped from its file; null when absent or discarded.</summary>
