@@ -156,6 +156,58 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task A_cache_file_swapped_for_another_modules_on_disk_is_detected_and_the_module_compiled_again()
+    {
+        await using var stack = await RouterStack.StartAsync();
+        await stack.ControlPlane.DeployAsync("first", TestApps.Bytes("hello"));
+        await stack.ControlPlane.DeployAsync("second", TestApps.Bytes("cgienv"));
+        await stack.WaitForAppAsync("first", "/a", "Hello from GET /a");
+        await stack.WaitForAppAsync("second", "/a", "REQUEST_METHOD=GET");
+        var engine = Assert.Single(Directory.GetDirectories(stack.CacheDirectory));
+        var hello = Path.Combine(engine, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(TestApps.Bytes("hello"))) + ".cwasm");
+        var cgienv = Path.Combine(engine, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(TestApps.Bytes("cgienv"))) + ".cwasm");
+        await WaitUntilAsync(() => File.Exists(hello + ".mac") && File.Exists(cgienv + ".mac"), "both modules are cached on disk");
+
+        await stack.Router.DisposeAsync();
+        // Someone who can write the folder puts cgienv's native code (with its sidecar) where hello's belongs.
+        File.Copy(cgienv, hello, overwrite: true);
+        File.Copy(cgienv + ".mac", hello + ".mac", overwrite: true);
+        await stack.ReplaceRouterAsync();
+
+        await stack.WaitForAppAsync("first", "/b", "Hello from GET /b");
+        await stack.WaitForAppAsync("second", "/b", "REQUEST_METHOD=GET");
+        var metrics = await stack.Router.MetricsAsync();
+        Assert.Equal(1, Counter(metrics, "platform_router_artifact_rejected_total", "reason=\"cache-mismatch\""));
+        Assert.Equal(1, Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"disk\""));
+        // hello is compiled again from its Wasm (its signed artifact from the registry would do too; either way no swapped code runs).
+        Assert.Equal(1, Counter(metrics, "platform_runtime_module_cache_misses_total", null) + Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\""));
+    }
+
+    [Fact]
+    public async Task A_router_without_the_signing_key_loads_no_artifact_and_compiles_every_module()
+    {
+        await using var stack = await RouterStack.StartAsync();
+        await stack.ControlPlane.DeployAsync("keyless", TestApps.Bytes("hello"));
+        var root = Directory.CreateTempSubdirectory("platform-router-keyless-").FullName;
+        try
+        {
+            await using var keyless = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
+                Path.Combine(root, "cache"), Path.Combine(root, "state"), extra: new Dictionary<string, string?> { ["PLATFORM_ARTIFACT_SIGNING_KEY"] = null });
+
+            await stack.WaitForAppAsync("keyless", "/k", "Hello from GET /k", router: keyless);
+
+            var metrics = await keyless.MetricsAsync();
+            Assert.Equal(1, Counter(metrics, "platform_router_artifact_rejected_total", "reason=\"no-signing-key\""));
+            Assert.Equal(1, Counter(metrics, "platform_runtime_module_cache_misses_total", null));
+            Assert.Equal(0, Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\""));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_signed_artifact_is_loaded_and_the_cache_it_lands_in_is_private_to_the_routers_user()
     {
         await using var stack = await RouterStack.StartAsync();
