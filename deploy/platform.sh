@@ -243,9 +243,11 @@ cmd_up() {
   private_dir "$STATE/cache" "$ROUTER_USER"
   private_dir "$STATE/router-state" "$ROUTER_USER"
   private_dir "$STATE/logs/router" "$ROUTER_USER"
-  local admin_key router_token db
+  local admin_key router_token signing_key db
   admin_key=$(secret "$STATE/admin-key" "${PLATFORM_ADMIN_KEY:-}")
   router_token=$(secret "$STATE/router-token" "${PLATFORM_ROUTER_TOKEN:-}")
+  # Signs precompiled artifacts (control plane) and is checked before native code is loaded (routers).
+  signing_key=$(secret "$STATE/artifact-signing-key" "${PLATFORM_ARTIFACT_SIGNING_KEY:-}")
   PG_PASSWORD=$(secret "$STATE/postgres-password")
   REGISTRY_CP_PASSWORD=$(secret "$STATE/registry-controlplane-password")
   REGISTRY_ROUTER_PASSWORD=$(secret "$STATE/registry-router-password")
@@ -261,7 +263,8 @@ cmd_up() {
     || { tail -n 20 "$STATE/logs/migrations.log"; die "migrations failed"; }
 
   log "Starting the control plane on $CP_URL (as user $CP_USER)"
-  ( cd "$STATE/bin/controlplane" && start_bg_as "$CP_USER" controlplane env \
+  # The signing key is exported in the subshell rather than passed as an argument, so `ps` never shows it.
+  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/controlplane" && start_bg_as "$CP_USER" controlplane env \
     Platform__Database__ConnectionString="$db" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \
     Platform__Registry__Username=controlplane Platform__Registry__Password="$REGISTRY_CP_PASSWORD" \
     Platform__ControlPlane__Url="$CP_URL" PLATFORM_ADMIN_KEY="$admin_key" PLATFORM_ROUTER_TOKEN="$router_token" \
@@ -272,7 +275,7 @@ cmd_up() {
   log "Starting a router on $ROUTER_URL (management $MGMT_URL, as user $ROUTER_USER)"
   # The router writes its own log, rotated by size (logs/router/router.log, router.log.1 ...); only what the runtime
   # itself prints (a crash) goes to router.stdout.log.
-  ( cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg_as "$ROUTER_USER" router env \
+  ( export PLATFORM_ARTIFACT_SIGNING_KEY="$signing_key"; cd "$STATE/bin/router" && STDOUT_LOG="$STATE/logs/router.stdout.log" start_bg_as "$ROUTER_USER" router env \
     Platform__Router__LogFile="$STATE/logs/router/router.log" \
     Platform__Router__Url="$ROUTER_URL" Platform__Router__ManagementUrl="$MGMT_URL" Platform__Router__ControlPlaneUrl="$CP_URL" \
     Platform__Router__Token="$router_token" Platform__Registry__Url="http://127.0.0.1:$REGISTRY_PORT" \

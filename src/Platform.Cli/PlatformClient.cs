@@ -12,6 +12,11 @@ public sealed record AppInfo(string Name, string Url, int? ActiveVersion, DateTi
 public sealed record VersionInfo(int Number, string Digest, string ManifestDigest, string OciReference, long Size, DateTimeOffset CreatedAt,
     string? CreatedBy, bool Active);
 
+/// <summary>A secret as the API lists it: name and times, never the value.</summary>
+public sealed record SecretInfo(string Name, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record SecretList(List<SecretInfo> Secrets);
+
 public sealed record KeyInfo(string Name, string Prefix, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
     string? Tenant = null, List<string>? Apps = null, string Access = "full");
 
@@ -152,6 +157,29 @@ internal sealed class PlatformClient : IDisposable
             }
         }
         return response;
+    }
+
+    public Task<SecretList> ListSecretsAsync(string app, CancellationToken ct) =>
+        GetAsync<SecretList>($"api/v1/apps/{Uri.EscapeDataString(app)}/secrets", ct);
+
+    /// <summary>Sets a secret; true when it was created, false when it replaced one.</summary>
+    public async Task<bool> SetSecretAsync(string app, string name, string value, CancellationToken ct)
+    {
+        using var response = await _http.PutAsJsonAsync($"api/v1/apps/{Uri.EscapeDataString(app)}/secrets/{Uri.EscapeDataString(name)}", new { value }, Cli.Json, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ProblemAsync(response, ct);
+        }
+        return response.StatusCode == System.Net.HttpStatusCode.Created;
+    }
+
+    public async Task UnsetSecretAsync(string app, string name, CancellationToken ct)
+    {
+        using var response = await _http.DeleteAsync($"api/v1/apps/{Uri.EscapeDataString(app)}/secrets/{Uri.EscapeDataString(name)}", ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ProblemAsync(response, ct);
+        }
     }
 
     public Task<List<KeyInfo>> ListKeysAsync(CancellationToken ct) => GetAsync<List<KeyInfo>>("api/v1/keys", ct);

@@ -8,6 +8,7 @@ DeployCommand.AddTo(root);
 AppsCommands.AddTo(root);
 LogsCommand.AddTo(root);
 VarsCommand.AddTo(root);
+SecretsCommand.AddTo(root);
 KeysCommands.AddTo(root);
 TenantsCommands.AddTo(root);
 return await Cli.RunAsync(root, args);

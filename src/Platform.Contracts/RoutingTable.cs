@@ -49,6 +49,14 @@ public sealed record RoutingChanges(
 /// <param name="PrecompiledFingerprint">Engine fingerprint the artifact was compiled for; routers with another one compile the module.</param>
 /// <param name="MaxConcurrency">Requests of this app a router runs at once (an admin's setting); null means the router's default share.</param>
 /// <param name="CpuTimeMilliseconds">CPU time one request may use; null means only the wall-time limit applies.</param>
+/// <param name="PrecompiledSignature">
+/// The control plane's signature of (module digest, precompiled digest, fingerprint), made when it pushed the artifact
+/// with the artifact signing key routers also hold; a router maps the artifact as native code only when it verifies.
+/// </param>
+/// <param name="Secrets">
+/// The app's secrets (name -> value) for every component's environment; a secret wins over a variable of the same
+/// name. Plain text only on the wire (behind the router token); a router's saved copy of the table seals them.
+/// </param>
 public sealed record RouteEntry(
     string App,
     int Version,
@@ -64,7 +72,9 @@ public sealed record RouteEntry(
     IReadOnlyList<ComponentEntry>? Components = null,
     IReadOnlyList<HttpRouteEntry>? HttpRoutes = null,
     int? MaxConcurrency = null,
-    int? CpuTimeMilliseconds = null);
+    int? CpuTimeMilliseconds = null,
+    string? PrecompiledSignature = null,
+    IReadOnlyDictionary<string, string>? Secrets = null);
 
 /// <summary>
 /// One component of an app version (a Spin-style bundle has several; a single uploaded module is one component on
@@ -96,7 +106,8 @@ public sealed record ComponentEntry(
     string? PrecompiledDigest = null,
     string? PrecompiledFingerprint = null,
     IReadOnlyDictionary<string, string>? VariableTemplates = null,
-    IReadOnlyDictionary<string, SpinVariableDeclaration>? AppVariableDeclarations = null);
+    IReadOnlyDictionary<string, SpinVariableDeclaration>? AppVariableDeclarations = null,
+    string? PrecompiledSignature = null);
 
 /// <summary>The values of <see cref="ComponentEntry.Kind"/>.</summary>
 public static class ComponentKinds

@@ -41,6 +41,7 @@ app.MapVersionsApi();
 app.MapStatsApi();
 app.MapLogsApi();
 app.MapTryApi();
+app.MapSecretsApi();
 app.MapKeysApi();
 app.MapTenantsApi();
 app.MapRoutingApi();

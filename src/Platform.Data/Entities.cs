@@ -83,6 +83,13 @@ public sealed class AppVersion
     public string? ModuleKind { get; set; }
 
     /// <summary>
+    /// The control plane's signature of (module digest, precompiled digest, fingerprint), made when it pushed the
+    /// artifact; routers load the artifact only when it verifies. Null when unsigned (no signing key configured).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(128)]
+    public string? PrecompiledSignature { get; set; }
+
+    /// <summary>
     /// For a bundle (spin.toml) version: its components, routes and files, as resolved at upload. Null for a version
     /// made from a single module (one component named after the app on <c>/...</c>, described by the columns above).
     /// </summary>
@@ -130,6 +137,7 @@ public sealed class BundleComponent
     public string? PrecompiledDigest { get; set; }
     public string? PrecompiledFingerprint { get; set; }
     public string? PrecompiledReference { get; set; }
+    public string? PrecompiledSignature { get; set; }
 }
 
 /// <param name="Path">Absolute guest path.</param>
@@ -137,6 +145,23 @@ public sealed record BundleFile(string Path, string Digest, long Size);
 
 /// <param name="Route">As written in spin.toml.</param>
 public sealed record BundleRoute(string Route, string Component);
+
+/// <summary>
+/// A secret of an app: handed to its modules as an environment variable like a variable, but write-only through the
+/// API (names are listed, values never) and stored only encrypted (ASP.NET Core Data Protection, key ring in this
+/// database, the ciphertext bound to the app's id and the secret's name).
+/// </summary>
+public sealed class AppSecret
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>The Data Protection ciphertext of the value (never the value).</summary>
+    public required string Ciphertext { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
 
 /// <summary>An API key. Only a SHA-256 of the secret is stored; the prefix lets a key be recognised in lists.</summary>
 public sealed class ApiKey

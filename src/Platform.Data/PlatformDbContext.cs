@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 
 namespace Platform.Data;
 
-public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : DbContext(options)
+public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     /// <summary>PostgreSQL channel a change to the routing table is announced on (LISTEN/NOTIFY).</summary>
     public const string RoutesChangedChannel = "platform_routes_changed";
@@ -22,6 +23,10 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<AppLogEntry> AppLogs => Set<AppLogEntry>();
     public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
     public DbSet<RoutingState> RoutingState => Set<RoutingState>();
+    public DbSet<AppSecret> AppSecrets => Set<AppSecret>();
+
+    /// <summary>The ASP.NET Core Data Protection key ring (what app secrets are encrypted with).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -94,6 +99,16 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.Property(s => s.AppName).HasMaxLength(63).IsRequired();
             e.HasIndex(s => new { s.AppName, s.Minute });
         });
+        b.Entity<AppSecret>(e =>
+        {
+            e.ToTable("app_secrets");
+            e.HasKey(x => x.Id);
+            e.HasOne<App>().WithMany().HasForeignKey(x => x.AppId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.AppId, x.Name }).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(128).IsRequired();
+            e.Property(x => x.Ciphertext).IsRequired();
+        });
+        b.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
         b.Entity<AppLogEntry>(e =>
         {
             e.ToTable("app_logs");

@@ -16,6 +16,16 @@ public static class RuntimeTelemetry
     internal static readonly Counter<long> CacheHits =
         Meter.CreateCounter<long>("platform.runtime.module_cache.hits", description: "Module lookups served without compiling, by source.");
 
+    /// <summary>
+    /// Precompiled native code that was not loaded and compiled from Wasm instead, by <c>reason</c>: <c>unsigned</c>,
+    /// <c>bad-signature</c> (not signed by the control plane's key for this module), <c>cache-mismatch</c> (a file of
+    /// the disk cache not bound to its module). Named for the routers, where native code is untrusted input.
+    /// </summary>
+    private static readonly Counter<long> ArtifactsRejected =
+        Meter.CreateCounter<long>("platform.router.artifact.rejected", description: "Precompiled artifacts refused (compiled from Wasm instead), by reason.");
+
+    public static void ArtifactRejected(string reason) => ArtifactsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
     internal static readonly Counter<long> CacheMisses =
         Meter.CreateCounter<long>("platform.runtime.module_cache.misses", description: "Module lookups that had to compile.");
 

@@ -14,6 +14,8 @@ public static class EnvironmentAliases
         ("PLATFORM_ADMIN_KEY", ["Platform:Auth:AdminKey"]),
         // The control plane checks the token, routers present it: one variable serves both.
         ("PLATFORM_ROUTER_TOKEN", ["Platform:Auth:RouterToken", "Platform:Router:Token"]),
+        // The control plane signs precompiled artifacts with it, routers verify with it.
+        ("PLATFORM_ARTIFACT_SIGNING_KEY", ["Platform:Artifacts:SigningKey"]),
     ];
 
     public static IConfigurationBuilder AddPlatformEnvironmentAliases(this IConfigurationBuilder configuration)

@@ -12,6 +12,9 @@ public static class PlatformProcesses
     public const string AdminKey = "stack-admin-key-0123456789abcdef";
     public const string RouterToken = "stack-router-token-0123456789abcdef";
 
+    /// <summary>The key the control plane signs precompiled artifacts with and routers verify them with.</summary>
+    public const string ArtifactSigningKey = "stack-artifact-signing-key-0123456789abcdef";
+
     public static string DllOf(string project, string folder = "src") =>
         RepoPaths.Combine(folder, project, "bin", RepoPaths.Configuration, "net10.0", project + ".dll");
 
@@ -27,6 +30,7 @@ public static class PlatformProcesses
             ["Platform__Apps__PublicUrlTemplate"] = $"http://{{app}}.apps.localhost:{routerPort}/",
             ["PLATFORM_ADMIN_KEY"] = AdminKey,
             ["PLATFORM_ROUTER_TOKEN"] = RouterToken,
+            ["PLATFORM_ARTIFACT_SIGNING_KEY"] = ArtifactSigningKey,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
@@ -55,6 +59,7 @@ public static class PlatformProcesses
             ["Platform__Router__StatsIntervalSeconds"] = "1",
             ["Platform__Registry__Url"] = registryUrl,
             ["PLATFORM_ROUTER_TOKEN"] = RouterToken,
+            ["PLATFORM_ARTIFACT_SIGNING_KEY"] = ArtifactSigningKey,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())

@@ -21,6 +21,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The cluster's files (tests check what is, and is not, written to disk).</summary>
+    public string DataDirectory => _dataDir;
+
     /// <summary>Connection string for the cluster's maintenance database.</summary>
     public string AdminConnectionString => ConnectionStringFor("postgres");
 

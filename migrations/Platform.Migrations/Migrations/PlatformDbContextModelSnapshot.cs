@@ -23,6 +23,25 @@ namespace Platform.Migrations.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -189,6 +208,38 @@ namespace Platform.Migrations.Migrations
                     b.ToTable("app_logs", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.AppSecret", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Ciphertext")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("app_secrets", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.AppVersion", b =>
                 {
                     b.Property<Guid>("Id")
@@ -241,6 +292,10 @@ namespace Platform.Migrations.Migrations
                     b.Property<string>("PrecompiledReference")
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
+
+                    b.Property<string>("PrecompiledSignature")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.Property<string>("Repository")
                         .IsRequired()
@@ -398,6 +453,15 @@ namespace Platform.Migrations.Migrations
                 });
 
             modelBuilder.Entity("Platform.Data.AppLogEntry", b =>
+                {
+                    b.HasOne("Platform.Data.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Platform.Data.AppSecret", b =>
                 {
                     b.HasOne("Platform.Data.App", null)
                         .WithMany()

@@ -114,13 +114,16 @@ public static class AppsApi
             query = query.Where(a => names.Contains(a.Name));
         }
         var apps = await query.OrderBy(a => a.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(apps.Select(a => a.ToResponse(options.Value, a.DeployedAt)).ToList());
+        var secrets = await AppSecretStore.NamesAsync(db, [.. apps.Select(a => a.Id)], cancellationToken);
+        return TypedResults.Ok(apps.Select(a => a.ToResponse(options.Value, a.DeployedAt, secrets.GetValueOrDefault(a.Id))).ToList());
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetApp(string app, PlatformDbContext db, IOptions<AppsOptions> options, CancellationToken cancellationToken)
     {
         var found = await db.Apps.AsNoTracking().Include(a => a.Tenant).FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
-        return found is null ? Problems.AppNotFound(app) : TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt));
+        return found is null
+            ? Problems.AppNotFound(app)
+            : TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt, await AppSecretStore.NamesAsync(db, found.Id, cancellationToken)));
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> UpdateApp(
@@ -167,7 +170,7 @@ public static class AppsApi
         found.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         routes.NotifyChanged();
-        return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt));
+        return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt, await AppSecretStore.NamesAsync(db, found.Id, cancellationToken)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApp(

@@ -28,7 +28,19 @@ public sealed record AppResponse(
     IReadOnlyList<string> AllowedOutboundHosts,
     int CpuTimeLimitMs,
     int? MaxConcurrency,
-    string Tenant);
+    string Tenant,
+    IReadOnlyList<string> Secrets);
+
+/// <summary>PUT /apps/{app}/secrets/{name}: the value is write-only.</summary>
+public sealed record SetSecretRequest(string? Value)
+{
+    public override string ToString() => nameof(SetSecretRequest); // never the value
+}
+
+/// <summary>A secret as the API shows it: its name and times, never its value.</summary>
+public sealed record SecretResponse(string Name, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record SecretListResponse(IReadOnlyList<SecretResponse> Secrets);
 
 public sealed record VersionResponse(
     int Number,
@@ -125,7 +137,8 @@ public sealed record StatsPoint(DateTimeOffset Minute, long Requests, long Error
 internal static class DtoMapping
 {
     /// <summary>Limits are shown as the app runs with them: its own or the default, capped by its tenant's quotas.</summary>
-    public static AppResponse ToResponse(this App app, Infrastructure.AppsOptions options, DateTimeOffset? lastDeployedAt) => new(
+    /// <param name="secrets">Names of the app's secrets (never values).</param>
+    public static AppResponse ToResponse(this App app, Infrastructure.AppsOptions options, DateTimeOffset? lastDeployedAt, IReadOnlyList<string>? secrets = null) => new(
         app.Name,
         options.PublicUrl(app.Name),
         app.ActiveVersionNumber,
@@ -139,7 +152,8 @@ internal static class DtoMapping
         app.AllowedOutboundHosts,
         TenantQuotas.Effective(app.CpuTimeLimitMs, options.DefaultCpuTimeLimitMs, app.Tenant?.MaxCpuTimeLimitMs),
         TenantQuotas.EffectiveOptional(app.MaxConcurrency, app.Tenant?.MaxConcurrency),
-        app.Tenant?.Name ?? "");
+        app.Tenant?.Name ?? "",
+        secrets ?? []);
 
     public static TenantQuotasDto Quotas(this Tenant t) =>
         new(t.MaxApps, t.MaxStoredBytes, t.MaxMemoryLimitMb, t.MaxTimeoutSeconds, t.MaxCpuTimeLimitMs, t.MaxConcurrency);

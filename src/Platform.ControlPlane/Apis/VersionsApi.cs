@@ -187,7 +187,7 @@ public static class VersionsApi
             logger.VersionActivated(app, version);
             routes.NotifyChanged();
         }
-        return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt));
+        return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt, await AppSecretStore.NamesAsync(db, found.Id, cancellationToken)));
     }
 
     private readonly record struct UploadRead(byte[]? Module, Stream? Bundle, string? Reference, ProblemHttpResult? Problem)

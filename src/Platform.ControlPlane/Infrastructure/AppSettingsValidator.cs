@@ -34,6 +34,18 @@ public static partial class AppSettingsValidator
             : null;
     }
 
+    public const int MaxSecrets = 64;
+
+    /// <summary>A secret's name follows the variable rules; its value is checked but never quoted.</summary>
+    public static string? ValidateSecret(string name, string? value) =>
+        !VariableName().IsMatch(name)
+            ? $"Secret name '{name}' is invalid: use letters, digits and '_', not starting with a digit, at most 128 characters."
+            : value is null
+                ? $"Secret '{name}' needs a body {{\"value\": \"...\"}}."
+                : value.Length > MaxVariableValueLength || value.Contains('\0')
+                    ? $"The value of secret '{name}' is longer than {MaxVariableValueLength} characters or has a NUL character."
+                    : null;
+
     public static string? Validate(IReadOnlyDictionary<string, string>? variables, int? memoryLimitMb, int? timeoutSeconds)
     {
         if (variables is not null)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.ControlPlane.Auth;
@@ -7,6 +8,7 @@ using Platform.Data;
 using Platform.Oci;
 using Platform.Runtime;
 using Platform.Runtime.Components;
+using Platform.Runtime.Security;
 using Platform.ServiceDefaults;
 
 namespace Platform.ControlPlane.Infrastructure;
@@ -62,6 +64,12 @@ public static class ControlPlaneServiceCollectionExtensions
         services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
         services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Fastest);
         services.AddHostedService<RouteChangeListener>();
+        // App secrets are encrypted with Data Protection; its key ring lives in PostgreSQL so every replica shares it.
+        services.AddDataProtection().SetApplicationName("platform-control-plane").PersistKeysToDbContext<PlatformDbContext>();
+        services.AddScoped<AppSecretStore>();
+        // Precompiled artifacts are signed with the key routers verify (absent: recorded unsigned, routers compile).
+        services.AddOptions<ArtifactSigningOptions>().BindConfiguration(ArtifactSigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ArtifactSigner>();
         services.AddScoped<VersionPublisher>();
         services.AddScoped<TenantQuotas>();
         services.AddScoped<AppAuthorizer>();

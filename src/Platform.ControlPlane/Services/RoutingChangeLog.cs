@@ -31,7 +31,7 @@ public readonly record struct RoutingHead(string Epoch, long Revision);
 /// apps. All state lives in PostgreSQL; what is cached here (the head per change generation, one answer per question
 /// per revision, the last snapshot) is only a shortcut to the same answer any replica gives.
 /// </summary>
-public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNotifier notifier, IOptions<AppsOptions> apps, TimeProvider clock)
+public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNotifier notifier, RoutingTableProvider tables, TimeProvider clock)
 {
     private readonly SemaphoreSlim _snapshotBuild = new(1, 1);
     private (long Generation, RoutingHead Head)? _head;
@@ -93,7 +93,7 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
             return await SnapshotAsync(db, stateEpoch, state.Revision, cancellationToken);
         }
         var names = await db.RouteChanges.AsNoTracking().Where(c => c.Revision > since).Select(c => c.AppName).Distinct().ToListAsync(cancellationToken);
-        var upserts = names.Count == 0 ? [] : await RoutesAsync(db.Apps.AsNoTracking().Where(a => names.Contains(a.Name)), cancellationToken);
+        var upserts = names.Count == 0 ? [] : await RoutesAsync(db, db.Apps.AsNoTracking().Where(a => names.Contains(a.Name)), cancellationToken);
         var served = upserts.Select(r => r.App).ToHashSet(StringComparer.Ordinal);
         // Deleted apps and apps left without an active version both stop serving.
         var deletions = names.Where(n => !served.Contains(n)).Order(StringComparer.Ordinal).ToList();
@@ -113,7 +113,7 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
             {
                 return again;
             }
-            var routes = await RoutesAsync(db.Apps.AsNoTracking(), cancellationToken);
+            var routes = await RoutesAsync(db, db.Apps.AsNoTracking(), cancellationToken);
             var snapshot = new RoutingChanges(epoch, revision, null, clock.GetUtcNow(), routes, []);
             _snapshot = snapshot;
             return snapshot;
@@ -124,7 +124,7 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
         }
     }
 
-    private async Task<List<RouteEntry>> RoutesAsync(IQueryable<App> query, CancellationToken cancellationToken)
+    private async Task<List<RouteEntry>> RoutesAsync(PlatformDbContext db, IQueryable<App> query, CancellationToken cancellationToken)
     {
         // The tenant's quotas cap each route's limits (RoutingTableProvider.ToRoute).
         var rows = await query.Include(a => a.Tenant)
@@ -132,8 +132,9 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
             .OrderBy(a => a.Name)
             .Select(a => new { App = a, Version = a.Versions.First(v => v.Number == a.ActiveVersionNumber) })
             .ToListAsync(cancellationToken);
-        var defaults = apps.Value;
-        return [.. rows.Select(r => RoutingTableProvider.ToRoute(r.App, r.Version, defaults))];
+        // Secrets come in the same way as in the full table (decrypted, behind the router token).
+        var (routes, _) = await tables.ToRoutesAsync(db, [.. rows.Select(r => (r.App, r.Version))], cancellationToken);
+        return routes;
     }
 
     /// <summary>

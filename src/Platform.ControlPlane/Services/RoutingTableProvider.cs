@@ -12,7 +12,8 @@ namespace Platform.ControlPlane.Services;
 /// Builds the routing table from PostgreSQL once per change generation, however many routers ask.
 /// The revision is a hash of the content, so every control-plane replica computes the same ETag.
 /// </summary>
-public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChangeNotifier notifier, IOptions<AppsOptions> options, TimeProvider clock)
+public sealed partial class RoutingTableProvider(IServiceScopeFactory scopes, RouteChangeNotifier notifier, IOptions<AppsOptions> options, TimeProvider clock,
+    Microsoft.AspNetCore.DataProtection.IDataProtectionProvider protection, ILogger<RoutingTableProvider> logger)
 {
     private readonly SemaphoreSlim _rebuild = new(1, 1);
     private (long Generation, RoutingTable Table)? _cached;
@@ -56,12 +57,61 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             })
             .ToListAsync(cancellationToken);
 
-        var defaults = options.Value;
-        var routes = rows.Select(r => ToRoute(r.App, r.Version, defaults)).ToList();
-
-        var revision = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(routes)))[..32];
+        var (routes, hashed) = await ToRoutesAsync(db, [.. rows.Select(r => (r.App, r.Version))], cancellationToken);
+        var revision = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(hashed)))[..32];
         return new RoutingTable(revision, clock.GetUtcNow(), routes);
     }
+
+    /// <summary>
+    /// The routes of (app, active version) rows with each app's secrets decrypted in; the same list with each secret's
+    /// ciphertext digest instead of its value is what a revision may hash. The one place both the full table and the
+    /// change log (deltas) build routes from.
+    /// </summary>
+    internal async Task<(List<RouteEntry> Routes, List<RouteEntry> Hashed)> ToRoutesAsync(PlatformDbContext db,
+        IReadOnlyList<(App App, AppVersion Version)> rows, CancellationToken cancellationToken)
+    {
+        var defaults = options.Value;
+        var appIds = rows.Select(r => r.App.Id).ToList();
+        var secretRows = await db.AppSecrets.AsNoTracking().Where(s => appIds.Contains(s.AppId)).ToListAsync(cancellationToken);
+        var secretsByApp = secretRows.GroupBy(s => s.AppId).ToDictionary(g => g.Key, g => g.ToList());
+        var routes = new List<RouteEntry>(rows.Count);
+        var hashed = new List<RouteEntry>(rows.Count);
+        foreach (var r in rows)
+        {
+            var route = ToRoute(r.App, r.Version, defaults);
+            if (secretsByApp.TryGetValue(r.App.Id, out var appSecrets))
+            {
+                var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                var digests = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                foreach (var secret in appSecrets)
+                {
+                    if (AppSecretStore.Unprotect(protection, secret) is { } value)
+                    {
+                        values[secret.Name] = value;
+                        digests[secret.Name] = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret.Ciphertext)));
+                    }
+                    else
+                    {
+                        LogSecretUnreadable(logger, r.App.Name, secret.Name);
+                    }
+                }
+                route = route with { Secrets = values };
+                // The revision is public to routers and in logs: it hashes each secret's ciphertext, never its value.
+                hashed.Add(route with { Secrets = digests });
+            }
+            else
+            {
+                hashed.Add(route);
+            }
+            routes.Add(route);
+        }
+
+        return (routes, hashed);
+    }
+
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Error,
+        Message = "App '{App}': the secret '{Name}' cannot be decrypted (Data Protection key ring lost or the row altered); routers get the app without it")]
+    private static partial void LogSecretUnreadable(ILogger logger, string app, string name);
 
     /// <summary>
     /// Every version is described as components and HTTP routes (a single module is one component named after the
@@ -71,10 +121,10 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
     internal static RouteEntry ToRoute(App app, AppVersion version, AppsOptions defaults)
     {
         // Both or neither: a digest without the engine it fits is of no use to a router.
-        static (string?, string?) Precompiled(string? digest, string? fingerprint) =>
-            digest is null || fingerprint is null ? (null, null) : (digest, fingerprint);
+        static (string?, string?, string?) Precompiled(string? digest, string? fingerprint, string? signature) =>
+            digest is null || fingerprint is null ? (null, null, null) : (digest, fingerprint, signature);
 
-        var (digest, fingerprint) = Precompiled(version.PrecompiledDigest, version.PrecompiledFingerprint);
+        var (digest, fingerprint, signature) = Precompiled(version.PrecompiledDigest, version.PrecompiledFingerprint, version.PrecompiledSignature);
         IReadOnlyList<ComponentEntry> components;
         IReadOnlyList<HttpRouteEntry> httpRoutes;
         if (version.Bundle is { } bundle)
@@ -85,13 +135,13 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
                 : null;
             components = [.. bundle.Components.Select(c =>
             {
-                var (d, f) = Precompiled(c.PrecompiledDigest, c.PrecompiledFingerprint);
+                var (d, f, sig) = Precompiled(c.PrecompiledDigest, c.PrecompiledFingerprint, c.PrecompiledSignature);
                 var templates = c.Variables is { Count: > 0 } t ? new SortedDictionary<string, string>(t, StringComparer.Ordinal) : null;
                 return new ComponentEntry(c.Id, c.ModuleDigest, c.Kind, c.Entrypoint, c.Argv,
                     new SortedDictionary<string, string>(c.Environment, StringComparer.Ordinal),
                     [.. c.AllowedOutboundHosts],
                     [.. c.Files.Select(x => new FileEntry(x.Path, x.Digest, x.Size))], d, f,
-                    templates, templates is null ? null : declarations);
+                    templates, templates is null ? null : declarations, sig);
             })];
             httpRoutes = [.. bundle.Routes.Select(r => new HttpRouteEntry(r.Route, r.Component))];
         }
@@ -99,7 +149,7 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
         {
             // A single module's allow-list is the app's own (PATCH /apps/{app}); a bundle's come from its manifest.
             components = [new ComponentEntry(app.Name, version.ModuleDigest, version.ModuleKind ?? ComponentKinds.Wagi, null, null,
-                new SortedDictionary<string, string>(StringComparer.Ordinal), [.. app.AllowedOutboundHosts], [], digest, fingerprint)];
+                new SortedDictionary<string, string>(StringComparer.Ordinal), [.. app.AllowedOutboundHosts], [], digest, fingerprint, null, null, signature)];
             httpRoutes = [new HttpRouteEntry("/...", app.Name)];
         }
         return new RouteEntry(
@@ -118,6 +168,7 @@ public sealed class RoutingTableProvider(IServiceScopeFactory scopes, RouteChang
             Components: components,
             HttpRoutes: httpRoutes,
             MaxConcurrency: TenantQuotas.EffectiveOptional(app.MaxConcurrency, app.Tenant?.MaxConcurrency),
-            CpuTimeMilliseconds: TenantQuotas.Effective(app.CpuTimeLimitMs, defaults.DefaultCpuTimeLimitMs, app.Tenant?.MaxCpuTimeLimitMs));
+            CpuTimeMilliseconds: TenantQuotas.Effective(app.CpuTimeLimitMs, defaults.DefaultCpuTimeLimitMs, app.Tenant?.MaxCpuTimeLimitMs),
+            PrecompiledSignature: signature);
     }
 }

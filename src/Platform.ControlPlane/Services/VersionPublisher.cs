@@ -46,7 +46,8 @@ public sealed partial class VersionPublisher(
     TenantQuotas quotas,
     IOptions<BundleOptions> bundleOptions,
     TimeProvider clock,
-    ILogger<VersionPublisher> logger)
+    ILogger<VersionPublisher> logger,
+    Platform.Runtime.Security.ArtifactSigner signer)
 {
     private static readonly byte[] s_wasmMagic = [0x00, 0x61, 0x73, 0x6d];
 
@@ -122,6 +123,7 @@ public sealed partial class VersionPublisher(
             PrecompiledDigest = artifact?.Digest,
             PrecompiledFingerprint = artifact is null ? null : engine.Fingerprint,
             ModuleKind = kind,
+            PrecompiledSignature = SignArtifact(pushed.ModuleDigest, artifact?.Digest),
         };
         return await CommitAsync(app, version, activate, transaction, cancellationToken);
     }
@@ -235,6 +237,7 @@ public sealed partial class VersionPublisher(
                 PrecompiledDigest = artifacts[c.ModuleDigest]?.Digest,
                 PrecompiledReference = artifacts[c.ModuleDigest]?.Reference,
                 PrecompiledFingerprint = artifacts[c.ModuleDigest] is null ? null : engine.Fingerprint,
+                PrecompiledSignature = SignArtifact(c.ModuleDigest, artifacts[c.ModuleDigest]?.Digest),
             })],
         };
         var primaryArtifact = artifacts[primary.ModuleDigest];
@@ -253,6 +256,7 @@ public sealed partial class VersionPublisher(
             PrecompiledReference = primaryArtifact?.Reference,
             PrecompiledDigest = primaryArtifact?.Digest,
             PrecompiledFingerprint = primaryArtifact is null ? null : engine.Fingerprint,
+            PrecompiledSignature = SignArtifact(primary.ModuleDigest, primaryArtifact?.Digest),
             Bundle = stored,
             SpinManifest = bundle.ManifestText.Length == 0 ? null : bundle.ManifestText,
         };
@@ -379,6 +383,14 @@ public sealed partial class VersionPublisher(
             : Problems.Create(StatusCodes.Status502BadGateway, "registry-error", "Registry refused the push",
                 $"The OCI registry refused the upload ({ex.Message}); no version was recorded.");
     }
+
+    /// <summary>
+    /// The signature routers check before mapping the artifact as native code: made here, where the artifact was
+    /// compiled from the validated module, over (module digest, artifact digest, engine fingerprint). Null without an
+    /// artifact or without a signing key (routers then compile the module).
+    /// </summary>
+    private string? SignArtifact(string moduleDigest, string? artifactDigest) =>
+        artifactDigest is null ? null : signer.Sign(moduleDigest, artifactDigest, engine.Fingerprint);
 
     /// <summary>Pushes a precompiled module as a referrer of the version's manifest; null (logged) when that fails.</summary>
     private async Task<(string Reference, string Digest)?> PushPrecompiledAsync(string appName, string repository, OciDescriptor subject,

@@ -6,6 +6,7 @@ using Platform.Router.Routing;
 using Platform.Router.Serving;
 using Platform.Runtime;
 using Platform.Runtime.Components;
+using Platform.Runtime.Security;
 using Platform.ServiceDefaults;
 
 namespace Platform.Router.Infrastructure;
@@ -70,6 +71,12 @@ public static class RouterHostingExtensions
         services.AddHttpClient<AppLogShipper>();
         services.AddHostedService(sp => sp.GetRequiredService<AppLogShipper>());
         services.AddSingleton<RouterMetrics>();
+        // Native code is loaded only when the control plane signed it with this key (absent: every module is compiled here).
+        services.AddOptions<ArtifactSigningOptions>().BindConfiguration(ArtifactSigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ArtifactSigner>();
+        // The disk cache binds each file to its module with a key only this router's secret gives.
+        services.AddSingleton(sp => new ArtifactCacheKey(sp.GetRequiredService<IOptions<RouterOptions>>().Value.Token is { Length: > 0 } token
+            ? token : throw new OptionsValidationException(RouterOptions.Section, typeof(RouterOptions), ["A router token is required: set PLATFORM_ROUTER_TOKEN."])));
         services.AddSingleton<ModuleLoader>();
         services.AddSingleton<ExecutionWorkers>();
         services.AddSingleton<ComponentFilesLoader>();

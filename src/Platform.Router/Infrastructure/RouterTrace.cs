@@ -52,6 +52,10 @@ internal static partial class RouterTrace
     [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "The control plane refused {Count} app log line(s) (HTTP {Status}); they are dropped")]
     public static partial void LogReportRefused(this ILogger logger, int status, int count);
 
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Warning,
+        Message = "Precompiled artifact {ArtifactDigest} named for module {Digest} ({Location}) is not signed for it ({Reason}); compiling the module from its Wasm instead")]
+    public static partial void ArtifactRejected(this ILogger logger, string location, string artifactDigest, string digest, string reason);
+
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Shutting down: readiness is now false, finishing requests in flight")]
     public static partial void Draining(this ILogger logger);
 }

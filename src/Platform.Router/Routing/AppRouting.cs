@@ -77,12 +77,18 @@ public sealed class AppRouting
         {
             return Failed(entry, $"the app's limits are out of range: {ex.Message}");
         }
-        var appVariables = entry.Variables ?? new Dictionary<string, string>();
+        // The app's variables, then its secrets: a secret replaces a variable of the same name (as the README says).
+        var appValues = new Dictionary<string, string>(entry.Variables ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (name, value) in entry.Secrets ?? new Dictionary<string, string>())
+        {
+            appValues[name] = value;
+        }
+        KeyValuePair<string, string>[] appVariables = [.. appValues];
 
         if (entry.Components is null)
         {
             var only = new ComponentState(entry.App, entry.ModuleDigest, ComponentKinds.Wagi, entry.Repository, entry.PrecompiledDigest, entry.PrecompiledFingerprint,
-                null, null, [.. appVariables], [], limits);
+                null, null, appVariables, [], limits, precompiledSignature: entry.PrecompiledSignature);
             return new AppRouting(entry, [only], [new StaticRoute(HttpRoutePattern.Parse(LegacyRoute), only)], null);
         }
 
@@ -113,12 +119,12 @@ public sealed class AppRouting
                     return Failed(entry, $"component '{c.Id}' has the file '{file.Path}', which is not a normalised absolute path with a digest and size");
                 }
             }
-            // The component's own environment first, then the app's variables, which replace one of the same name.
+            // The component's own environment first, then the app's variables and secrets, which replace one of the same name.
             KeyValuePair<string, string>[] variables = [.. c.Environment ?? new Dictionary<string, string>(), .. appVariables];
             components.Add(c.Id, new ComponentState(c.Id, c.ModuleDigest, c.Kind, entry.Repository, c.PrecompiledDigest, c.PrecompiledFingerprint,
                 string.IsNullOrEmpty(c.Entrypoint) || c.Kind == ComponentKinds.Http ? null : c.Entrypoint,
                 string.IsNullOrEmpty(c.Argv) || c.Kind == ComponentKinds.Http ? null : c.Argv, variables,
-                c.Files ?? [], limits, SpinVariablesOf(c, appVariables)));
+                c.Files ?? [], limits, SpinVariablesOf(c, appValues), c.PrecompiledSignature));
         }
 
         if (entry.HttpRoutes is not { Count: > 0 })
@@ -186,7 +192,8 @@ public sealed class ComponentState(
     KeyValuePair<string, string>[] variables,
     IReadOnlyList<FileEntry> files,
     AppLimits limits,
-    ComponentVariables? spinVariables = null)
+    ComponentVariables? spinVariables = null,
+    string? precompiledSignature = null)
 {
     public string Id { get; } = id;
     public string ModuleDigest { get; } = moduleDigest;
@@ -197,6 +204,9 @@ public sealed class ComponentState(
     public string Repository { get; } = repository;
     public string? PrecompiledDigest { get; } = precompiledDigest;
     public string? PrecompiledFingerprint { get; } = precompiledFingerprint;
+
+    /// <summary>The control plane's signature of (module digest, precompiled digest, fingerprint); see <see cref="RouteEntry.PrecompiledSignature"/>.</summary>
+    public string? PrecompiledSignature { get; } = precompiledSignature;
     public string? Entrypoint { get; } = entrypoint;
     public string? ArgvTemplate { get; } = argvTemplate;
     public KeyValuePair<string, string>[] Variables { get; } = variables;

@@ -140,12 +140,17 @@ public sealed class RoutingSnapshot
 
 /// <summary>
 /// Holds the current routing table. Readers take one volatile read and never lock; writers build a whole new
-/// snapshot and swap it in. The table is also kept on disk so a restarted router serves without the control plane.
+/// snapshot and swap it in. The table is also kept on disk so a restarted router serves without the control plane:
+/// in a 0600 file in a 0700 folder, with every app secret sealed by a key only the router token gives
+/// (<see cref="SecretSealer"/>).
 /// </summary>
 public sealed class RoutingTableStore
 {
+    private const UnixFileMode FileMode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode DirectoryMode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly JsonSerializerOptions s_json = RoutingJson.Options;
     private readonly string? _path;
+    private readonly SecretSealer? _sealer;
     private readonly ILogger<RoutingTableStore> _logger;
     private volatile RoutingSnapshot? _current;
     private readonly Lock _saveLock = new();
@@ -160,9 +165,39 @@ public sealed class RoutingTableStore
         _logger = logger;
         if (!string.IsNullOrEmpty(options.Value.StateDirectory))
         {
-            Directory.CreateDirectory(options.Value.StateDirectory);
+            if (string.IsNullOrEmpty(options.Value.Token))
+            {
+                // Without its own secret the router could only write secrets in plain text: it keeps no saved table.
+                return;
+            }
+            _sealer = new SecretSealer(options.Value.Token);
+            CreatePrivateDirectory(options.Value.StateDirectory);
             _path = Path.Combine(options.Value.StateDirectory, "routing-table.json");
             LoadSaved();
+        }
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, DirectoryMode0700);
+        TryTighten(path, DirectoryMode0700);
+    }
+
+    /// <summary>Best effort: a folder or file the operator made for this user, but owns himself, keeps its mode.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void TryTighten(string path, UnixFileMode mode)
+    {
+        try
+        {
+            File.SetUnixFileMode(path, mode);
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 
@@ -303,18 +338,25 @@ public sealed class RoutingTableStore
 
     private void LoadSaved()
     {
-        if (_path is null || !File.Exists(_path))
+        if (_path is null || _sealer is null || !File.Exists(_path))
         {
             return;
         }
         try
         {
-            var table = JsonSerializer.Deserialize<RoutingTable>(File.ReadAllBytes(_path), s_json)
+            if (!OperatingSystem.IsWindows())
+            {
+                // A file an older router left world-readable is tightened before anything else.
+                TryTighten(_path, FileMode0600);
+            }
+            var saved = JsonSerializer.Deserialize<RoutingTable>(File.ReadAllBytes(_path), s_json)
                 ?? throw new JsonException("the file holds null");
+            var table = _sealer.OpenAll(saved);
             Apply(new RoutingSnapshot(table, "disk"), null);
             _logger.RoutingTableLoaded(table.Revision, _path, table.Routes.Count);
         }
-        catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException)
+        catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or UnauthorizedAccessException
+                                       or System.Security.Cryptography.CryptographicException)
         {
             _logger.SavedTableUnreadable(ex, _path);
         }
@@ -322,18 +364,29 @@ public sealed class RoutingTableStore
 
     private void Save(RoutingTable table)
     {
-        if (_path is null)
+        if (_path is null || _sealer is null)
         {
             return;
         }
         try
         {
-            // Write then rename, so a crash mid-write never leaves a torn table behind.
-            var temp = _path + ".tmp";
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(table, s_json));
+            // Write then rename, so a crash mid-write never leaves a torn table behind; the new file is 0600 from
+            // its creation (never readable by others, not even for a moment), and the rename keeps the mode.
+            var temp = $"{_path}.{Environment.ProcessId}.tmp";
+            File.Delete(temp);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = FileMode0600;
+            }
+            using (var stream = new FileStream(temp, options))
+            {
+                // Streamed: a 100,000-app table is never held as one buffer.
+                JsonSerializer.Serialize(stream, _sealer.SealAll(table), s_json);
+            }
             File.Move(temp, _path, overwrite: true);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _logger.SavingTableFailed(ex, _path);
         }

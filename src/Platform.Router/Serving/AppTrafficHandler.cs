@@ -96,7 +96,8 @@ public sealed partial class AppTrafficHandler : IDisposable
             MaxResponseBytes = DefaultMaxResponseBytes,
         };
 
-        public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables];
+        // Secrets after variables: a secret wins on the same name, as in AppRouting.
+        public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables, .. route.Secrets ?? new Dictionary<string, string>()];
 
         public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
 
@@ -298,7 +299,7 @@ public sealed partial class AppTrafficHandler : IDisposable
         switch (result.Outcome)
         {
             case WagiOutcome.Ok:
-                await WriteResultAsync(context, result, aborted);
+                await WriteResultAsync(context, result, _options.AppDomain, log, aborted);
                 return result.StatusCode;
             case WagiOutcome.Cancelled:
                 // The client went away (or the router is stopping): nobody reads this answer.
@@ -350,14 +351,26 @@ public sealed partial class AppTrafficHandler : IDisposable
         return Problem(context, StatusCodes.Status503ServiceUnavailable, kind, kind == "app-overloaded" ? "App busy" : "Router busy", detail);
     }
 
-    private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies an app's answer to the client: the one place response headers pass from a guest to the client, so the
+    /// shared-domain cookie rule (<see cref="SharedDomainCookies"/>) applies to every kind of guest that answers here.
+    /// </summary>
+    private static ValueTask WriteResultAsync(HttpContext context, WagiResult result, string appDomain, RequestLog? log, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = result.StatusCode;
         var headers = result.Headers;
         for (var i = 0; i < headers.Count; i++)
         {
-            response.Headers.Append(headers[i].Key, headers[i].Value);
+            var (name, value) = (headers[i].Key, headers[i].Value);
+            if (name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)
+                && SharedDomainCookies.ShouldDrop(value, context.Request.Host.Host, appDomain, out var domain))
+            {
+                log?.Platform($"[platform] Set-Cookie '{SharedDomainCookies.NameOf(value)}' dropped: Domain={domain} is shared with other apps; " +
+                              "set cookies without Domain (host-only) or for the app's own host");
+                continue;
+            }
+            response.Headers.Append(name, value);
         }
         if (result.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified or StatusCodes.Status205ResetContent)
         {

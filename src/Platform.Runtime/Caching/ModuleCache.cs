@@ -34,18 +34,21 @@ public sealed class ModuleCache : IDisposable
     /// Uses <see cref="WasmRuntimeOptions.CacheDirectory"/>, <see cref="WasmRuntimeOptions.MaxCachedModuleBytes"/> and
     /// <see cref="WasmRuntimeOptions.MaxCachedModules"/> of the host.
     /// </summary>
-    public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null)
-        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, host?.Options.MaxCachedModuleBytes ?? 0, logger)
+    /// <param name="cacheKey">Binds each file on disk to its module with a MAC (routers derive it from their own secret); without it, a hash.</param>
+    public ModuleCache(WasmEngineHost host, ILogger<ModuleCache>? logger = null, Security.ArtifactCacheKey? cacheKey = null)
+        : this(host, host?.Options.CacheDirectory, host?.Options.MaxCachedModules ?? 0, host?.Options.MaxCachedModuleBytes ?? 0, logger, cacheKey)
     {
     }
 
     /// <summary>A cache with the host's byte budget and its own count cap.</summary>
-    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null)
-        : this(host, cacheDirectory, maxCachedModules, host?.Options.MaxCachedModuleBytes ?? 0, logger)
+    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, ILogger<ModuleCache>? logger = null,
+        Security.ArtifactCacheKey? cacheKey = null)
+        : this(host, cacheDirectory, maxCachedModules, host?.Options.MaxCachedModuleBytes ?? 0, logger, cacheKey)
     {
     }
 
-    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, long maxCachedBytes, ILogger<ModuleCache>? logger = null)
+    public ModuleCache(WasmEngineHost host, string? cacheDirectory, int maxCachedModules, long maxCachedBytes, ILogger<ModuleCache>? logger = null,
+        Security.ArtifactCacheKey? cacheKey = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedModules, 1);
@@ -56,9 +59,11 @@ public sealed class ModuleCache : IDisposable
         ArtifactStore? store = null;
         if (!string.IsNullOrWhiteSpace(cacheDirectory))
         {
-            var directory = Path.Combine(Path.GetFullPath(cacheDirectory), host.Fingerprint);
-            System.IO.Directory.CreateDirectory(directory);
-            store = new ArtifactStore(directory, host.Engine, log);
+            var root = Path.GetFullPath(cacheDirectory);
+            var directory = Path.Combine(root, host.Fingerprint);
+            ArtifactStore.CreatePrivateDirectory(root);
+            ArtifactStore.CreatePrivateDirectory(directory);
+            store = new ArtifactStore(directory, host.Engine, host.Fingerprint, cacheKey?.Key, log);
         }
         _producer = new ModuleProducer(host, store, log);
     }

@@ -46,6 +46,10 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             if (discarded)
             {
                 Interlocked.Increment(ref DiskFailures);
+                if (RecordTelemetry)
+                {
+                    RuntimeTelemetry.ArtifactRejected("cache-mismatch");
+                }
             }
             return null;
         }
@@ -127,7 +131,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
             LogCompiled(logger, digest, bytes.Length, took.TotalMilliseconds);
             // The serialized form is what the component weighs in memory, stored or not.
             var serializedCode = loader.Serialize(code);
-            store?.Write(hex, serializedCode);
+            store?.Write(digest, hex, serializedCode);
             return new CachedModule(digest, (object)code, ModuleSource.Compiled, took, serializedCode.LongLength);
         }
         var module = Module.FromBytes(host.Engine, digest, bytes);
@@ -141,7 +145,7 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
         LogCompiled(logger, digest, bytes.Length, elapsed.TotalMilliseconds);
         // The serialized form is what the module weighs in memory (its native code and data), stored or not.
         var serialized = module.Serialize();
-        store?.Write(hex, serialized);
+        store?.Write(digest, hex, serialized);
         return new CachedModule(digest, module, ModuleSource.Compiled, elapsed, serialized.LongLength);
     }
 

@@ -71,9 +71,12 @@ public sealed class PlatformCli
         public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
     }
 
-    public async Task<Result> RunAsync(params string[] args)
+    public Task<Result> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+
+    /// <summary>Runs the CLI with <paramref name="input"/> on its stdin (closed at once when null).</summary>
+    public async Task<Result> RunWithInputAsync(string? input, params string[] args)
     {
-        using var process = Start(args);
+        using var process = Start(input, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -81,7 +84,9 @@ public sealed class PlatformCli
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
-    public Process Start(params string[] args)
+    public Process Start(params string[] args) => Start(null, args);
+
+    private Process Start(string? input, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -109,6 +114,10 @@ public sealed class PlatformCli
             }
         }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+        }
         process.StandardInput.Close();
         return process;
     }

@@ -200,6 +200,39 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     }
 
     [Fact]
+    public async Task Secrets_set_from_an_option_or_stdin_list_only_names_and_unset_removes_them()
+    {
+        var cli = await LoggedInCliAsync();
+        var app = Unique("clisecrets");
+        Assert.Equal(0, (await cli.RunAsync("deploy", "--app", app, "--no-wait", TestApps.PathOf("hello"))).ExitCode);
+        var fromOption = "opt-" + Guid.NewGuid().ToString("N");
+        var fromStdin = "stdin-" + Guid.NewGuid().ToString("N");
+
+        var set = await cli.RunAsync("secrets", app, "set", "DB_PASSWORD", "--value", fromOption);
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Contains("created", set.Stdout);
+        var piped = await cli.RunWithInputAsync(fromStdin + "\n", "secrets", app, "set", "API_KEY");
+        Assert.True(piped.ExitCode == 0, piped.ToString());
+        var replaced = await cli.RunWithInputAsync("again\n", "secrets", app, "set", "API_KEY");
+        Assert.Contains("replaced", replaced.Stdout);
+
+        var listed = await cli.RunAsync("secrets", app, "list", "--json");
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        var names = JsonDocument.Parse(listed.Stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["API_KEY", "DB_PASSWORD"], names);
+        foreach (var output in new[] { set, piped, replaced, listed, await cli.RunAsync("secrets", app, "list") })
+        {
+            Assert.DoesNotContain(fromOption, output.Stdout + output.Stderr);
+            Assert.DoesNotContain(fromStdin, output.Stdout + output.Stderr);
+        }
+
+        Assert.Equal(0, (await cli.RunAsync("secrets", app, "unset", "API_KEY")).ExitCode);
+        Assert.DoesNotContain("API_KEY", (await cli.RunAsync("secrets", app, "list", "--json")).Stdout);
+        AssertOneLineError(await cli.RunAsync("secrets", app, "unset", "API_KEY"), "no secret named 'API_KEY'");
+        AssertOneLineError(await cli.RunAsync("secrets", app, "set", "1BAD", "--value", fromOption), "'1BAD'");
+    }
+
+    [Fact]
     public async Task Keys_create_list_and_revoke_and_a_revoked_key_stops_working()
     {
         var cli = await LoggedInCliAsync();

@@ -316,6 +316,46 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     }
 
     [Fact]
+    public async Task A_secret_set_on_the_secrets_screen_is_listed_by_name_and_its_value_is_never_shown_again()
+    {
+        var app = Unique("secret");
+        var value = "dash-" + Guid.NewGuid().ToString("N");
+        using (var client = stack.ControlPlane.CreateClient())
+        {
+            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
+        }
+        await using var tab = await stack.OpenAsync();
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = app, Exact = true }).ClickAsync();
+        await Expect(tab.ByTestId("secret-empty")).ToBeVisibleAsync();
+
+        // A bad name is explained in place and nothing is sent.
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("1bad");
+        await page.GetByLabel("Value", new() { Exact = true }).FillAsync(value);
+        await tab.Button("Set secret").ClickAsync();
+        await Expect(tab.ByTestId("secret-status")).ToContainTextAsync("'1bad' is not a valid name");
+        Assert.Empty((await GetAppAsync(app)).GetProperty("secrets").EnumerateArray());
+
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("DB_PASSWORD");
+        await tab.Button("Set secret").ClickAsync();
+        await Expect(tab.ByTestId("secret-status")).ToHaveTextAsync("Secret DB_PASSWORD set.");
+        await Expect(tab.ByTestId("secret-item")).ToHaveCountAsync(1);
+        await Expect(tab.ByTestId("secret-item")).ToContainTextAsync("DB_PASSWORD");
+        await Expect(page.GetByLabel("Value", new() { Exact = true })).ToHaveValueAsync("");
+        Assert.Equal("DB_PASSWORD", Assert.Single((await GetAppAsync(app)).GetProperty("secrets").EnumerateArray()).GetString());
+        await page.ReloadAsync();
+        await Expect(tab.ByTestId("secret-item")).ToContainTextAsync("DB_PASSWORD");
+        Assert.DoesNotContain(value, await page.ContentAsync());
+
+        await tab.Button("Remove DB_PASSWORD").ClickAsync();
+        await tab.Dialog.GetByRole(AriaRole.Button, new() { Name = "Remove DB_PASSWORD" }).ClickAsync();
+        await Expect(tab.ByTestId("secret-item")).ToHaveCountAsync(0);
+        Assert.Empty((await GetAppAsync(app)).GetProperty("secrets").EnumerateArray());
+        tab.AssertNoScriptProblems();
+    }
+
+    [Fact]
     public async Task The_delete_dialog_works_from_the_keyboard_starts_on_cancel_and_escape_keeps_the_app()
     {
         var app = Unique("keys");

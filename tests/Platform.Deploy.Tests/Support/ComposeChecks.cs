@@ -260,7 +260,7 @@ public static partial class ComposeChecks
         {
             yield return p;
         }
-        foreach (var key in new[] { "PLATFORM_ADMIN_KEY", "PLATFORM_ROUTER_TOKEN", "Platform__Database__ConnectionString" })
+        foreach (var key in new[] { "PLATFORM_ADMIN_KEY", "PLATFORM_ROUTER_TOKEN", "PLATFORM_ARTIFACT_SIGNING_KEY", "Platform__Database__ConnectionString" })
         {
             if (cp.GetValueOrDefault(key) is not { } v || !v.Contains("${", StringComparison.Ordinal))
             {
@@ -283,6 +283,10 @@ public static partial class ComposeChecks
             if (env.GetValueOrDefault("PLATFORM_ROUTER_TOKEN") != cp.GetValueOrDefault("PLATFORM_ROUTER_TOKEN"))
             {
                 yield return $"service '{name}': PLATFORM_ROUTER_TOKEN '{env.GetValueOrDefault("PLATFORM_ROUTER_TOKEN")}' differs from the control plane's";
+            }
+            if (env.GetValueOrDefault("PLATFORM_ARTIFACT_SIGNING_KEY") != cp.GetValueOrDefault("PLATFORM_ARTIFACT_SIGNING_KEY"))
+            {
+                yield return $"service '{name}': PLATFORM_ARTIFACT_SIGNING_KEY '{env.GetValueOrDefault("PLATFORM_ARTIFACT_SIGNING_KEY")}' differs from the control plane's";
             }
             if (env.GetValueOrDefault("Platform__Router__AppDomain") != cp.GetValueOrDefault("Platform__Apps__Domain"))
             {
@@ -384,7 +388,7 @@ public static partial class ComposeChecks
         {
             yield return $"docker-compose.yml uses ${{{name}}}, which deploy/compose/platform.env.example does not document";
         }
-        foreach (var secret in new[] { "POSTGRES_PASSWORD", "PLATFORM_ADMIN_KEY", "PLATFORM_ROUTER_TOKEN" })
+        foreach (var secret in new[] { "POSTGRES_PASSWORD", "PLATFORM_ADMIN_KEY", "PLATFORM_ROUTER_TOKEN", "PLATFORM_ARTIFACT_SIGNING_KEY" })
         {
             var uses = used.Where(m => m.Groups["name"].Value == secret).ToList();
             if (uses.Count == 0 || uses.Any(m => m.Groups["op"].Value != ":?"))

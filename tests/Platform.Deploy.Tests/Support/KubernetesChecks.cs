@@ -310,7 +310,7 @@ public static partial class KubernetesChecks
                     problems.Add($"{cp}: {key} is not set");
                 }
             }
-            foreach (var key in new[] { "PLATFORM_ADMIN_KEY", "PLATFORM_ROUTER_TOKEN" })
+            foreach (var key in new[] { "PLATFORM_ADMIN_KEY", "PLATFORM_ROUTER_TOKEN", "PLATFORM_ARTIFACT_SIGNING_KEY" })
             {
                 if (cpEnv.GetValueOrDefault(key) is not { SecretName: not null })
                 {
@@ -333,6 +333,17 @@ public static partial class KubernetesChecks
             else if (cpToken is { SecretName: not null } && (cpToken.SecretName, cpToken.SecretKey) != (token.SecretName, token.SecretKey))
             {
                 problems.Add($"{router}: router token from Secret '{token.SecretName}' key '{token.SecretKey}', but the control plane reads Secret '{cpToken.SecretName}' key '{cpToken.SecretKey}'");
+            }
+            // Routers verify precompiled artifacts with the very key the control plane signs them with.
+            var signing = routerEnv.GetValueOrDefault("PLATFORM_ARTIFACT_SIGNING_KEY");
+            var cpSigning = cpEnv.GetValueOrDefault("PLATFORM_ARTIFACT_SIGNING_KEY");
+            if (signing is not { SecretName: not null })
+            {
+                problems.Add($"{router}: PLATFORM_ARTIFACT_SIGNING_KEY must come from a Secret, found {signing?.Source ?? "nothing"}");
+            }
+            else if (cpSigning is { SecretName: not null } && (cpSigning.SecretName, cpSigning.SecretKey) != (signing.SecretName, signing.SecretKey))
+            {
+                problems.Add($"{router}: artifact signing key from Secret '{signing.SecretName}' key '{signing.SecretKey}', but the control plane reads Secret '{cpSigning.SecretName}' key '{cpSigning.SecretKey}'");
             }
             foreach (var (key, expected) in new[] { ("Platform__Router__CacheDirectory", PlatformLayout.RouterCacheDirectory), ("Platform__Router__StateDirectory", PlatformLayout.RouterStateDirectory) })
             {

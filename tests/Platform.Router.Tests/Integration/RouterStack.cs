@@ -14,6 +14,8 @@ public sealed class RouterStack : IAsyncDisposable
     public RegistryServer Registry { get; private set; } = null!;
     public ControlPlaneProcess ControlPlane { get; private set; } = null!;
     public RouterProcess Router { get; private set; } = null!;
+    public string Root => _root;
+    public string DatabaseConnectionString { get; private set; } = "";
     public string CacheDirectory => Path.Combine(_root, "cache");
     public string StateDirectory => Path.Combine(_root, "state");
     public int RouterPort { get; } = TestPorts.GetFreeTcpPort();
@@ -23,6 +25,7 @@ public sealed class RouterStack : IAsyncDisposable
         var stack = new RouterStack();
         stack.Postgres = await PostgresServer.StartAsync();
         var db = await stack.Postgres.CreateDatabaseAsync();
+        stack.DatabaseConnectionString = db;
         stack.Registry = await RegistryServer.StartNewAsync();
         stack.ControlPlane = await PlatformProcesses.StartControlPlaneAsync(db, stack.Registry.Url, stack.RouterPort);
         stack.Router = await stack.StartRouterAsync();

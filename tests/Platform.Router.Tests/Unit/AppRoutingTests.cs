@@ -29,6 +29,28 @@ public sealed class AppRoutingTests
     }
 
     [Fact]
+    public void Secrets_come_after_the_components_environment_and_the_apps_variables_so_they_win_on_a_clash()
+    {
+        var entry = Entry([Component("a", env: new() { ["DB"] = "component", ["ONLY_COMPONENT"] = "c" })], [new("/...", "a")],
+            new() { ["DB"] = "variable", ["MODE"] = "prod" }) with { Secrets = new Dictionary<string, string> { ["DB"] = "secret" } };
+
+        var variables = Assert.Single(Build(entry).Routes).Component.Variables;
+
+        Assert.Equal(["component", "variable", "secret"], variables.Where(v => v.Key == "DB").Select(v => v.Value));
+        Assert.Equal("secret", variables.Last(v => v.Key == "DB").Value);
+        Assert.Contains(new KeyValuePair<string, string>("MODE", "prod"), variables);
+        Assert.Contains(new KeyValuePair<string, string>("ONLY_COMPONENT", "c"), variables);
+    }
+
+    [Fact]
+    public void A_single_module_entry_gets_its_secrets_after_its_variables()
+    {
+        var entry = Entry(null, null, new() { ["A"] = "1", ["K"] = "variable" }) with { Secrets = new Dictionary<string, string> { ["K"] = "secret" } };
+
+        Assert.Equal([new("A", "1"), new("K", "variable"), new("K", "secret")], Assert.Single(Build(entry).Routes).Component.Variables);
+    }
+
+    [Fact]
     public void Routes_are_ordered_most_specific_first_with_exact_before_the_wildcard_of_its_prefix()
     {
         var routing = Build(Entry([Component("a"), Component("b"), Component("c")],

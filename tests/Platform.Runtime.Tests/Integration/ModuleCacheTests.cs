@@ -122,10 +122,11 @@ public sealed class ModuleCacheTests(RuntimeFixture fixture) : IDisposable
                 File.WriteAllBytes(path, original[..(original.Length / 2)]);
                 break;
             default:
-                // Passes our checksum, so Wasmtime itself has to refuse it.
+                // Passes the (unkeyed) binding, so Wasmtime itself has to refuse it.
                 var garbage = Encoding.ASCII.GetBytes("\u007fELF but not really a wasmtime artifact");
                 File.WriteAllBytes(path, garbage);
-                File.WriteAllText(path + ".sha256", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(garbage)));
+                File.WriteAllText(path + ".mac", "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                    [.. Encoding.UTF8.GetBytes($"platform-cache-v1\n{digest}\n{fixture.Host.Fingerprint}\n"), .. garbage])));
                 break;
         }
 
@@ -139,6 +140,69 @@ public sealed class ModuleCacheTests(RuntimeFixture fixture) : IDisposable
         Assert.StartsWith("Hello from GET /cached", RunHello(rebuilt));
         using var third = NewCache();
         Assert.Equal(ModuleSource.Disk, (await third.GetAsync(digest, MustNotFetch, CancellationToken.None)).Source);
+    }
+
+    [Fact]
+    public async Task A_cached_artifact_copied_over_another_modules_file_is_detected_and_that_module_is_compiled_again()
+    {
+        var key = new Platform.Runtime.Security.ArtifactCacheKey("router-secret-for-the-cache-tests-0123456789");
+        var hello = TestApps.Bytes("hello");
+        var trap = TestApps.Bytes("trap");
+        var helloDigest = RuntimeFixture.DigestOf(hello);
+        var trapDigest = RuntimeFixture.DigestOf(trap);
+        string directory;
+        using (var first = new ModuleCache(fixture.Host, _directory, 16, cacheKey: key))
+        {
+            await first.GetAsync(helloDigest, Fetch(hello), CancellationToken.None);
+            await first.GetAsync(trapDigest, Fetch(trap), CancellationToken.None);
+            directory = first.ArtifactDirectory!;
+        }
+        // Someone puts trap's native code (and its sidecar) where hello's belongs.
+        File.Copy(Path.Combine(directory, trapDigest[7..] + ".cwasm"), Path.Combine(directory, helloDigest[7..] + ".cwasm"), overwrite: true);
+        File.Copy(Path.Combine(directory, trapDigest[7..] + ".cwasm.mac"), Path.Combine(directory, helloDigest[7..] + ".cwasm.mac"), overwrite: true);
+
+        using var second = new ModuleCache(fixture.Host, _directory, 16, cacheKey: key);
+        var fetches = 0;
+        var loaded = await second.GetAsync(helloDigest, Fetch(hello, () => fetches++), CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Compiled, loaded.Source);
+        Assert.Equal(1, fetches);
+        Assert.Equal(1, second.Statistics.DiskFailures);
+        Assert.StartsWith("Hello from GET /cached", RunHello(loaded));
+    }
+
+    [Fact]
+    public async Task A_cache_file_written_with_another_key_is_not_trusted()
+    {
+        var hello = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(hello);
+        using (var first = new ModuleCache(fixture.Host, _directory, 16, cacheKey: new Platform.Runtime.Security.ArtifactCacheKey("the-first-routers-secret-0123456789abcdef")))
+        {
+            await first.GetAsync(digest, Fetch(hello), CancellationToken.None);
+        }
+
+        using var second = new ModuleCache(fixture.Host, _directory, 16, cacheKey: new Platform.Runtime.Security.ArtifactCacheKey("another-routers-secret-0123456789abcdef"));
+        var loaded = await second.GetAsync(digest, Fetch(hello), CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Compiled, loaded.Source);
+        Assert.Equal(1, second.Statistics.DiskFailures);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_cache_directories_are_0700_and_its_files_0600()
+    {
+        File.SetUnixFileMode(_directory, (UnixFileMode)0b111_101_101); // 0755, as a careless operator might leave it
+        var hello = TestApps.Bytes("hello");
+        var digest = RuntimeFixture.DigestOf(hello);
+        using var cache = NewCache();
+        await cache.GetAsync(digest, Fetch(hello), CancellationToken.None);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_directory));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(cache.ArtifactDirectory!));
+        var files = Directory.GetFiles(cache.ArtifactDirectory!);
+        Assert.Equal(2, files.Length);
+        Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class PrecompiledArtifactLoadTests(RuntimeFixture fixture) : IDisp
         Assert.StartsWith("Hello from GET /pre", Run(module));
         // The disk copy is written off the request path; a later process then loads it from disk.
         var path = Path.Combine(cache.ArtifactDirectory!, Digest[7..] + ".cwasm");
-        for (var i = 0; i < 100 && !(File.Exists(path) && File.Exists(path + ".sha256")); i++)
+        for (var i = 0; i < 100 && !(File.Exists(path) && File.Exists(path + ".mac")); i++)
         {
             await Task.Delay(50);
         }

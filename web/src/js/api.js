@@ -117,6 +117,19 @@ export class Api {
     return this.request('PATCH', app(name), changes);
   }
 
+  /** Names (and times) of an app's secrets; values are write-only and never come back. */
+  listSecrets(name, options) {
+    return this.request('GET', `${app(name)}/secrets`, undefined, options);
+  }
+
+  setSecret(name, secret, value) {
+    return this.request('PUT', `${app(name)}/secrets/${encodeURIComponent(secret)}`, { value });
+  }
+
+  deleteSecret(name, secret) {
+    return this.request('DELETE', `${app(name)}/secrets/${encodeURIComponent(secret)}`);
+  }
+
   deleteApp(name) {
     return this.request('DELETE', app(name));
   }

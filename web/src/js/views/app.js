@@ -9,6 +9,7 @@ import { logsPanel } from './logs.js';
 import { variablesEditor } from './variables.js';
 import { limitsEditor } from './limits.js';
 import { hostsEditor } from './hosts.js';
+import { secretsPanel } from './secrets.js';
 
 const STATS_MINUTES = 60;
 const STATS_REFRESH_MS = 15000;
@@ -68,6 +69,8 @@ export function renderApp(container, ctx, name) {
     statsError);
 
   const logs = logsPanel({ api: ctx.api, app: name });
+  const secrets = secretsPanel({ api: ctx.api, app: name });
+  secrets.element.classList.add('span-2');
 
   // Settings editors: each re-reads the app after a save; the page's facts follow what was saved.
   const editors = [variablesEditor, limitsEditor, hostsEditor].map((make) => make({ api: ctx.api, app: name, onSaved: (app) => showApp(app) }));
@@ -100,6 +103,7 @@ export function renderApp(container, ctx, name) {
     upload,
     tryIt,
     versions.element,
+    secrets.element,
     stats,
     logs.element,
     ...editors.map((e) => e.element),
@@ -145,6 +149,7 @@ export function renderApp(container, ctx, name) {
       const [app, list] = await Promise.all([
         ctx.api.getApp(name, { signal: controller.signal }),
         ctx.api.listVersions(name, { signal: controller.signal }),
+        secrets.reload({ signal: controller.signal }),
       ]);
       showApp(app);
       versions.show(list, app.activeVersion ?? null);
