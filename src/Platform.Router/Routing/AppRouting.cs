@@ -78,12 +78,13 @@ public sealed class AppRouting
             return Failed(entry, $"the app's limits are out of range: {ex.Message}");
         }
         // The app's variables, then its secrets: a secret replaces a variable of the same name (as the README says).
-        var appValues = new Dictionary<string, string>(entry.Variables ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-        foreach (var (name, value) in entry.Secrets ?? new Dictionary<string, string>())
+        KeyValuePair<string, string>[] appVariables = [.. entry.Variables ?? new Dictionary<string, string>(), .. entry.Secrets ?? new Dictionary<string, string>()];
+        // Spin variables take their values from the same place, a secret winning over a variable.
+        var appValues = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in appVariables)
         {
             appValues[name] = value;
         }
-        KeyValuePair<string, string>[] appVariables = [.. appValues];
 
         if (entry.Components is null)
         {

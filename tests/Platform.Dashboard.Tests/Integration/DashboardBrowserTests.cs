@@ -331,18 +331,18 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         await Expect(tab.ByTestId("secret-empty")).ToBeVisibleAsync();
 
         // A bad name is explained in place and nothing is sent.
-        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("1bad");
-        await page.GetByLabel("Value", new() { Exact = true }).FillAsync(value);
+        await page.GetByLabel("Secret name", new() { Exact = true }).FillAsync("1bad");
+        await page.GetByLabel("Secret value", new() { Exact = true }).FillAsync(value);
         await tab.Button("Set secret").ClickAsync();
         await Expect(tab.ByTestId("secret-status")).ToContainTextAsync("'1bad' is not a valid name");
         Assert.Empty((await GetAppAsync(app)).GetProperty("secrets").EnumerateArray());
 
-        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("DB_PASSWORD");
+        await page.GetByLabel("Secret name", new() { Exact = true }).FillAsync("DB_PASSWORD");
         await tab.Button("Set secret").ClickAsync();
         await Expect(tab.ByTestId("secret-status")).ToHaveTextAsync("Secret DB_PASSWORD set.");
         await Expect(tab.ByTestId("secret-item")).ToHaveCountAsync(1);
         await Expect(tab.ByTestId("secret-item")).ToContainTextAsync("DB_PASSWORD");
-        await Expect(page.GetByLabel("Value", new() { Exact = true })).ToHaveValueAsync("");
+        await Expect(page.GetByLabel("Secret value", new() { Exact = true })).ToHaveValueAsync("");
         Assert.Equal("DB_PASSWORD", Assert.Single((await GetAppAsync(app)).GetProperty("secrets").EnumerateArray()).GetString());
         await page.ReloadAsync();
         await Expect(tab.ByTestId("secret-item")).ToContainTextAsync("DB_PASSWORD");

@@ -17,8 +17,8 @@ export function secretsPanel({ api, app, onChanged }) {
 
   const form = h('form', { novalidate: true, testid: 'secret-form' },
     h('div', { class: 'try-grid' },
-      h('div', { class: 'field' }, h('label', { for: 'secret-name' }, 'Name'), name),
-      h('div', { class: 'field' }, h('label', { for: 'secret-value' }, 'Value'), value)),
+      h('div', { class: 'field' }, h('label', { for: 'secret-name' }, 'Secret name'), name),
+      h('div', { class: 'field' }, h('label', { for: 'secret-value' }, 'Secret value'), value)),
     h('p', { id: 'secret-hint', class: 'hint' },
       'Modules get it as an environment variable (it wins over a variable of the same name). Stored encrypted; the value is never shown again.'),
     h('div', { class: 'form-actions' }, save));
