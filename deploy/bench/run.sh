@@ -76,6 +76,7 @@ BENCH_REGISTRY_URL="http://127.0.0.1:$PLATFORM_REGISTRY_PORT" \
 BENCH_ROUTER_TOKEN="$(cat "$PLATFORM_STATE_DIR/router-token")" \
 BENCH_REGISTRY_USERNAME=router \
 BENCH_REGISTRY_PASSWORD="$(cat "$PLATFORM_STATE_DIR/registry-router-password")" \
+BENCH_ARTIFACT_SIGNING_KEY="$(cat "$PLATFORM_STATE_DIR/artifact-signing-key")" \
 BENCH_ROUTER_DIR="$PLATFORM_STATE_DIR/bin/router" \
 BENCH_BASELINE_DLL="$RESULTS/bin/baseline/KestrelBaseline.dll" \
 BENCH_CGI_PROGRAM="$OUT/cgi/hello.cgi" \

@@ -17,6 +17,9 @@ public sealed record BenchSettings
 
     public required string RegistryPassword { get; init; }
 
+    /// <summary>The stack's artifact signing key: routers load precompiled artifacts only when their signature verifies.</summary>
+    public required string ArtifactSigningKey { get; init; }
+
     /// <summary>Folder of the published router (Platform.Router.dll), for the routers the driver starts itself.</summary>
     public required string RouterDirectory { get; init; }
 
@@ -82,6 +85,7 @@ public sealed record BenchSettings
             RouterToken = Need("BENCH_ROUTER_TOKEN"),
             RegistryUsername = Need("BENCH_REGISTRY_USERNAME"),
             RegistryPassword = Need("BENCH_REGISTRY_PASSWORD"),
+            ArtifactSigningKey = Need("BENCH_ARTIFACT_SIGNING_KEY"),
             RouterDirectory = Need("BENCH_ROUTER_DIR"),
             BaselineDll = Need("BENCH_BASELINE_DLL"),
             CgiProgram = Need("BENCH_CGI_PROGRAM"),

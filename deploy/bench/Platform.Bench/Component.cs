@@ -11,7 +11,7 @@ namespace Platform.Bench;
 /// </summary>
 public static class Component
 {
-    public const string App = "js";
+    public const string App = "js-app";
     public const string RouterTarget = "router-js";
     public const string JcoTarget = "jco-serve";
 

@@ -33,6 +33,7 @@ public sealed class Routers(BenchSettings settings)
             ["Platform__Registry__Url"] = settings.RegistryUrl,
             ["Platform__Registry__Username"] = settings.RegistryUsername,
             ["Platform__Registry__Password"] = settings.RegistryPassword,
+            ["PLATFORM_ARTIFACT_SIGNING_KEY"] = settings.ArtifactSigningKey,
             // Each precompiled load is logged with its fetch time, which the cold-start figures separate out.
             ["Logging__LogLevel__Platform.Runtime.ModuleCache"] = "Debug",
             ["PLATFORM_ROUTER_TOKEN"] = settings.RouterToken,
