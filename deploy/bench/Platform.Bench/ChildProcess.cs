@@ -97,7 +97,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                _ = Kill(_process.Id, 15);
+                // The whole process group when the child leads one (started through setsid): npx or jco leave
+                // children behind that keep the output pipes open, and waiting for the output would never end.
+                if (Kill(-_process.Id, 15) != 0)
+                {
+                    _ = Kill(_process.Id, 15);
+                }
                 using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 try
                 {
@@ -105,6 +110,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 }
                 catch (OperationCanceledException)
                 {
+                    _ = Kill(-_process.Id, 9);
                     _process.Kill(entireProcessTree: true);
                     await _process.WaitForExitAsync();
                 }

@@ -31,7 +31,7 @@ public static class Component
 
         var jcoUrl = $"http://127.0.0.1:{settings.PortBase + 2}";
         var runs = new List<WrkResult>();
-        await using (var jco = ChildProcess.Start("jco serve", "npx", ["--no-install", "jco", "serve", "--port", (settings.PortBase + 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        await using (var jco = ChildProcess.Start("jco serve", "setsid", ["npx", "--no-install", "jco", "serve", "--port", (settings.PortBase + 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
                    "--host", "127.0.0.1", "--isolate-requests", "instance", wasm],
                    Path.Combine(settings.OutputDirectory, "jco-serve.log"), workingDirectory: settings.ComponentsDirectory))
         {
