@@ -254,15 +254,3 @@ public static class TryApi
         }
     }
 }
-
-internal static partial class TryApiLog
-{
-    [LoggerMessage(EventId = 1060, Level = LogLevel.Information, Message = "Try request to app '{App}': {Method} {Path} answered {Status} in {DurationMs} ms")]
-    public static partial void TryAnswered(this ILogger logger, string app, string method, string path, int status, double durationMs);
-
-    [LoggerMessage(EventId = 1061, Level = LogLevel.Warning, Message = "Try request to app '{App}': {Method} {Path} got no answer within {TimeoutSeconds} s")]
-    public static partial void TryTimedOut(this ILogger logger, string app, string method, string path, int timeoutSeconds);
-
-    [LoggerMessage(EventId = 1062, Level = LogLevel.Warning, Message = "Try request to app '{App}' failed: the router at {RouterUrl} did not answer")]
-    public static partial void TryRouterUnreachable(this ILogger logger, Exception ex, string app, string routerUrl);
-}

@@ -20,7 +20,7 @@ internal sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetail
         {
             return false;
         }
-        LogDatabaseUnavailable(logger, httpContext.Request.Path, exception.GetBaseException().Message);
+        logger.DatabaseUnavailable(httpContext.Request.Path, exception.GetBaseException().Message);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = "5";
         return await problems.TryWriteAsync(new ProblemDetailsContext
@@ -56,6 +56,4 @@ internal sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetail
         return false;
     }
 
-    [LoggerMessage(EventId = 1090, Level = LogLevel.Warning, Message = "Database unavailable while serving {Path}: {Reason}")]
-    private static partial void LogDatabaseUnavailable(ILogger logger, string path, string reason);
 }

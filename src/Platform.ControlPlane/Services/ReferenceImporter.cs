@@ -40,7 +40,7 @@ public sealed partial class ReferenceImporter(
         var client = new OciClient(httpClients.CreateClient(HttpClientName),
             new OciRegistryOptions { Url = $"{(plain ? "http" : "https")}://{host}", RepositoryPrefix = "" },
             loggers.CreateLogger<OciClient>());
-        LogImporting(logger, appName, reference);
+        logger.Importing(appName, reference);
         try
         {
             var manifest = await client.GetManifestAsync(repository, tagOrDigest, cancellationToken);
@@ -95,7 +95,7 @@ public sealed partial class ReferenceImporter(
         }
         catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException)
         {
-            LogImportFailed(logger, ex, appName, reference);
+            logger.ImportFailed(ex, appName, reference);
             return new(null, Problems.Create(StatusCodes.Status502BadGateway, "reference-unavailable", "Source registry failed",
                 $"'{reference}' could not be pulled ({ex.Message}); no version was recorded."));
         }
@@ -144,9 +144,4 @@ public sealed partial class ReferenceImporter(
         return true;
     }
 
-    [LoggerMessage(EventId = 1060, Level = LogLevel.Information, Message = "App '{App}': deploying from reference {Reference}")]
-    private static partial void LogImporting(ILogger logger, string app, string reference);
-
-    [LoggerMessage(EventId = 1061, Level = LogLevel.Warning, Message = "App '{App}': pulling {Reference} failed; no version was recorded")]
-    private static partial void LogImportFailed(ILogger logger, Exception ex, string app, string reference);
 }

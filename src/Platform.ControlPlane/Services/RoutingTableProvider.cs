@@ -92,7 +92,7 @@ public sealed partial class RoutingTableProvider(IServiceScopeFactory scopes, Ro
                     }
                     else
                     {
-                        LogSecretUnreadable(logger, r.App.Name, secret.Name);
+                        logger.SecretUnreadable(r.App.Name, secret.Name);
                     }
                 }
                 route = route with { Secrets = values };
@@ -108,10 +108,6 @@ public sealed partial class RoutingTableProvider(IServiceScopeFactory scopes, Ro
 
         return (routes, hashed);
     }
-
-    [LoggerMessage(EventId = 1060, Level = LogLevel.Error,
-        Message = "App '{App}': the secret '{Name}' cannot be decrypted (Data Protection key ring lost or the row altered); routers get the app without it")]
-    private static partial void LogSecretUnreadable(ILogger logger, string app, string name);
 
     /// <summary>
     /// Every version is described as components and HTTP routes (a single module is one component named after the

@@ -102,7 +102,7 @@ public sealed partial class VersionPublisher(
             }
             catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException)
             {
-                LogPrecompiledPushFailed(logger, ex, appName, pushed.ModuleDigest);
+                logger.PrecompiledPushFailed(ex, appName, pushed.ModuleDigest);
             }
             artifact = subject is null ? null : await PushPrecompiledAsync(appName, pushed.Repository, subject, pushed.ModuleDigest, precompiled, $"{appName}.cwasm", cancellationToken);
         }
@@ -412,21 +412,14 @@ public sealed partial class VersionPublisher(
                 },
             }, cancellationToken);
             var layer = pushed.Layers[0].Digest;
-            LogPrecompiledPushed(logger, appName, moduleDigest, engine.Fingerprint, precompiled.Length, pushed.Reference);
+            logger.PrecompiledPushed(appName, moduleDigest, engine.Fingerprint, precompiled.Length, pushed.Reference);
             return (pushed.Reference, layer);
         }
         catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException or ArgumentException)
         {
-            LogPrecompiledPushFailed(logger, ex, appName, moduleDigest);
+            logger.PrecompiledPushFailed(ex, appName, moduleDigest);
             return null;
         }
     }
 
-    [LoggerMessage(EventId = 1050, Level = LogLevel.Information,
-        Message = "App '{App}': precompiled module {ModuleDigest} for engine {Fingerprint} ({Bytes} bytes) pushed as {Reference}")]
-    private static partial void LogPrecompiledPushed(ILogger logger, string app, string moduleDigest, string fingerprint, int bytes, string reference);
-
-    [LoggerMessage(EventId = 1051, Level = LogLevel.Warning,
-        Message = "App '{App}': the precompiled module for {ModuleDigest} could not be pushed; the version is recorded without it and routers compile it")]
-    private static partial void LogPrecompiledPushFailed(ILogger logger, Exception ex, string app, string moduleDigest);
 }

@@ -70,7 +70,7 @@ public sealed partial class RouterWarmup(
             await WarmUpComponentsAsync(stoppingToken);
             await WarmUpKestrelAsync(stoppingToken);
             await WarmUpRegistryAsync(stoppingToken);
-            LogWarmedUp(logger, stopwatch.Elapsed.TotalMilliseconds);
+            logger.WarmedUp(stopwatch.Elapsed.TotalMilliseconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -79,7 +79,7 @@ public sealed partial class RouterWarmup(
         catch (Exception ex)
         {
             // Only speed is at stake: the router serves correctly without it.
-            LogWarmupFailed(logger, ex);
+            logger.WarmupFailed(ex);
         }
         finally
         {
@@ -152,7 +152,7 @@ public sealed partial class RouterWarmup(
         {
             if (!stoppingToken.IsCancellationRequested)
             {
-                LogRegistryNotReached(logger, ex.Message);
+                logger.RegistryNotReached(ex.Message);
             }
         }
     }
@@ -163,13 +163,4 @@ public sealed partial class RouterWarmup(
         using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         await started.Task.WaitAsync(cancellationToken);
     }
-
-    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Serving path warmed up in {Milliseconds:F0} ms")]
-    private static partial void LogWarmedUp(ILogger logger, double milliseconds);
-
-    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Warm-up failed; the router serves anyway, its first requests are slower")]
-    private static partial void LogWarmupFailed(ILogger logger, Exception ex);
-
-    [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "Warm-up could not reach the registry ({Reason}); modules are pulled when first needed")]
-    private static partial void LogRegistryNotReached(ILogger logger, string reason);
 }

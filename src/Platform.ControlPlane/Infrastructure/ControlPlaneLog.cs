@@ -1,7 +1,7 @@
 namespace Platform.ControlPlane.Infrastructure;
 
 /// <summary>Every log event of the control plane, with its id kept in one place. Secrets never appear in these.</summary>
-internal static partial class ControlPlaneTrace
+internal static partial class ControlPlaneLog
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "App '{App}' created")]
     public static partial void AppCreated(this ILogger logger, string app);
@@ -62,4 +62,35 @@ internal static partial class ControlPlaneTrace
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Applying database migrations at start")]
     public static partial void MigratingAtStart(this ILogger logger);
+
+    // Try API (1060-1069), deploy by reference (1070-1079), secrets (1080-1089), database (1090-1099); precompiled pushes 1050-1059.
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Information, Message = "Try request to app '{App}': {Method} {Path} answered {Status} in {DurationMs} ms")]
+    public static partial void TryAnswered(this ILogger logger, string app, string method, string path, int status, double durationMs);
+
+    [LoggerMessage(EventId = 1061, Level = LogLevel.Warning, Message = "Try request to app '{App}': {Method} {Path} got no answer within {TimeoutSeconds} s")]
+    public static partial void TryTimedOut(this ILogger logger, string app, string method, string path, int timeoutSeconds);
+
+    [LoggerMessage(EventId = 1062, Level = LogLevel.Warning, Message = "Try request to app '{App}' failed: the router at {RouterUrl} did not answer")]
+    public static partial void TryRouterUnreachable(this ILogger logger, Exception ex, string app, string routerUrl);
+
+    [LoggerMessage(EventId = 1070, Level = LogLevel.Information, Message = "App '{App}': deploying from reference {Reference}")]
+    public static partial void Importing(this ILogger logger, string app, string reference);
+
+    [LoggerMessage(EventId = 1071, Level = LogLevel.Warning, Message = "App '{App}': pulling {Reference} failed; no version was recorded")]
+    public static partial void ImportFailed(this ILogger logger, Exception ex, string app, string reference);
+
+    [LoggerMessage(EventId = 1080, Level = LogLevel.Error,
+        Message = "App '{App}': the secret '{Name}' cannot be decrypted (Data Protection key ring lost or the row altered); routers get the app without it")]
+    public static partial void SecretUnreadable(this ILogger logger, string app, string name);
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Information,
+        Message = "App '{App}': precompiled module {ModuleDigest} for engine {Fingerprint} ({Bytes} bytes) pushed as {Reference}")]
+    public static partial void PrecompiledPushed(this ILogger logger, string app, string moduleDigest, string fingerprint, int bytes, string reference);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Warning,
+        Message = "App '{App}': the precompiled module for {ModuleDigest} could not be pushed; the version is recorded without it and routers compile it")]
+    public static partial void PrecompiledPushFailed(this ILogger logger, Exception ex, string app, string moduleDigest);
+
+    [LoggerMessage(EventId = 1090, Level = LogLevel.Warning, Message = "Database unavailable while serving {Path}: {Reason}")]
+    public static partial void DatabaseUnavailable(this ILogger logger, string path, string reason);
 }

@@ -1,7 +1,7 @@
 namespace Platform.Router.Infrastructure;
 
 /// <summary>Every log event of the router, with its id kept in one place.</summary>
-internal static partial class RouterTrace
+internal static partial class RouterLog
 {
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Routing table {Revision} loaded from {Source}: {Count} app(s)")]
     public static partial void RoutingTableLoaded(this ILogger logger, string revision, string source, int count);
@@ -58,4 +58,14 @@ internal static partial class RouterTrace
 
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Shutting down: readiness is now false, finishing requests in flight")]
     public static partial void Draining(this ILogger logger);
+
+    // Warm-up (2040-2049).
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Serving path warmed up in {Milliseconds:F0} ms")]
+    public static partial void WarmedUp(this ILogger logger, double milliseconds);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Warm-up failed; the router serves anyway, its first requests are slower")]
+    public static partial void WarmupFailed(this ILogger logger, Exception ex);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "Warm-up could not reach the registry ({Reason}); modules are pulled when first needed")]
+    public static partial void RegistryNotReached(this ILogger logger, string reason);
 }
