@@ -44,7 +44,7 @@ app.MapTryApi();
 app.MapSecretsApi();
 app.MapKeysApi();
 app.MapTenantsApi();
-app.MapRoutingApi();
+app.MapRouterApi();
 app.MapFallbackToFile("index.html");
 
 app.Run();

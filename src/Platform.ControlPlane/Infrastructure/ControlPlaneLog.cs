@@ -93,4 +93,7 @@ internal static partial class ControlPlaneLog
 
     [LoggerMessage(EventId = 1090, Level = LogLevel.Warning, Message = "Database unavailable while serving {Path}: {Reason}")]
     public static partial void DatabaseUnavailable(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 1091, Level = LogLevel.Warning, Message = "Request stats retention failed; it runs again at the next interval")]
+    public static partial void StatsRetentionFailed(this ILogger logger, Exception ex);
 }

@@ -80,6 +80,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<AppLogNotifier>();
         services.AddScoped<AppLogStore>();
         services.AddHostedService<AppLogListener>();
+        services.AddOptions<RequestStatsRetentionOptions>().BindConfiguration(RequestStatsRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<RequestStatsRetention>();
         services.AddSingleton<AppLogRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<AppLogRetention>());
 

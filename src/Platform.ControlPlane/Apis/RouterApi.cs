@@ -8,12 +8,12 @@ using Platform.Data;
 
 namespace Platform.ControlPlane.Apis;
 
-/// <summary>/internal/v1: what routers read (the routing table) and write (request figures). Router token only.</summary>
-public static class RoutingApi
+/// <summary>/internal/v1, the API routers call: they read the routing table (whole or as deltas) and report request figures and app log lines. Router token only.</summary>
+public static class RouterApi
 {
     public const int MaxWaitSeconds = 60;
 
-    public static RouteGroupBuilder MapRoutingApi(this IEndpointRouteBuilder routes)
+    public static RouteGroupBuilder MapRouterApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/internal/v1").WithTags("Internal (routers)").RequireAuthorization(AuthSchemes.RouterPolicy);
         api.MapGet("/routes", GetRoutes).WithName("GetRoutingTable")
@@ -157,9 +157,7 @@ public static class RoutingApi
             LatencyBuckets = m.LatencyBuckets,
         }));
         await db.SaveChangesAsync(cancellationToken);
-        // Keep a day of figures; older rows only cost space.
-        var cutoff = DateTimeOffset.UtcNow.AddDays(-1);
-        await db.RequestStats.Where(s => s.Minute < cutoff).ExecuteDeleteAsync(cancellationToken);
+        // Old figures are deleted by RequestStatsRetention on a timer.
         return TypedResults.NoContent();
     }
 }
