@@ -28,7 +28,7 @@ public static class RouterApi
     public static async Task<Results<Ok<RoutingTable>, Ok<RoutingChanges>, StatusCodeHttpResult, ProblemHttpResult>> GetRoutes(
         HttpContext context, [FromQuery] int? wait, [FromQuery] long? since, [FromQuery] string? epoch,
         RoutingTableProvider provider, RoutingChangeLog log, RouteChangeNotifier notifier,
-        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        IHostApplicationLifetime lifetime, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (since is not null || epoch is not null)
         {
@@ -36,14 +36,14 @@ public static class RouterApi
             {
                 return Infrastructure.Problems.Validation($"since must be a revision (0 or more); got '{context.Request.Query["since"]}'.", "since", context.Request.Query["since"].ToString());
             }
-            return await GetChangesAsync(context, since.Value, epoch, wait, log, notifier, lifetime, cancellationToken);
+            return await GetChangesAsync(context, since.Value, epoch, wait, log, notifier, lifetime, clock, cancellationToken);
         }
         // A stopping control plane answers its long-polls at once, so routers move to another replica
         // instead of holding up the shutdown.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var known = context.Request.Headers.IfNoneMatch.ToString();
         var remaining = TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
-        var deadline = DateTime.UtcNow + remaining;
+        var deadline = clock.GetUtcNow() + remaining;
         while (true)
         {
             // Capture the change signal before reading, so a change between the read and the wait still wakes us.
@@ -56,7 +56,7 @@ public static class RouterApi
             {
                 return TypedResults.Ok(table);
             }
-            remaining = deadline - DateTime.UtcNow;
+            remaining = deadline - clock.GetUtcNow();
             if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
@@ -79,10 +79,10 @@ public static class RouterApi
     /// <summary>The delta protocol: answered from the change log, never by rebuilding the whole table.</summary>
     private static async Task<Results<Ok<RoutingTable>, Ok<RoutingChanges>, StatusCodeHttpResult, ProblemHttpResult>> GetChangesAsync(
         HttpContext context, long since, string? epoch, int? wait, RoutingChangeLog log, RouteChangeNotifier notifier,
-        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        IHostApplicationLifetime lifetime, TimeProvider clock, CancellationToken cancellationToken)
     {
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
         context.Response.Headers.CacheControl = "no-cache";
         while (true)
         {
@@ -93,7 +93,7 @@ public static class RouterApi
             {
                 return TypedResults.Ok(await log.ReadAsync(epoch, since, head, cancellationToken));
             }
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = deadline - clock.GetUtcNow();
             if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);

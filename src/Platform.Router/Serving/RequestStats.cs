@@ -58,7 +58,7 @@ public sealed class RequestStats
 }
 
 /// <summary>Sends the request figures to the control plane every few seconds, for the dashboard's charts.</summary>
-public sealed class RequestStatsReporter(HttpClient http, RequestStats stats, IOptions<RouterOptions> options, ILogger<RequestStatsReporter> logger) : BackgroundService
+public sealed class RequestStatsReporter(HttpClient http, RequestStats stats, IOptions<RouterOptions> options, TimeProvider clock, ILogger<RequestStatsReporter> logger) : BackgroundService
 {
     private static readonly TimeSpan s_keep = TimeSpan.FromHours(1);
 
@@ -102,7 +102,7 @@ public sealed class RequestStatsReporter(HttpClient http, RequestStats stats, IO
         {
             logger.StatsReportFailed(ex);
             // Keep what is recent; figures older than an hour are of no use to the charts.
-            var cutoff = DateTimeOffset.UtcNow - s_keep;
+            var cutoff = clock.GetUtcNow() - s_keep;
             stats.Restore(minutes.Where(m => m.Minute >= cutoff));
         }
     }
