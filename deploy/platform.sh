@@ -226,10 +226,15 @@ login_cli() { # url key
   local config="${XDG_CONFIG_HOME:-$HOME/.config}/platform/config.json"
   if [[ ! -f "$config" ]] || grep -q "\"url\": \"$1\"" "$config"; then
     # The key goes in by environment, not argv, so other users' `ps` never shows it.
-    PLATFORM_URL="$1" PLATFORM_KEY="$2" "$CLI_INSTALLED" login >/dev/null \
-      || log "Could not log the CLI in; run: platform login --url $1"
+    if PLATFORM_URL="$1" PLATFORM_KEY="$2" "$CLI_INSTALLED" login >/dev/null; then
+      CLI_STATUS="$CLI_INSTALLED (logged in to $1)"
+    else
+      log "Could not log the CLI in; run: platform login --url $1"
+      CLI_STATUS="$CLI_INSTALLED (not logged in: run platform login --url $1)"
+    fi
   else
     log "The CLI stays logged in to another platform ($config); run 'platform login --url $1' to switch"
+    CLI_STATUS="$CLI_INSTALLED (logged in to another platform; run platform login --url $1 to switch)"
   fi
 }
 
@@ -284,8 +289,13 @@ cmd_up() {
     dotnet Platform.Router.dll )
   wait_http "$MGMT_URL/readyz" 60 "the router"
 
-  install_cli
-  login_cli "$CP_URL" "$admin_key"
+  # PLATFORM_INSTALL_CLI=0 (the benchmark's own stack) leaves the user's `platform` command and its login alone.
+  if [[ "${PLATFORM_INSTALL_CLI:-1}" != 0 ]]; then
+    install_cli
+    login_cli "$CP_URL" "$admin_key"
+  else
+    CLI_STATUS="not installed (PLATFORM_INSTALL_CLI=0); the published CLI is $STATE/bin/cli/platform.dll"
+  fi
 
   cat <<TXT
 
@@ -301,7 +311,7 @@ The platform is running.
 
   Admin key        $admin_key
 
-  CLI              $CLI_INSTALLED (logged in to $CP_URL)
+  CLI              $CLI_STATUS
 
 Try it:
   bash tests/apps/build.sh

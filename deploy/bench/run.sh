@@ -27,6 +27,8 @@ export PLATFORM_CONTROLPLANE_URL="http://127.0.0.1:${BENCH_CONTROLPLANE_PORT:-15
 export PLATFORM_ROUTER_URL="http://127.0.0.1:${BENCH_ROUTER_PORT:-18080}"
 export PLATFORM_ROUTER_MANAGEMENT_URL="http://127.0.0.1:${BENCH_ROUTER_MANAGEMENT_PORT:-19090}"
 export BENCH_PORT_BASE="${BENCH_PORT_BASE:-18200}"
+# The benchmark's stack is deleted on the next run: it must not install the user's `platform` command or log it in.
+export PLATFORM_INSTALL_CLI=0
 
 # shellcheck source=../lib.sh
 source "$ROOT/deploy/lib.sh"

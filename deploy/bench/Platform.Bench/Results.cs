@@ -2,7 +2,8 @@ namespace Platform.Bench;
 
 public sealed record MachineInfo(string Cpu, int Cores, long MemoryBytes, string Os, string Kernel, string DotNet, double LoadAverageStart, double LoadAverageEnd);
 
-public sealed record ThroughputSection(IReadOnlyList<WrkResult> Runs, IReadOnlyDictionary<string, string> ResponseBodies)
+/// <param name="Unstable">Baselines that moved more than 1.5x between two runs even after measuring again: figures to distrust.</param>
+public sealed record ThroughputSection(IReadOnlyList<WrkResult> Runs, IReadOnlyDictionary<string, string> ResponseBodies, IReadOnlyList<string> Unstable)
 {
     public WrkResult? Find(string target, int connections) => Runs.FirstOrDefault(r => r.Target == target && r.Connections == connections);
 }

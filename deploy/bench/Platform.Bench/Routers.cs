@@ -38,6 +38,9 @@ public sealed class Routers(BenchSettings settings)
             ["Logging__LogLevel__Platform.Runtime.ModuleCache"] = "Debug",
             ["PLATFORM_ROUTER_TOKEN"] = settings.RouterToken,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            // Timestamps let a slow start be read off the log.
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string>())
         {

@@ -84,6 +84,7 @@ public static class RouterHostingExtensions
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());
+        services.AddHostedService<ModulePrefetcher>();
         services.AddHealthChecks().AddCheck<RouterReadyCheck>("routing-table", tags: [Extensions.ReadyTag]);
         return builder;
     }

@@ -68,4 +68,10 @@ internal static partial class RouterLog
 
     [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "Warm-up could not reach the registry ({Reason}); modules are pulled when first needed")]
     public static partial void RegistryNotReached(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Debug, Message = "Prefetched app {App} version {Version} in {Milliseconds:F1} ms")]
+    public static partial void AppPrefetched(this ILogger logger, string app, int version, double milliseconds);
+
+    [LoggerMessage(EventId = 2051, Level = LogLevel.Debug, Message = "Could not prefetch app {App} version {Version}; its first request loads it: {Reason}")]
+    public static partial void AppPrefetchFailed(this ILogger logger, string app, int version, string reason);
 }

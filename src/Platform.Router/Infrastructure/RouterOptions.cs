@@ -42,6 +42,14 @@ public sealed class RouterOptions
     [Range(1, 10_000)]
     public int MaxConcurrency { get; set; } = Math.Max(8, Environment.ProcessorCount * 16);
 
+    /// <summary>
+    /// Apps whose modules and files are fetched ahead of their first request when a routing table or a change names
+    /// them, at most this many per table or change and only while the module cache is under half its byte budget.
+    /// A router of a large pool is sent a fraction of the apps its table holds, so it fetches ahead only a few. 0: off.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int PrefetchApps { get; set; } = 16;
+
     /// <summary>Requests that may wait for a worker across all apps; beyond it: 503 with Retry-After.</summary>
     [Range(0, 100_000)]
     public int QueueLength { get; set; } = 1024;

@@ -151,6 +151,7 @@ public sealed class RoutingTableStore
     private static readonly JsonSerializerOptions s_json = RoutingJson.Options;
     private readonly string? _path;
     private readonly SecretSealer? _sealer;
+    private readonly Task _savedLoad = Task.CompletedTask;
     private readonly ILogger<RoutingTableStore> _logger;
     private volatile RoutingSnapshot? _current;
     private readonly Lock _saveLock = new();
@@ -173,7 +174,24 @@ public sealed class RoutingTableStore
             _sealer = new SecretSealer(options.Value.Token);
             CreatePrivateDirectory(options.Value.StateDirectory);
             _path = Path.Combine(options.Value.StateDirectory, "routing-table.json");
-            LoadSaved();
+            // In the background: a table of 100,000 apps takes a second or more to read, which would otherwise hold
+            // back the engine, Kestrel and the warm-up; whoever needs the table first waits for it.
+            _savedLoad = Task.Run(LoadSaved);
+        }
+    }
+
+    /// <summary>Completes once the saved table (if any) is loaded or found unreadable.</summary>
+    public Task SavedTableLoaded => _savedLoad;
+
+    private RoutingSnapshot? Snapshot
+    {
+        get
+        {
+            if (!_savedLoad.IsCompleted)
+            {
+                _savedLoad.Wait();
+            }
+            return _current;
         }
     }
 
@@ -202,11 +220,11 @@ public sealed class RoutingTableStore
     }
 
     /// <summary>Null until a table arrived from the control plane or from disk: the router is not ready before.</summary>
-    public RoutingSnapshot? Current => _current;
+    public RoutingSnapshot? Current => Snapshot;
 
     public bool TryGetRoute(string app, out RouteEntry route)
     {
-        var snapshot = _current;
+        var snapshot = Snapshot;
         if (snapshot is not null && snapshot.Apps.TryGetValue(app, out var found))
         {
             route = found.Entry;
@@ -218,7 +236,7 @@ public sealed class RoutingTableStore
 
     public bool TryGetApp(string app, out AppRouting routing)
     {
-        var snapshot = _current;
+        var snapshot = Snapshot;
         if (snapshot is not null && snapshot.Apps.TryGetValue(app, out var found))
         {
             routing = found;
@@ -231,9 +249,16 @@ public sealed class RoutingTableStore
     /// <summary>Raised after a new snapshot is in place, so caches can let go of what it no longer references.</summary>
     public event Action<RoutingSnapshot>? SnapshotApplied;
 
+    /// <summary>
+    /// Raised with each applied snapshot and the entries it changed: null when a whole table arrived, so listeners
+    /// that care about changes do work per change, not per app held.
+    /// </summary>
+    public event Action<RoutingSnapshot, IReadOnlyList<RouteEntry>?>? Changed;
+
     /// <summary>A whole table (a control plane that answers without revisions): replaces what the router has.</summary>
     public void Update(RoutingTable table)
     {
+        _savedLoad.Wait();
         Apply(new RoutingSnapshot(table, "control plane"), null);
         _logger.RoutingTableLoaded(table.Revision, "the control plane", table.Routes.Count);
         RequestSave();
@@ -245,7 +270,7 @@ public sealed class RoutingTableStore
     /// </summary>
     public RoutingApplyOutcome Apply(RoutingChanges changes)
     {
-        var current = _current ?? new RoutingSnapshot(RoutingTable.Empty, "empty");
+        var current = Snapshot ?? new RoutingSnapshot(RoutingTable.Empty, "empty");
         var outcome = current.TryApply(changes, "control plane", out var next);
         switch (outcome)
         {
@@ -280,6 +305,7 @@ public sealed class RoutingTableStore
             }
         }
         SnapshotApplied?.Invoke(snapshot);
+        Changed?.Invoke(snapshot, changed);
     }
 
     /// <summary>
@@ -349,8 +375,12 @@ public sealed class RoutingTableStore
                 // A file an older router left world-readable is tightened before anything else.
                 TryTighten(_path, FileMode0600);
             }
-            var saved = JsonSerializer.Deserialize<RoutingTable>(File.ReadAllBytes(_path), s_json)
-                ?? throw new JsonException("the file holds null");
+            RoutingTable saved;
+            // Streamed: a 100 MB table never sits in memory as one array besides the objects made of it.
+            using (var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16))
+            {
+                saved = JsonSerializer.Deserialize<RoutingTable>(file, s_json) ?? throw new JsonException("the file holds null");
+            }
             var table = _sealer.OpenAll(saved);
             Apply(new RoutingSnapshot(table, "disk"), null);
             _logger.RoutingTableLoaded(table.Revision, _path, table.Routes.Count);

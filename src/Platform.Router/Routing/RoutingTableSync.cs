@@ -31,6 +31,8 @@ public sealed class RoutingTableSync(HttpClient http, RoutingTableStore store, I
         var o = options.Value;
         var delay = TimeSpan.FromMilliseconds(200);
         var needSnapshot = false;
+        // The saved table's revision is what the first request asks from (then only the changes since come).
+        await store.SavedTableLoaded.WaitAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -32,6 +32,65 @@ public sealed class PrecompiledArtifactTests
     }
 
     [Fact]
+    public async Task A_router_fetches_a_new_apps_module_when_the_change_arrives_so_its_first_request_finds_it_in_memory()
+    {
+        await using var stack = await RouterStack.StartAsync();
+        await stack.ControlPlane.DeployAsync("ahead", TestApps.Bytes("hello"));
+
+        // Nothing has asked for the app yet: the router loaded its artifact when the routing change arrived.
+        var metrics = await WaitForMetricsAsync(stack.Router, Hits("precompiled"));
+        Assert.DoesNotMatch(Hits("memory"), metrics);
+
+        await stack.WaitForAppAsync("ahead", "/first", "Hello from GET /first");
+        metrics = await WaitForMetricsAsync(stack.Router, Hits("memory"));
+        Assert.DoesNotMatch("platform_runtime_module_cache_misses_total", metrics);
+    }
+
+    [Fact]
+    public async Task A_router_told_not_to_fetch_ahead_loads_a_module_on_its_first_request()
+    {
+        await using var stack = await RouterStack.StartAsync();
+        var root = Directory.CreateTempSubdirectory("platform-router-no-prefetch-").FullName;
+        try
+        {
+            await using var lazy = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
+                Path.Combine(root, "cache"), Path.Combine(root, "state"), extra: new Dictionary<string, string?> { ["Platform__Router__PrefetchApps"] = "0" });
+            await stack.ControlPlane.DeployAsync("lazy", TestApps.Bytes("hello"));
+            // The default router beside it fetches ahead; once it has, the lazy one has had the same change as long.
+            await WaitForMetricsAsync(stack.Router, Hits("precompiled"));
+            await RouteAsync(stack, "lazy");
+            await Task.Delay(500);
+            Assert.DoesNotMatch(Hits("precompiled"), await lazy.MetricsAsync());
+
+            await stack.WaitForAppAsync("lazy", "/first", "Hello from GET /first", router: lazy);
+            Assert.Matches(Hits("precompiled"), await WaitForMetricsAsync(lazy, Hits("precompiled")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Polls the router's metrics (the exporter caches a scrape for 300 ms) until they match.</summary>
+    private static async Task<string> WaitForMetricsAsync(RouterProcess router, string pattern)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var metrics = await router.MetricsAsync();
+            if (Regex.IsMatch(metrics, pattern))
+            {
+                return metrics;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"The router's metrics never matched {pattern}:\n{metrics}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task The_artifact_sits_beside_the_module_as_a_referrer_tagged_by_module_digest_and_engine_fingerprint()
     {
         await using var stack = await RouterStack.StartAsync();
@@ -89,11 +148,22 @@ public sealed class PrecompiledArtifactTests
         using var registry = new HttpClient { BaseAddress = new Uri(stack.Registry.Url) };
         (await registry.DeleteAsync($"/v2/apps/gone/blobs/{artifactDigest}")).EnsureSuccessStatusCode();
 
-        await stack.WaitForAppAsync("gone", "/anyway", "Hello from GET /anyway");
+        // A router that has not loaded the module yet (the stack's own fetched it ahead when it was deployed).
+        var root = Directory.CreateTempSubdirectory("platform-router-artifact-gone-").FullName;
+        try
+        {
+            await using var fresh = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
+                Path.Combine(root, "cache"), Path.Combine(root, "state"));
+            await stack.WaitForAppAsync("gone", "/anyway", "Hello from GET /anyway", router: fresh);
 
-        var metrics = await stack.Router.MetricsAsync();
-        Assert.Matches(Compiles(1), metrics);
-        Assert.DoesNotMatch(Hits("precompiled"), metrics);
+            var metrics = await fresh.MetricsAsync();
+            Assert.Matches(Compiles(1), metrics);
+            Assert.DoesNotMatch(Hits("precompiled"), metrics);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     /// <summary>The app's entry in the router's /routing document, once the router has it.</summary>

@@ -76,6 +76,47 @@ public sealed class FairQueueTests
     }
 
     [Fact]
+    public async Task A_request_that_arrives_while_workers_are_idle_is_handed_to_the_one_idle_the_shortest_time()
+    {
+        var queue = new FairQueue(queueLength: 10, appQueueLength: 10);
+        var longIdle = Task.Run(() => queue.Next(null, -1, out var job, out _, out _) ? job : null);
+        await Task.Delay(100);
+        var shortIdle = Task.Run(() => queue.Next(null, -1, out var job, out _, out _) ? job : null);
+        await Task.Delay(100);
+
+        var request = Job();
+        Assert.Equal(ExecutionRejection.None, queue.TryEnqueue("app", 2, request, out _));
+
+        // The most recently idle worker has warm caches; the other keeps sleeping.
+        Assert.Same(request, await shortIdle.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(longIdle.IsCompleted);
+        Assert.Equal(0, queue.Queued);
+        Assert.Equal(1, queue.Running);
+        queue.Stop();
+        Assert.Null(await longIdle.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task An_idle_worker_is_not_handed_a_request_of_an_app_at_its_share()
+    {
+        var queue = new FairQueue(queueLength: 10, appQueueLength: 10);
+        queue.TryEnqueue("capped", 1, Job(), out _);
+        Assert.True(queue.Next(null, -1, out _, out var running, out _));
+        var idle = Task.Run(() => queue.Next(null, -1, out var job, out var app, out _) ? app.Name : null);
+        await Task.Delay(100);
+
+        queue.TryEnqueue("capped", 1, Job(), out _);
+        await Task.Delay(100);
+        Assert.False(idle.IsCompleted);
+        Assert.Equal(1, queue.Queued);
+
+        // Another app's request goes to the idle worker at once.
+        queue.TryEnqueue("other", 1, Job(), out _);
+        Assert.Equal("other", await idle.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal("capped", running.Name);
+    }
+
+    [Fact]
     public async Task Stopping_hands_back_what_never_ran_and_releases_waiting_workers()
     {
         var queue = new FairQueue(queueLength: 10, appQueueLength: 10);
