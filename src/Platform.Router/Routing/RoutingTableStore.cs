@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -152,6 +153,12 @@ public sealed class RoutingTableStore
     private readonly string? _path;
     private readonly SecretSealer? _sealer;
     private readonly Task _savedLoad = Task.CompletedTask;
+    private readonly string? _journalPath;
+    // Deltas applied since the last save, in order; the save appends them to the journal instead of rewriting the table.
+    private readonly ConcurrentQueue<RoutingChanges> _unsaved = new();
+    private volatile bool _baseSaveNeeded = true;
+    private long _baseBytes;
+    private long _journalBytes;
     private readonly ILogger<RoutingTableStore> _logger;
     private volatile RoutingSnapshot? _current;
     private readonly Lock _saveLock = new();
@@ -160,6 +167,9 @@ public sealed class RoutingTableStore
 
     /// <summary>Longest a change waits before it is on disk.</summary>
     public static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(1);
+
+    // Below this the journal is never worth a rewrite of the table.
+    private const long MinJournalBytesBeforeRewrite = 1L << 20;
 
     public RoutingTableStore(IOptions<RouterOptions> options, ILogger<RoutingTableStore> logger)
     {
@@ -174,6 +184,7 @@ public sealed class RoutingTableStore
             _sealer = new SecretSealer(options.Value.Token);
             CreatePrivateDirectory(options.Value.StateDirectory);
             _path = Path.Combine(options.Value.StateDirectory, "routing-table.json");
+            _journalPath = Path.Combine(options.Value.StateDirectory, "routing-changes.jsonl");
             // In the background: a table of 100,000 apps takes a second or more to read, which would otherwise hold
             // back the engine, Kestrel and the warm-up; whoever needs the table first waits for it.
             _savedLoad = Task.Run(LoadSaved);
@@ -259,6 +270,7 @@ public sealed class RoutingTableStore
     public void Update(RoutingTable table)
     {
         _savedLoad.Wait();
+        _baseSaveNeeded = true;
         Apply(new RoutingSnapshot(table, "control plane"), null);
         _logger.RoutingTableLoaded(table.Revision, "the control plane", table.Routes.Count);
         RequestSave();
@@ -278,10 +290,12 @@ public sealed class RoutingTableStore
                 Apply(next, changes.IsSnapshot ? null : changes.Upserts);
                 if (changes.IsSnapshot)
                 {
+                    _baseSaveNeeded = true;
                     _logger.RoutingTableLoaded(next.RevisionText, "the control plane", next.Apps.Count);
                 }
                 else
                 {
+                    _unsaved.Enqueue(changes);
                     _logger.RoutingChangesApplied(changes.Since ?? 0, changes.Revision, changes.Upserts.Count, changes.Deletions.Count, next.Apps.Count);
                 }
                 RequestSave();
@@ -355,10 +369,31 @@ public sealed class RoutingTableStore
         // The snapshot is read under the lock, so a slower writer never puts an older table over a newer one.
         lock (_saveLock)
         {
-            if (_current is { } snapshot)
+            if (_current is not { } snapshot)
             {
-                Save(snapshot.Table);
+                return;
             }
+            // A change of one app costs a line in the journal, not a rewrite of every app's entry; the table is
+            // written again after a snapshot, or once the journal has grown to a quarter of it.
+            if (_baseSaveNeeded || _journalBytes > Math.Max(MinJournalBytesBeforeRewrite, _baseBytes / 4))
+            {
+                _baseSaveNeeded = false;
+                // What the snapshot already holds; a delta applied after it was read waits for the next save.
+                while (_unsaved.TryPeek(out var covered) && covered.Revision <= snapshot.Revision)
+                {
+                    _unsaved.TryDequeue(out _);
+                }
+                if (Save(snapshot.Table))
+                {
+                    DeleteJournal();
+                }
+                else
+                {
+                    _baseSaveNeeded = true;
+                }
+                return;
+            }
+            AppendJournal();
         }
     }
 
@@ -382,8 +417,12 @@ public sealed class RoutingTableStore
                 saved = JsonSerializer.Deserialize<RoutingTable>(file, s_json) ?? throw new JsonException("the file holds null");
             }
             var table = _sealer.OpenAll(saved);
-            Apply(new RoutingSnapshot(table, "disk"), null);
-            _logger.RoutingTableLoaded(table.Revision, _path, table.Routes.Count);
+            _baseBytes = new FileInfo(_path).Length;
+            var snapshot = ReplayJournal(new RoutingSnapshot(table, "disk"));
+            // The table and journal as they are on disk stay the base: the next save only appends to the journal.
+            _baseSaveNeeded = false;
+            Apply(snapshot, null);
+            _logger.RoutingTableLoaded(snapshot.RevisionText, _path, snapshot.Apps.Count);
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or UnauthorizedAccessException
                                        or System.Security.Cryptography.CryptographicException)
@@ -392,11 +431,11 @@ public sealed class RoutingTableStore
         }
     }
 
-    private void Save(RoutingTable table)
+    private bool Save(RoutingTable table)
     {
         if (_path is null || _sealer is null)
         {
-            return;
+            return false;
         }
         try
         {
@@ -414,11 +453,108 @@ public sealed class RoutingTableStore
                 // Streamed: a 100,000-app table is never held as one buffer.
                 JsonSerializer.Serialize(stream, _sealer.SealAll(table), s_json);
             }
+            _baseBytes = new FileInfo(temp).Length;
             File.Move(temp, _path, overwrite: true);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _logger.SavingTableFailed(ex, _path);
+            return false;
         }
+    }
+
+    /// <summary>
+    /// Appends the unsaved deltas to the journal, one JSON line each (secrets sealed). A line torn by a crash ends the
+    /// replay at load; the router then asks the control plane from the last whole line's revision.
+    /// </summary>
+    private void AppendJournal()
+    {
+        if (_journalPath is null || _sealer is null || _unsaved.IsEmpty)
+        {
+            return;
+        }
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = FileMode0600;
+            }
+            using var stream = new FileStream(_journalPath, options);
+            while (_unsaved.TryDequeue(out var changes))
+            {
+                var sealedUpserts = _sealer.SealAll(RoutingTable.Empty with { Routes = changes.Upserts }).Routes;
+                var line = JsonSerializer.SerializeToUtf8Bytes(changes with { Upserts = sealedUpserts }, s_json);
+                stream.Write(line);
+                stream.WriteByte((byte)'\n');
+                _journalBytes += line.Length + 1;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The next save writes the whole table instead.
+            _baseSaveNeeded = true;
+            _logger.SavingTableFailed(ex, _journalPath);
+        }
+    }
+
+    private void DeleteJournal()
+    {
+        if (_journalPath is null)
+        {
+            return;
+        }
+        try
+        {
+            File.Delete(_journalPath);
+            _journalBytes = 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.SavingTableFailed(ex, _journalPath);
+        }
+    }
+
+    /// <summary>Applies the journal's deltas to the saved table, up to the first that does not follow on or does not read.</summary>
+    private RoutingSnapshot ReplayJournal(RoutingSnapshot snapshot)
+    {
+        if (_journalPath is null || _sealer is null || !File.Exists(_journalPath))
+        {
+            return snapshot;
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            TryTighten(_journalPath, FileMode0600);
+        }
+        foreach (var line in File.ReadLines(_journalPath))
+        {
+            RoutingChanges? changes;
+            try
+            {
+                changes = JsonSerializer.Deserialize<RoutingChanges>(line, s_json);
+            }
+            catch (JsonException)
+            {
+                break; // a line torn by a crash: the rest comes from the control plane
+            }
+            if (changes is null || changes.IsSnapshot)
+            {
+                break;
+            }
+            // Lines at or before the saved table's revision were written before it and are already in it.
+            if (changes.Revision <= snapshot.Revision && changes.Epoch == snapshot.Epoch)
+            {
+                continue;
+            }
+            var opened = changes with { Upserts = _sealer.OpenAll(RoutingTable.Empty with { Routes = changes.Upserts }).Routes };
+            if (snapshot.TryApply(opened, "disk", out var next) != RoutingApplyOutcome.Applied)
+            {
+                break;
+            }
+            snapshot = next;
+            _journalBytes += line.Length + 1;
+        }
+        return snapshot;
     }
 }

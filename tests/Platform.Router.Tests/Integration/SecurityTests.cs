@@ -60,11 +60,14 @@ public sealed class SecurityTests
         Assert.DoesNotContain(secret, await api.GetStringAsync("/api/v1/apps/vault/logs?tail=1000"));
 
         // The router's saved table holds the secret sealed, in a file only the router's user can read.
-        var state = Path.Combine(stack.StateDirectory, "routing-table.json");
-        await WaitUntilAsync(() => File.Exists(state) && File.ReadAllText(state).Contains("DB_PASSWORD", StringComparison.Ordinal), "the saved table names the secret");
-        Assert.DoesNotContain(secret, File.ReadAllText(state));
-        Assert.Contains("sealed:v1:", File.ReadAllText(state));
-        AssertPrivate(state, stack.StateDirectory);
+        // (The table, and the journal of changes saved since it: the secret came after the first table.)
+        await WaitUntilAsync(() => SavedState(stack).Contains("DB_PASSWORD", StringComparison.Ordinal), "the saved table names the secret");
+        Assert.DoesNotContain(secret, SavedState(stack));
+        Assert.Contains("sealed:v1:", SavedState(stack));
+        foreach (var file in SavedStateFiles(stack))
+        {
+            AssertPrivate(file, stack.StateDirectory);
+        }
 
         // The router's debug document and metrics.
         Assert.DoesNotContain(secret, await RoutingAsync(stack.Router));
@@ -84,6 +87,12 @@ public sealed class SecurityTests
         Assert.Equal(HttpStatusCode.NotFound, (await api.DeleteAsync("/api/v1/apps/vault/secrets/DB_PASSWORD")).StatusCode);
     }
 
+    /// <summary>The router's saved routing state: the table and the journal of changes after it.</summary>
+    private static IEnumerable<string> SavedStateFiles(RouterStack stack) =>
+        new[] { "routing-table.json", "routing-changes.jsonl" }.Select(f => Path.Combine(stack.StateDirectory, f)).Where(File.Exists);
+
+    private static string SavedState(RouterStack stack) => string.Concat(SavedStateFiles(stack).Select(File.ReadAllText));
+
     [Fact]
     public async Task A_restarted_router_serves_the_secret_from_its_sealed_saved_table_without_the_control_plane()
     {
@@ -93,8 +102,7 @@ public sealed class SecurityTests
         await stack.ControlPlane.DeployAsync("keeps", TestApps.Bytes("cgienv"));
         (await api.PutAsJsonAsync("/api/v1/apps/keeps/secrets/API_TOKEN", new { value = secret })).EnsureSuccessStatusCode();
         await stack.WaitForAppAsync("keeps", "/", $"API_TOKEN={secret}");
-        await WaitUntilAsync(() => File.Exists(Path.Combine(stack.StateDirectory, "routing-table.json"))
-                                   && File.ReadAllText(Path.Combine(stack.StateDirectory, "routing-table.json")).Contains("API_TOKEN", StringComparison.Ordinal), "saved table");
+        await WaitUntilAsync(() => SavedState(stack).Contains("API_TOKEN", StringComparison.Ordinal), "saved table");
 
         await stack.ControlPlane.DisposeAsync();
         await stack.ReplaceRouterAsync();

@@ -154,6 +154,92 @@ public sealed class RoutingDeltaTests
     }
 
     [Fact]
+    public void Changes_after_the_saved_table_go_to_a_journal_and_a_restart_replays_them_up_to_a_torn_line()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "routing-journal-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = Options.Create(new RouterOptions { StateDirectory = directory, ControlPlaneUrl = "http://127.0.0.1:1", Token = "t" });
+            var table = Path.Combine(directory, "routing-table.json");
+            var journal = Path.Combine(directory, "routing-changes.jsonl");
+            var store = new RoutingTableStore(options, NullLogger<RoutingTableStore>.Instance);
+            store.Apply(Snapshot(3, Entry("alpha"), Entry("beta")));
+            store.Flush();
+            var tableBytes = File.ReadAllBytes(table);
+            Assert.False(File.Exists(journal));
+
+            store.Apply(Delta(3, 4, [Entry("alpha", 2, new() { ["K"] = "v" })]));
+            store.Apply(Delta(4, 5, [], ["beta"]));
+            store.Flush();
+            store.Apply(Delta(5, 6, [Entry("gamma")]));
+            store.Flush();
+
+            // One line per change; the table itself was not written again.
+            Assert.Equal(tableBytes, File.ReadAllBytes(table));
+            Assert.Equal(3, File.ReadAllLines(journal).Length);
+            var restarted = new RoutingTableStore(options, NullLogger<RoutingTableStore>.Instance);
+            Assert.Equal(6, restarted.Current!.Revision);
+            Assert.Equal(["alpha@2", "gamma@1"], Apps(restarted.Current).Order().ToArray());
+            Assert.Equal("v", restarted.Current.Apps["alpha"].Entry.Variables!["K"]);
+
+            // A crash mid-line: the replay stops at the last whole change, and the control plane sends the rest.
+            var lines = File.ReadAllLines(journal);
+            File.WriteAllText(journal, string.Join('\n', lines[..2]) + "\n" + lines[2][..(lines[2].Length / 2)]);
+            var afterCrash = new RoutingTableStore(options, NullLogger<RoutingTableStore>.Instance);
+            Assert.Equal(5, afterCrash.Current!.Revision);
+            Assert.Equal(["alpha@2"], Apps(afterCrash.Current));
+        }
+        finally
+        {
+            DeleteEventually(directory);
+        }
+    }
+
+    [Fact]
+    public void A_snapshot_from_the_control_plane_rewrites_the_table_and_drops_the_journal()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "routing-journal-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = Options.Create(new RouterOptions { StateDirectory = directory, ControlPlaneUrl = "http://127.0.0.1:1", Token = "t" });
+            var store = new RoutingTableStore(options, NullLogger<RoutingTableStore>.Instance);
+            store.Apply(Snapshot(3, Entry("alpha")));
+            store.Flush();
+            store.Apply(Delta(3, 4, [Entry("beta")]));
+            store.Flush();
+            Assert.True(File.Exists(Path.Combine(directory, "routing-changes.jsonl")));
+
+            store.Apply(Snapshot(9, Entry("omega")));
+            store.Flush();
+
+            Assert.False(File.Exists(Path.Combine(directory, "routing-changes.jsonl")));
+            var restarted = new RoutingTableStore(options, NullLogger<RoutingTableStore>.Instance);
+            Assert.Equal(9, restarted.Current!.Revision);
+            Assert.Equal(["omega@1"], Apps(restarted.Current));
+        }
+        finally
+        {
+            DeleteEventually(directory);
+        }
+    }
+
+    // The stores' background savers may still write for up to a second.
+    private static void DeleteEventually(string directory)
+    {
+        for (var attempt = 0; Directory.Exists(directory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException) when (attempt < 30)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    [Fact]
     public void A_saved_table_brings_back_its_epoch_and_revision_after_a_restart()
     {
         var directory = Path.Combine(Path.GetTempPath(), "routing-delta-" + Guid.NewGuid().ToString("N"));
