@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Platform.Contracts;
+using Platform.Oci;
 
 namespace Platform.Bundles;
 
@@ -100,7 +100,7 @@ public sealed partial record ResolvedBundle(
     /// its bytes are (the upload then checks that the format fits the kind).
     /// </summary>
     private static string KindOf(SpinHttpTrigger? trigger, ReadOnlySpan<byte> module) =>
-        trigger?.Executor ?? (module.Length >= 8 && module[6] == 0x01 && module[7] == 0x00 ? SpinExecutors.Http : SpinExecutors.Wagi);
+        trigger?.Executor ?? (WasmBinary.IsComponent(module) ? SpinExecutors.Http : SpinExecutors.Wagi);
 
     private static (List<HttpRouteEntry> Routes, Dictionary<string, SpinHttpTrigger> Kinds) ResolveRoutes(SpinManifest manifest)
     {
@@ -220,7 +220,7 @@ public sealed partial record ResolvedBundle(
     {
         if (!digests.TryGetValue(path, out var digest))
         {
-            digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+            digest = OciDigest.ComputeSha256(content);
             digests[path] = digest;
         }
         return digest;

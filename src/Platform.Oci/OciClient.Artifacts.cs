@@ -6,8 +6,6 @@ namespace Platform.Oci;
 // CNCF TAG Runtime "Wasm OCI Artifact" guidance (config application/vnd.wasm.config.v0+json, one application/wasm layer).
 public sealed partial class OciClient
 {
-    private static ReadOnlySpan<byte> WasmMagic => [0x00, 0x61, 0x73, 0x6D];
-
     /// <inheritdoc />
     public async Task<OciArtifactPushResult> PushArtifactAsync(string repository, string? tag, OciArtifact artifact, CancellationToken cancellationToken = default)
     {
@@ -79,11 +77,10 @@ public sealed partial class OciClient
         {
             throw new ArgumentOutOfRangeException(nameof(version), version, $"Version {version} of app '{app}' is not valid: versions start at 1.");
         }
-        if (module.Length < WasmMagic.Length || !module.Span[..WasmMagic.Length].SequenceEqual(WasmMagic))
+        if (!WasmBinary.HasMagic(module.Span))
         {
-            var head = Convert.ToHexString(module.Span[..Math.Min(8, module.Length)]);
             throw new ArgumentException(
-                $"The module for app '{app}' is not WebAssembly: it does not start with the magic bytes 0061736D (it starts with '{head}', {module.Length} bytes).",
+                $"The module for app '{app}' is not WebAssembly: it does not start with the magic bytes {WasmBinary.MagicHex} (it starts with '{WasmBinary.HeadHex(module.Span)}', {module.Length} bytes).",
                 nameof(module));
         }
 
@@ -91,8 +88,7 @@ public sealed partial class OciClient
         var moduleDigest = OciDigest.ComputeSha256(module.Span);
         var now = _time.GetUtcNow().UtcDateTime;
         // The TAG Runtime layout names the WASI version: a component (layer 1 of the binary format) is preview 2.
-        var isComponent = module.Length >= 8 && module.Span[6] == 0x01 && module.Span[7] == 0x00;
-        var config = new WasmConfig { Created = now, LayerDigests = [moduleDigest], Os = isComponent ? "wasip2" : "wasip1" };
+        var config = new WasmConfig { Created = now, LayerDigests = [moduleDigest], Os = WasmBinary.IsComponent(module.Span) ? "wasip2" : "wasip1" };
         var configBytes = JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Default.WasmConfig);
 
         var manifestAnnotations = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -114,7 +110,7 @@ public sealed partial class OciClient
         }, cancellationToken);
 
         _logger.WasmModulePushed(repository, tag, moduleDigest, module.Length, pushed.ManifestDigest);
-        return new OciPushResult(repository, tag, pushed.ManifestDigest, moduleDigest, module.Length, pushed.Reference, pushed.Config.Digest);
+        return new OciPushResult(repository, tag, pushed.ManifestDigest, moduleDigest, module.Length, pushed.Reference, pushed.Config.Digest, pushed.Manifest);
     }
 
     /// <inheritdoc />

@@ -100,7 +100,11 @@ public sealed record OciArtifactPushResult(
     long ManifestSize,
     OciDescriptor Config,
     IReadOnlyList<OciDescriptor> Layers,
-    string Reference);
+    string Reference)
+{
+    /// <summary>The pushed manifest's descriptor (always an OCI image manifest), e.g. the <c>subject</c> of a referrer.</summary>
+    public OciDescriptor Manifest => new() { MediaType = OciMediaTypes.ImageManifest, Digest = ManifestDigest, Size = ManifestSize };
+}
 
 /// <summary>Result of pushing a Wasm module as a Wasm OCI artifact.</summary>
 /// <param name="Repository"><c>{prefix}/{app}</c>.</param>
@@ -110,6 +114,7 @@ public sealed record OciArtifactPushResult(
 /// <param name="Size">Size of the module in bytes.</param>
 /// <param name="Reference"><c>{registryHost}/{repository}@{manifestDigest}</c>.</param>
 /// <param name="ConfigDigest">Digest of the Wasm config blob.</param>
+/// <param name="Manifest">The pushed manifest's descriptor (media type, digest, size), e.g. the <c>subject</c> of a referrer.</param>
 public sealed record OciPushResult(
     string Repository,
     string Tag,
@@ -117,7 +122,8 @@ public sealed record OciPushResult(
     string ModuleDigest,
     long Size,
     string Reference,
-    string ConfigDigest);
+    string ConfigDigest,
+    OciDescriptor Manifest);
 
 internal sealed class TokenResponse
 {

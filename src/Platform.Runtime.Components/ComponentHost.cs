@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Oci;
 using Platform.Runtime.Components.Host;
 using Platform.Runtime.Components.Native;
 using Wasmtime;
@@ -40,15 +41,12 @@ public sealed unsafe partial class ComponentHost
     /// <summary>The interfaces (unversioned) a component may import; any 0.2.x version of each is accepted.</summary>
     public static IReadOnlyList<string> ProvidedInterfaces => WasiImports.Interfaces;
 
-    /// <summary>True for the component binary format (layer 1), false for a core module or anything else.</summary>
-    public static bool IsComponent(ReadOnlySpan<byte> wasm) => ModuleValidator.IsComponent(wasm);
-
     /// <summary>Compiles a component (seconds for a JS app). Throws <see cref="ComponentLoadException"/> with Wasmtime's reason.</summary>
     public LoadedComponent Compile(ReadOnlySpan<byte> wasm)
     {
-        if (!IsComponent(wasm))
+        if (!WasmBinary.IsComponent(wasm))
         {
-            throw new ComponentLoadException(wasm.Length >= 8 && wasm[..4].SequenceEqual("\0asm"u8)
+            throw new ComponentLoadException(WasmBinary.HasHeader(wasm)
                 ? "this is a core WebAssembly module, not a component"
                 : "this is not a WebAssembly component (no \\0asm header with the component layer)");
         }

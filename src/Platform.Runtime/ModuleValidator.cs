@@ -1,4 +1,5 @@
 using System.Text;
+using Platform.Oci;
 using Wasmtime;
 
 namespace Platform.Runtime;
@@ -29,14 +30,8 @@ public interface IComponentValidator
 /// </summary>
 public sealed class ModuleValidator(WasmEngineHost host, IComponentValidator? components = null)
 {
-    private static readonly byte[] s_magic = [0x00, 0x61, 0x73, 0x6D];
-
     /// <summary>Whether this validator accepts components (a host registered an <see cref="IComponentValidator"/>).</summary>
     public bool AcceptsComponents => components is not null;
-
-    /// <summary>True for the component binary format (layer 1), false for a core module or anything else.</summary>
-    public static bool IsComponent(ReadOnlySpan<byte> bytes) =>
-        bytes.Length >= 8 && bytes[..4].SequenceEqual(s_magic) && bytes[6] == 0x01 && bytes[7] == 0x00;
 
     public ModuleValidationResult Validate(ReadOnlySpan<byte> bytes) => Validate(bytes, serialize: false, out _);
 
@@ -56,7 +51,7 @@ public sealed class ModuleValidator(WasmEngineHost host, IComponentValidator? co
         {
             return header;
         }
-        if (IsComponent(bytes))
+        if (WasmBinary.IsComponent(bytes))
         {
             // A component always compiles once, and that compilation is the artifact whether or not it is kept.
             var result = components!.ValidateAndPrecompile(bytes, out precompiled);
@@ -79,18 +74,18 @@ public sealed class ModuleValidator(WasmEngineHost host, IComponentValidator? co
         {
             return ModuleValidationResult.Invalid("The module is empty.");
         }
-        if (bytes.Length < 8 || !bytes[..4].SequenceEqual(s_magic))
+        if (!WasmBinary.HasHeader(bytes))
         {
             return ModuleValidationResult.Invalid(
-                $"This is not a WebAssembly binary: it starts with '{Hex(bytes[..Math.Min(8, bytes.Length)])}' instead of '00 61 73 6D' (\"\\0asm\").");
+                $"This is not a WebAssembly binary: it starts with '{Hex(bytes[..Math.Min(WasmBinary.HeaderLength, bytes.Length)])}' instead of '00 61 73 6D' (\"\\0asm\").");
         }
-        if (acceptComponents && IsComponent(bytes))
+        if (acceptComponents && WasmBinary.IsComponent(bytes))
         {
             return null;
         }
-        if (bytes[4] != 1 || bytes[5] != 0 || bytes[6] != 0 || bytes[7] != 0)
+        if (!WasmBinary.IsCoreModule(bytes))
         {
-            var what = bytes[6] == 1 ? "a WebAssembly component (WASI preview 2)" : $"WebAssembly binary version '{Hex(bytes[4..8])}'";
+            var what = bytes[6] == 1 ? "a WebAssembly component (WASI preview 2)" : $"WebAssembly binary version '{Hex(bytes[4..WasmBinary.HeaderLength])}'";
             return ModuleValidationResult.Invalid($"The upload is {what}; only core modules for WASI preview 1 (version 1) are supported.");
         }
         return null;

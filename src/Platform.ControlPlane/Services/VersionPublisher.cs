@@ -14,24 +14,6 @@ namespace Platform.ControlPlane.Services;
 public readonly record struct PublishResult(VersionResponse? Version, ProblemHttpResult? Problem);
 
 /// <summary>
-/// How a precompiled module is stored beside its Wasm module: an OCI artifact in the same repository whose
-/// <c>subject</c> is the module's manifest (an OCI 1.1 referrer), tagged by module digest and engine fingerprint so
-/// registries without the referrers API find it too, with one layer holding the Wasmtime-serialized module.
-/// </summary>
-public static class PrecompiledArtifacts
-{
-    public const string ArtifactType = "application/vnd.platform.wasmtime.precompiled.v1";
-    public const string LayerMediaType = "application/vnd.platform.wasmtime.cwasm";
-    public const string FingerprintAnnotation = "local.platform.wasmtime.fingerprint";
-    public const string EngineAnnotation = "local.platform.wasmtime.engine";
-    public const string ModuleDigestAnnotation = "local.platform.module.digest";
-
-    /// <summary><c>sha256-&lt;hex&gt;.cwasm-&lt;fingerprint&gt;</c>: one artifact per module and engine (94 characters, within the 128 a tag allows).</summary>
-    public static string TagFor(string moduleDigest, string fingerprint) =>
-        $"{moduleDigest.Replace(':', '-')}.cwasm-{fingerprint}";
-}
-
-/// <summary>
 /// The upload path: validate (and compile) -> push to the registry -> push the precompiled module beside it ->
 /// record the version -> activate. The registry push comes before the database row, so a failed push leaves nothing
 /// behind; the row is the commit point. The precompiled artifact is optional: if it cannot be made or pushed the
@@ -49,8 +31,6 @@ public sealed partial class VersionPublisher(
     ILogger<VersionPublisher> logger,
     Platform.Runtime.Security.ArtifactSigner signer)
 {
-    private static readonly byte[] s_wasmMagic = [0x00, 0x61, 0x73, 0x6d];
-
     /// <summary>A single module: one component named after the app on <c>/...</c>.</summary>
     public async Task<PublishResult> PublishAsync(string appName, byte[] module, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
@@ -71,7 +51,7 @@ public sealed partial class VersionPublisher(
             return new(null, refused);
         }
         // The bytes say which: a component (wasi:http, served through its incoming-handler) or a WAGI command module.
-        var kind = ModuleValidator.IsComponent(module) ? ComponentKinds.Http : ComponentKinds.Wagi;
+        var kind = WasmBinary.IsComponent(module) ? ComponentKinds.Http : ComponentKinds.Wagi;
 
         await using var transaction = await BeginUploadAsync(app, cancellationToken);
         var number = await NextNumberAsync(app, cancellationToken);
@@ -90,22 +70,8 @@ public sealed partial class VersionPublisher(
             return new(null, RegistryProblem(ex, appName));
         }
 
-        OciDescriptor? subject = null;
-        (string Reference, string Digest)? artifact = null;
-        if (precompiled is not null)
-        {
-            try
-            {
-                // The subject descriptor needs the module manifest's size, which the push result does not carry.
-                var manifest = await registry.GetManifestAsync(pushed.Repository, pushed.ManifestDigest, cancellationToken);
-                subject = new OciDescriptor { MediaType = manifest.MediaType, Digest = manifest.Digest, Size = manifest.Content.Length };
-            }
-            catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException)
-            {
-                logger.PrecompiledPushFailed(ex, appName, pushed.ModuleDigest);
-            }
-            artifact = subject is null ? null : await PushPrecompiledAsync(appName, pushed.Repository, subject, pushed.ModuleDigest, precompiled, $"{appName}.cwasm", cancellationToken);
-        }
+        var artifact = precompiled is null ? null
+            : await PushPrecompiledAsync(appName, pushed.Repository, pushed.Manifest, pushed.ModuleDigest, precompiled, $"{appName}.cwasm", cancellationToken);
 
         var version = new AppVersion
         {
@@ -204,7 +170,7 @@ public sealed partial class VersionPublisher(
             return new(null, RegistryProblem(ex, appName));
         }
 
-        var subject = new OciDescriptor { MediaType = OciMediaTypes.ImageManifest, Digest = pushed.ManifestDigest, Size = pushed.ManifestSize };
+        var subject = pushed.Manifest;
         var artifacts = new Dictionary<string, (string Reference, string Digest)?>(StringComparer.Ordinal);
         foreach (var (digest, bytes) in precompiled)
         {
@@ -273,11 +239,11 @@ public sealed partial class VersionPublisher(
     private static ProblemHttpResult? KindProblem(ResolvedComponent component)
     {
         var span = component.Module.Span;
-        if (span.Length < 8 || !span[..4].SequenceEqual(s_wasmMagic))
+        if (!WasmBinary.HasHeader(span))
         {
             return null; // CheckModuleAsync says "not WebAssembly"
         }
-        var isComponent = ModuleValidator.IsComponent(span);
+        var isComponent = WasmBinary.IsComponent(span);
         if (component.Kind == ComponentKinds.Http && !isComponent)
         {
             return Problems.Create(StatusCodes.Status422UnprocessableEntity, "component-kind-mismatch", "Module does not fit its trigger",
@@ -299,12 +265,11 @@ public sealed partial class VersionPublisher(
     /// <summary>Magic bytes and the validator (which compiles; that compilation becomes the precompiled artifact).</summary>
     private async Task<(ProblemHttpResult? Problem, byte[]? Precompiled)> CheckModuleAsync(string appName, byte[] module, string what, CancellationToken cancellationToken)
     {
-        if (module.Length < 8 || !module.AsSpan(0, 4).SequenceEqual(s_wasmMagic))
+        if (!WasmBinary.HasHeader(module))
         {
-            var head = Convert.ToHexString(module.AsSpan(0, Math.Min(8, module.Length)));
             logger.UploadRefused(appName, "not a WebAssembly binary");
             return (Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
-                $"{what} does not start with the WebAssembly magic bytes 0061736D (it starts with '{head}', {module.Length} bytes in all)."), null);
+                $"{what} does not start with the WebAssembly magic bytes {WasmBinary.MagicHex} (it starts with '{WasmBinary.HeadHex(module)}', {module.Length} bytes in all)."), null);
         }
         // In a child process with CPU, memory and wall-clock limits, killed if the client goes away; the same
         // compilation becomes the precompiled artifact.
@@ -398,17 +363,17 @@ public sealed partial class VersionPublisher(
     {
         try
         {
-            var pushed = await registry.PushArtifactAsync(repository, PrecompiledArtifacts.TagFor(moduleDigest, engine.Fingerprint), new OciArtifact
+            var pushed = await registry.PushArtifactAsync(repository, PrecompiledArtifactFormat.TagFor(moduleDigest, engine.Fingerprint), new OciArtifact
             {
-                ArtifactType = PrecompiledArtifacts.ArtifactType,
-                Layers = [new OciBlob(PrecompiledArtifacts.LayerMediaType, precompiled, new Dictionary<string, string> { [OciAnnotations.Title] = title })],
+                ArtifactType = PrecompiledArtifactFormat.ArtifactType,
+                Layers = [new OciBlob(PrecompiledArtifactFormat.LayerMediaType, precompiled, new Dictionary<string, string> { [OciAnnotations.Title] = title })],
                 Subject = subject,
                 // No timestamp: the same module for the same engine gives the same manifest, so a re-push changes nothing.
                 Annotations = new Dictionary<string, string>
                 {
-                    [PrecompiledArtifacts.FingerprintAnnotation] = engine.Fingerprint,
-                    [PrecompiledArtifacts.EngineAnnotation] = engine.FingerprintDescription,
-                    [PrecompiledArtifacts.ModuleDigestAnnotation] = moduleDigest,
+                    [PrecompiledArtifactFormat.FingerprintAnnotation] = engine.Fingerprint,
+                    [PrecompiledArtifactFormat.EngineAnnotation] = engine.FingerprintDescription,
+                    [PrecompiledArtifactFormat.ModuleDigestAnnotation] = moduleDigest,
                 },
             }, cancellationToken);
             var layer = pushed.Layers[0].Digest;

@@ -26,9 +26,6 @@ namespace Platform.Router.Serving;
 public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry, IOptions<RouterOptions> options, ComponentCodeLoader components,
     ArtifactSigner signer, ILogger<ModuleLoader> logger)
 {
-    // Far above any real artifact (a 2 MB module makes a 2.2 MB one); a registry answering more is not trusted with memory.
-    private const long MaxArtifactBytes = 512L * 1024 * 1024;
-
     private readonly bool _usePrecompiled = options.Value.UsePrecompiledArtifacts;
 
     public ValueTask<CachedModule> GetAsync(RouteEntry route, CancellationToken cancellationToken) =>
@@ -49,7 +46,8 @@ public sealed class ModuleLoader(ModuleCache cache, IOciRegistryClient registry,
         }
         var precompiled = _usePrecompiled && precompiledDigest is { } artifactDigest && precompiledFingerprint is { } fingerprint
                           && IsSigned(location, moduleDigest, artifactDigest, fingerprint, signature)
-            ? new PrecompiledArtifact(artifactDigest, fingerprint, ct => registry.PullBlobAsync(repository, artifactDigest, MaxArtifactBytes, ct))
+            ? new PrecompiledArtifact(artifactDigest, fingerprint, ct => registry.PullBlobAsync(repository, artifactDigest, PrecompiledArtifactFormat.MaxLayerBytes, ct),
+                FetchVerifiesDigest: true)
             : null;
         return cache.GetAsync(moduleDigest, ct => registry.PullWasmModuleAsync(repository, moduleDigest, ct), precompiled, loader, cancellationToken);
     }

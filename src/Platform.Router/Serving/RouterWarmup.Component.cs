@@ -138,7 +138,7 @@ public sealed partial class RouterWarmup
         }
         using var cache = new ModuleCache(engine, cacheDirectory: null, maxCachedModules: 1) { RecordTelemetry = false };
         var loaded = await cache.GetAsync(OciDigest.ComputeSha256(wasm), _ => throw new InvalidOperationException("the warm-up component is never compiled from Wasm bytes"),
-            new PrecompiledArtifact(OciDigest.ComputeSha256(artifact), engine.Fingerprint, _ => Task.FromResult(artifact)), componentLoader, cancellationToken);
+            new PrecompiledArtifact(OciDigest.ComputeSha256(artifact), engine.Fingerprint, _ => Task.FromResult(artifact), FetchVerifiesDigest: true), componentLoader, cancellationToken);
         var component = (LoadedComponent)loaded.Code;
         var limits = AppLimits.Default with { MemoryBytes = 16L * 1024 * 1024, WallTime = TimeSpan.FromSeconds(5) };
         for (var i = 0; i < 3; i++)

@@ -95,9 +95,10 @@ public sealed partial class RouterWarmup(
         var artifact = compiled.Serialize();
         using var cache = new ModuleCache(engine, cacheDirectory: null, maxCachedModules: 1) { RecordTelemetry = false };
         using var executor = new WagiExecutor(engine) { RecordTelemetry = false };
-        // The same load path as an app whose precompiled artifact comes from the registry; the fetch is local.
+        // The same load path as an app whose precompiled artifact comes from the registry (verified by the pull); the
+        // fetch is local and its digest is computed from the very bytes.
         var module = await cache.GetAsync(digest, _ => throw new InvalidOperationException("the warm-up module is never compiled from Wasm bytes"),
-            new PrecompiledArtifact(OciDigest.ComputeSha256(artifact), engine.Fingerprint, _ => Task.FromResult(artifact)),
+            new PrecompiledArtifact(OciDigest.ComputeSha256(artifact), engine.Fingerprint, _ => Task.FromResult(artifact), FetchVerifiesDigest: true),
             cancellationToken);
 
         var route = new RouteEntry("warm-up", 1, digest, "platform/warm-up", "warm-up", 16L * 1024 * 1024, 5000, new Dictionary<string, string> { ["WARM"] = "1" });

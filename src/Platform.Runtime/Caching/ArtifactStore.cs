@@ -59,6 +59,8 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, str
         }
         try
         {
+            // Bytes read back from disk are checked on every load, pulled or not: the file may have been damaged or
+            // replaced since it was written, and Wasmtime maps it as native code without looking.
             var expected = File.ReadAllText(path + ".mac").Trim();
             string actual;
             using (var stream = File.OpenRead(path))
@@ -109,6 +111,8 @@ internal sealed partial class ArtifactStore(string directory, Engine engine, str
         try
         {
             // No fsync: a file torn by a crash fails its checksum on the next load and is fetched again.
+            // This pass over the bytes is no second digest check (the pull verified them): it binds the file to its
+            // module and engine, which the next process checks because a file on disk can change after it was written.
             WriteAtomically(path + ".mac", System.Text.Encoding.ASCII.GetBytes(Bind(digest, new MemoryStream(bytes, writable: false))), flush: false);
             WriteAtomically(path, bytes, flush: false);
             return loader is null ? Module.DeserializeFile(engine, digest, path) : loader.DeserializeFile(digest, path);

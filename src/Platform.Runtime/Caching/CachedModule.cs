@@ -18,13 +18,18 @@ public enum ModuleSource
 /// <summary>
 /// A precompiled artifact offered for a module, e.g. the one the control plane pushed beside it in the registry.
 /// Wasmtime maps an artifact as native code without verifying it, so <see cref="Digest"/> must come from a trusted
-/// source (the router takes it from the control plane's routing table, never from the registry); the cache checks
-/// the fetched bytes against it before anything is loaded.
+/// source (the router takes it from the control plane's routing table, never from the registry), and the fetched
+/// bytes are checked against it before anything is loaded: by the fetch itself when it says so, else by the cache.
 /// </summary>
 /// <param name="Digest">"sha256:&lt;hex&gt;" of the serialized artifact.</param>
 /// <param name="Fingerprint">Fingerprint of the engine that compiled it; an artifact for another engine is never fetched.</param>
 /// <param name="Fetch">Fetches the artifact's bytes.</param>
-public sealed record PrecompiledArtifact(string Digest, string Fingerprint, Func<CancellationToken, Task<byte[]>> Fetch);
+/// <param name="FetchVerifiesDigest">
+/// True when <paramref name="Fetch"/> returns only bytes it verified against <paramref name="Digest"/> (a registry
+/// pull by that digest, which <c>IOciRegistryClient.PullBlobAsync</c> verifies), so the cache does not hash them a
+/// second time; false makes the cache verify them.
+/// </param>
+public sealed record PrecompiledArtifact(string Digest, string Fingerprint, Func<CancellationToken, Task<byte[]>> Fetch, bool FetchVerifiesDigest = false);
 
 /// <summary>A compiled module and how this lookup obtained it.</summary>
 public sealed class CachedModule

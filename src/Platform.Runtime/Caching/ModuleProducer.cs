@@ -81,11 +81,15 @@ internal sealed partial class ModuleProducer(WasmEngineHost host, ArtifactStore?
                 ?? throw new InvalidDataException("the fetch returned nothing");
             var fetched = stopwatch.Elapsed;
             // Native code that Wasmtime maps unchecked: unlike Wasm bytes (which Wasmtime validates when compiling), an
-            // artifact is not taken on the fetcher's word, even though the OCI client verified it when pulling.
-            var actual = OciDigest.ComputeLike(artifact.Digest, bytes);
-            if (!string.Equals(actual, artifact.Digest, StringComparison.Ordinal))
+            // artifact must match its trusted digest before it is loaded. A registry pull verified that already (once
+            // per pull, in the OCI client); any other fetch is checked here.
+            if (!artifact.FetchVerifiesDigest)
             {
-                throw new InvalidDataException($"the bytes hash to '{actual}', not to the expected '{artifact.Digest}'");
+                var actual = OciDigest.ComputeLike(artifact.Digest, bytes);
+                if (!string.Equals(actual, artifact.Digest, StringComparison.Ordinal))
+                {
+                    throw new InvalidDataException($"the bytes hash to '{actual}', not to the expected '{artifact.Digest}'");
+                }
             }
             var module = store?.WriteAndMap(digest, hex, bytes, loader)
                 ?? (loader is null ? Module.Deserialize(host.Engine, digest, bytes) : loader.Deserialize(digest, bytes));

@@ -26,6 +26,21 @@ public sealed class WasmArtifactTests(RegistryFixture fixture) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_push_result_describes_the_manifest_as_the_registry_serves_it()
+    {
+        var (client, _) = ClientFactory.Create(fixture.Registry);
+        var pushed = await client.PushWasmModuleAsync(TestModules.UniqueAppName(), 1, TestModules.Unique());
+
+        var served = await client.GetManifestAsync(pushed.Repository, pushed.ManifestDigest);
+
+        // What a referrer's subject needs, without reading the manifest back.
+        Assert.Equal(served.MediaType, pushed.Manifest.MediaType);
+        Assert.Equal(served.Digest, pushed.Manifest.Digest);
+        Assert.Equal(served.Content.Length, pushed.Manifest.Size);
+        Assert.Equal(pushed.ManifestDigest, pushed.Manifest.Digest);
+    }
+
+    [Fact]
     public async Task The_manifest_is_a_wasm_oci_artifact_whose_one_layer_is_the_module()
     {
         var (client, _) = ClientFactory.Create(fixture.Registry);

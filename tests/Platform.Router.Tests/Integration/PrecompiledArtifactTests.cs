@@ -107,6 +107,9 @@ public sealed class PrecompiledArtifactTests
         var moduleManifest = await ManifestDigestAsync(registry, "apps/beside", "v1");
 
         Assert.Equal(moduleManifest, manifest.GetProperty("subject").GetProperty("digest").GetString());
+        // The subject descriptor comes from the push result: its size and type are those of the manifest the registry serves.
+        Assert.Equal(OciManifest, manifest.GetProperty("subject").GetProperty("mediaType").GetString());
+        Assert.Equal(await ManifestSizeAsync(registry, "apps/beside", "v1"), manifest.GetProperty("subject").GetProperty("size").GetInt64());
         Assert.Equal(fingerprint, manifest.GetProperty("annotations").GetProperty("local.platform.wasmtime.fingerprint").GetString());
         var layer = Assert.Single(manifest.GetProperty("layers").EnumerateArray());
         Assert.Equal(artifactDigest, layer.GetProperty("digest").GetString());
@@ -203,6 +206,15 @@ public sealed class PrecompiledArtifactTests
         using var response = await registry.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return response.Headers.GetValues("Docker-Content-Digest").Single();
+    }
+
+    private static async Task<long> ManifestSizeAsync(HttpClient registry, string repository, string reference)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/{reference}");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciManifest));
+        using var response = await registry.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadAsByteArrayAsync()).LongLength;
     }
 
     private static string Compiles(int n) => $"platform_runtime_module_cache_misses_total(\\{{[^}}]*\\}})? {n}\\b";

@@ -1,3 +1,4 @@
+using Platform.Oci;
 using Platform.Runtime.Components;
 using Platform.Testing;
 
@@ -45,7 +46,7 @@ public sealed class ComponentValidationTests(ComponentFixture fixture)
     {
         var wasm = TestApps.Bytes("hello");
 
-        Assert.False(ComponentHost.IsComponent(wasm));
+        Assert.False(WasmBinary.IsComponent(wasm));
         Assert.Contains("core WebAssembly module", fixture.Host.Validate(wasm, out _));
     }
 
@@ -54,7 +55,7 @@ public sealed class ComponentValidationTests(ComponentFixture fixture)
     {
         byte[] wasm = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0xff, 0xff, 0xff];
 
-        Assert.True(ComponentHost.IsComponent(wasm));
+        Assert.True(WasmBinary.IsComponent(wasm));
         Assert.Contains("does not compile", fixture.Host.Validate(wasm, out _));
     }
 

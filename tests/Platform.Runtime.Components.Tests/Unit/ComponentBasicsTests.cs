@@ -7,15 +7,6 @@ namespace Platform.Runtime.Components.Tests.Unit;
 public sealed class ComponentBasicsTests
 {
     [Fact]
-    public void The_component_header_is_told_from_a_core_module_header()
-    {
-        Assert.True(ComponentHost.IsComponent([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]));
-        Assert.False(ComponentHost.IsComponent([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
-        Assert.False(ComponentHost.IsComponent([0x00, 0x61, 0x73]));
-        Assert.False(ComponentHost.IsComponent("not wasm at all"u8));
-    }
-
-    [Fact]
     public void A_component_without_the_handler_is_described_by_its_exports()
     {
         var info = new ComponentInfo(null, [], ["wasi:cli/run@0.2.3"], []);

@@ -78,6 +78,23 @@ public sealed class PrecompiledArtifactLoadTests(RuntimeFixture fixture) : IDisp
     }
 
     [Fact]
+    public async Task An_artifact_whose_fetch_verified_its_digest_is_not_hashed_again_by_the_cache()
+    {
+        var artifact = Artifact();
+        using var cache = NewCache();
+        // A digest the bytes do not hash to: only a cache that hashes them again would notice, and a fetch that
+        // says it verified them (a registry pull by that digest) is taken at its word, so the artifact loads.
+        var claimed = RuntimeFixture.DigestOf(TestApps.Bytes("trap"));
+
+        var module = await cache.GetAsync(Digest, MustNotFetch,
+            new PrecompiledArtifact(claimed, fixture.Host.Fingerprint, Returns(artifact), FetchVerifiesDigest: true), CancellationToken.None);
+
+        Assert.Equal(ModuleSource.Precompiled, module.Source);
+        Assert.Equal(0, cache.Statistics.PrecompiledFailures);
+        Assert.StartsWith("Hello from GET /pre", Run(module));
+    }
+
+    [Fact]
     public async Task An_artifact_made_for_another_engine_is_not_even_fetched()
     {
         var artifact = Artifact();
