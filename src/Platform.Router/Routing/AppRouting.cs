@@ -1,15 +1,16 @@
-using System.Globalization;
 using Platform.Contracts;
 using Platform.Runtime;
 using Platform.Runtime.Components;
+using Platform.Runtime.Outbound;
 
 namespace Platform.Router.Routing;
 
 /// <summary>
-/// One app's routes and components as a routing table describes them, built and validated once when the table is
-/// applied (never per request). A table entry without <see cref="RouteEntry.Components"/> is one component on
-/// <c>/...</c> made of the entry's own module fields. A table entry that cannot be served (unknown component, bad or
-/// duplicate route, limits out of range) keeps its <see cref="Error"/>, which requests get as a problem.
+/// One app's routes, components and request state (<see cref="State"/>) as a routing table describes them, built and
+/// validated once when the table is applied (never per request) and reused by the next table while its entry is
+/// unchanged. A table entry without <see cref="RouteEntry.Components"/> is one component on <c>/...</c> made of the
+/// entry's own module fields. A table entry that cannot be served (unknown component, bad or duplicate route, limits
+/// out of range) keeps its <see cref="Error"/>, which requests get as a problem.
 /// </summary>
 public sealed class AppRouting
 {
@@ -19,15 +20,19 @@ public sealed class AppRouting
     private SemaphoreSlim? _resolving;
     private volatile ResolvedRoutes? _resolved;
 
-    private AppRouting(RouteEntry entry, IReadOnlyList<ComponentState> components, IReadOnlyList<StaticRoute> routes, string? error)
+    private AppRouting(RouteEntry entry, RouteState state, IReadOnlyList<ComponentState> components, IReadOnlyList<StaticRoute> routes, string? error)
     {
         Entry = entry;
+        State = state;
         Components = components;
         Routes = routes;
         Error = error;
     }
 
     public RouteEntry Entry { get; }
+
+    /// <summary>What a request of this app needs beyond its route and component: limits, share of workers, log callback.</summary>
+    public RouteState State { get; }
 
     public IReadOnlyList<ComponentState> Components { get; }
 
@@ -59,9 +64,13 @@ public sealed class AppRouting
         }
     }
 
-    public static AppRouting Build(RouteEntry entry, long maxRequestBodyBytes, long maxResponseBytes)
+    /// <param name="states">Builds the request state from the router's settings; the defaults when null.</param>
+    public static AppRouting Build(RouteEntry entry, long maxRequestBodyBytes, long maxResponseBytes, RouteStateFactory? states = null)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        states ??= RouteStateFactory.Default;
+        // The modules' limits (what discovering WAGI routes runs under) and a request's (the same with the CPU time),
+        // each validated here once, so executing a request only reads that they passed.
         var limits = new AppLimits
         {
             MemoryBytes = entry.MemoryLimitBytes,
@@ -69,13 +78,16 @@ public sealed class AppRouting
             MaxRequestBodyBytes = maxRequestBodyBytes,
             MaxResponseBytes = maxResponseBytes,
         };
+        AppLimits requestLimits;
         try
         {
             limits.Validate();
+            requestLimits = entry.CpuTimeMilliseconds is int cpu ? limits with { CpuTime = TimeSpan.FromMilliseconds(cpu) } : limits;
+            requestLimits.Validate();
         }
         catch (ArgumentOutOfRangeException ex)
         {
-            return Failed(entry, $"the app's limits are out of range: {ex.Message}");
+            return Fail($"the app's limits are out of range: {ex.Message}");
         }
         // The app's variables, then its secrets: a secret replaces a variable of the same name (as the README says).
         KeyValuePair<string, string>[] appVariables = [.. entry.Variables ?? new Dictionary<string, string>(), .. entry.Secrets ?? new Dictionary<string, string>()];
@@ -89,8 +101,9 @@ public sealed class AppRouting
         if (entry.Components is null)
         {
             var only = new ComponentState(entry.App, entry.ModuleDigest, ComponentKinds.Wagi, entry.Repository, entry.PrecompiledDigest, entry.PrecompiledFingerprint,
-                null, null, appVariables, [], limits, precompiledSignature: entry.PrecompiledSignature);
-            return new AppRouting(entry, [only], [new StaticRoute(HttpRoutePattern.Parse(LegacyRoute), only)], null);
+                null, null, appVariables, [], limits, precompiledSignature: entry.PrecompiledSignature,
+                outbound: states.OutboundPolicyOf(entry, entry.AllowedOutboundHosts));
+            return new AppRouting(entry, states.Build(entry, requestLimits), [only], [new StaticRoute(HttpRoutePattern.Parse(LegacyRoute), only)], null);
         }
 
         var components = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
@@ -98,26 +111,26 @@ public sealed class AppRouting
         {
             if (string.IsNullOrEmpty(c.Id) || components.ContainsKey(c.Id))
             {
-                return Failed(entry, $"the component id '{c.Id}' is empty or given twice");
+                return Fail($"the component id '{c.Id}' is empty or given twice");
             }
             if (string.IsNullOrEmpty(c.ModuleDigest))
             {
-                return Failed(entry, $"component '{c.Id}' has no module digest");
+                return Fail($"component '{c.Id}' has no module digest");
             }
             if (c.Kind is not (ComponentKinds.Wagi or ComponentKinds.Http))
             {
-                return Failed(entry, $"component '{c.Id}' is of kind '{c.Kind}'; this router runs '{ComponentKinds.Wagi}' modules and '{ComponentKinds.Http}' components");
+                return Fail($"component '{c.Id}' is of kind '{c.Kind}'; this router runs '{ComponentKinds.Wagi}' modules and '{ComponentKinds.Http}' components");
             }
             if (c.Kind == ComponentKinds.Http && c.Files is { Count: > 0 })
             {
                 // The component host gives no preopened directories; files would silently be missing.
-                return Failed(entry, $"component '{c.Id}' is a wasi:http component with files, which this router cannot give it");
+                return Fail($"component '{c.Id}' is a wasi:http component with files, which this router cannot give it");
             }
             foreach (var file in c.Files ?? [])
             {
                 if (!IsNormalisedPath(file.Path) || string.IsNullOrEmpty(file.Digest) || file.Size < 0)
                 {
-                    return Failed(entry, $"component '{c.Id}' has the file '{file.Path}', which is not a normalised absolute path with a digest and size");
+                    return Fail($"component '{c.Id}' has the file '{file.Path}', which is not a normalised absolute path with a digest and size");
                 }
             }
             // The component's own environment first, then the app's variables and secrets, which replace one of the same name.
@@ -125,12 +138,12 @@ public sealed class AppRouting
             components.Add(c.Id, new ComponentState(c.Id, c.ModuleDigest, c.Kind, entry.Repository, c.PrecompiledDigest, c.PrecompiledFingerprint,
                 string.IsNullOrEmpty(c.Entrypoint) || c.Kind == ComponentKinds.Http ? null : c.Entrypoint,
                 string.IsNullOrEmpty(c.Argv) || c.Kind == ComponentKinds.Http ? null : c.Argv, variables,
-                c.Files ?? [], limits, SpinVariablesOf(c, appValues), c.PrecompiledSignature));
+                c.Files ?? [], limits, SpinVariablesOf(c, appValues), c.PrecompiledSignature, states.OutboundPolicyOf(entry, c.AllowedOutboundHosts)));
         }
 
         if (entry.HttpRoutes is not { Count: > 0 })
         {
-            return Failed(entry, "the app has components but no HTTP routes");
+            return Fail("the app has components but no HTTP routes");
         }
         var routes = new List<StaticRoute>(entry.HttpRoutes.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -138,24 +151,24 @@ public sealed class AppRouting
         {
             if (!HttpRoutePattern.TryParse(r.Route, out var pattern, out var error))
             {
-                return Failed(entry, error);
+                return Fail(error);
             }
             if (!seen.Add(pattern.Canonical))
             {
-                return Failed(entry, $"the route '{r.Route}' is given twice");
+                return Fail($"the route '{r.Route}' is given twice");
             }
             if (!components.TryGetValue(r.Component ?? "", out var component))
             {
-                return Failed(entry, $"the route '{r.Route}' names the component '{r.Component}', which the app does not have");
+                return Fail($"the route '{r.Route}' names the component '{r.Component}', which the app does not have");
             }
             routes.Add(new StaticRoute(pattern, component));
         }
         // Stable: routes that compare equal keep the table's order.
         var ordered = routes.Select((r, i) => (r, i)).OrderBy(x => x.r.Pattern).ThenBy(x => x.i).Select(x => x.r).ToArray();
-        return new AppRouting(entry, [.. components.Values], ordered, null);
-    }
+        return new AppRouting(entry, states.Build(entry, requestLimits), [.. components.Values], ordered, null);
 
-    private static AppRouting Failed(RouteEntry entry, string error) => new(entry, [], [], error);
+        AppRouting Fail(string error) => new(entry, RouteState.Unservable(entry, maxRequestBodyBytes, maxResponseBytes), [], [], error);
+    }
 
     /// <summary>
     /// The component's Spin variables with every template resolved now: all their inputs (declarations, the app's
@@ -171,7 +184,7 @@ public sealed class AppRouting
         !string.IsNullOrEmpty(path) && path[0] == '/' && path.Length > 1
         && path[1..].Split('/').All(s => s.Length > 0 && s is not "." and not ".." && !s.Contains('\0'));
 
-    public string Version => Entry.Version.ToString(CultureInfo.InvariantCulture);
+    public string Version => State.Version;
 }
 
 /// <summary>A route of the table and the component serving it.</summary>
@@ -194,7 +207,8 @@ public sealed class ComponentState(
     IReadOnlyList<FileEntry> files,
     AppLimits limits,
     ComponentVariables? spinVariables = null,
-    string? precompiledSignature = null)
+    string? precompiledSignature = null,
+    OutboundPolicy? outbound = null)
 {
     public string Id { get; } = id;
     public string ModuleDigest { get; } = moduleDigest;
@@ -213,6 +227,9 @@ public sealed class ComponentState(
     public KeyValuePair<string, string>[] Variables { get; } = variables;
     public IReadOnlyList<FileEntry> Files { get; } = files;
     public AppLimits Limits { get; } = limits;
+
+    /// <summary>The component's outbound allow-list (its own, or the app's for an entry without components), parsed once per table.</summary>
+    public OutboundPolicy Outbound { get; } = outbound ?? OutboundPolicy.DenyAll;
 
     /// <summary>What <c>fermyon:spin/variables</c> and <c>wasi:config/store</c> answer this component (resolved once per table).</summary>
     public ComponentVariables SpinVariables { get; } = spinVariables ?? ComponentVariables.Empty;
@@ -249,5 +266,5 @@ public sealed class ResolvedRoutes(IReadOnlyList<ResolvedRoute> routes)
 /// <param name="Entrypoint">The export to call: a dynamic route's, else the component's (null: <c>_start</c>).</param>
 public sealed record ResolvedRoute(HttpRoutePattern Pattern, ComponentState Component, string? Entrypoint, ComponentFiles? Files);
 
-/// <summary>The route a request matched and the decoded path below it.</summary>
-public sealed record RouteMatch(ResolvedRoute Route, string PathInfo);
+/// <summary>The route a request matched and the decoded path below it (a value: matching allocates nothing for it).</summary>
+public readonly record struct RouteMatch(ResolvedRoute Route, string PathInfo);

@@ -22,16 +22,20 @@ public enum RoutingApplyOutcome
 
 /// <summary>
 /// An immutable routing table plus its lookup index, swapped as a whole. Per-app state (<see cref="AppRouting"/>:
-/// matcher, components, resolved modules) is built once per entry and carried over to the next snapshot for every
-/// app a change leaves alone; the index is a persistent map, so applying a change costs O(changed · log n).
+/// matcher, components, request state, resolved modules) is built once per entry when the table or change is
+/// applied, and carried over to the next snapshot for every app a change leaves alone; the index is a persistent
+/// map, so applying a change costs O(changed · log n).
 /// </summary>
 public sealed class RoutingSnapshot
 {
     private static readonly JsonSerializerOptions s_compare = new(JsonSerializerDefaults.Web);
+    private readonly RouteStateFactory _states;
     private RoutingTable? _table;
 
-    private RoutingSnapshot(string? epoch, long revision, string revisionText, DateTimeOffset generatedAt, ImmutableDictionary<string, AppRouting> apps, string source)
+    private RoutingSnapshot(string? epoch, long revision, string revisionText, DateTimeOffset generatedAt, ImmutableDictionary<string, AppRouting> apps, string source,
+        RouteStateFactory states)
     {
+        _states = states;
         Epoch = epoch;
         Revision = revision;
         RevisionText = revisionText;
@@ -41,8 +45,10 @@ public sealed class RoutingSnapshot
     }
 
     /// <summary>A table as a whole (from disk, or a content-hash table): every app's state is built.</summary>
-    public RoutingSnapshot(RoutingTable table, string source)
-        : this(table.Epoch, table.RevisionNumber ?? 0, table.Revision, table.GeneratedAt, Build(table.Routes, previous: null), source)
+    /// <param name="states">Builds each route's request state; snapshots made from this one by <see cref="TryApply"/> keep it. The defaults when null.</param>
+    public RoutingSnapshot(RoutingTable table, string source, RouteStateFactory? states = null)
+        : this(table.Epoch, table.RevisionNumber ?? 0, table.Revision, table.GeneratedAt, Build(table.Routes, previous: null, states ?? RouteStateFactory.Default), source,
+            states ?? RouteStateFactory.Default)
     {
         _table = table;
     }
@@ -80,7 +86,7 @@ public sealed class RoutingSnapshot
         {
             // Always taken, even at an older revision: the control plane sends one only when it cannot continue from
             // this router's revision (a restored database), and the sync loop asks one question at a time.
-            next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, Build(changes.Upserts, this), source);
+            next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, Build(changes.Upserts, this, _states), source, _states);
             return RoutingApplyOutcome.Applied;
         }
         if (!sameEpoch || changes.Since > Revision)
@@ -98,26 +104,26 @@ public sealed class RoutingSnapshot
         }
         foreach (var entry in changes.Upserts)
         {
-            apps[entry.App] = Reuse(entry, this) ?? BuildOne(entry);
+            apps[entry.App] = Reuse(entry, this) ?? BuildOne(entry, _states);
         }
-        next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, apps.ToImmutable(), source);
+        next = new RoutingSnapshot(changes.Epoch, changes.Revision, Text(changes.Revision), changes.GeneratedAt, apps.ToImmutable(), source, _states);
         return RoutingApplyOutcome.Applied;
     }
 
     private static string Text(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static ImmutableDictionary<string, AppRouting> Build(IEnumerable<RouteEntry> routes, RoutingSnapshot? previous)
+    private static ImmutableDictionary<string, AppRouting> Build(IEnumerable<RouteEntry> routes, RoutingSnapshot? previous, RouteStateFactory states)
     {
         var apps = ImmutableDictionary.CreateBuilder<string, AppRouting>(StringComparer.OrdinalIgnoreCase);
         foreach (var entry in routes)
         {
-            apps[entry.App] = (previous is null ? null : Reuse(entry, previous)) ?? BuildOne(entry);
+            apps[entry.App] = (previous is null ? null : Reuse(entry, previous)) ?? BuildOne(entry, states);
         }
         return apps.ToImmutable();
     }
 
-    private static AppRouting BuildOne(RouteEntry entry) =>
-        AppRouting.Build(entry, Serving.AppTrafficHandler.DefaultMaxBodyBytes, Serving.AppTrafficHandler.DefaultMaxResponseBytes);
+    private static AppRouting BuildOne(RouteEntry entry, RouteStateFactory states) =>
+        AppRouting.Build(entry, Serving.AppTrafficHandler.DefaultMaxBodyBytes, Serving.AppTrafficHandler.DefaultMaxResponseBytes, states);
 
     /// <summary>The previous state of an app whose entry did not change (same JSON): it keeps its loaded modules.</summary>
     private static AppRouting? Reuse(RouteEntry entry, RoutingSnapshot previous)
@@ -160,6 +166,7 @@ public sealed class RoutingTableStore
     private long _baseBytes;
     private long _journalBytes;
     private readonly ILogger<RoutingTableStore> _logger;
+    private readonly RouteStateFactory _states;
     private volatile RoutingSnapshot? _current;
     private readonly Lock _saveLock = new();
     private int _saveRequested;
@@ -173,9 +180,12 @@ public sealed class RoutingTableStore
 
     private const int LargeTableApps = 10_000;
 
-    public RoutingTableStore(IOptions<RouterOptions> options, ILogger<RoutingTableStore> logger)
+    /// <param name="loggerFactory">Gives the log app lines go to (see <see cref="RouteStateFactory"/>); none when null.</param>
+    public RoutingTableStore(IOptions<RouterOptions> options, ILogger<RoutingTableStore> logger, ILoggerFactory? loggerFactory = null)
     {
         _logger = logger;
+        _states = new RouteStateFactory(options.Value,
+            loggerFactory?.CreateLogger(RouteStateFactory.AppLogCategory) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         if (!string.IsNullOrEmpty(options.Value.StateDirectory))
         {
             if (string.IsNullOrEmpty(options.Value.Token))
@@ -232,6 +242,9 @@ public sealed class RoutingTableStore
         }
     }
 
+    /// <summary>Builds each route's request state with this router's settings (also for the warm-up's own route).</summary>
+    public RouteStateFactory States => _states;
+
     /// <summary>Null until a table arrived from the control plane or from disk: the router is not ready before.</summary>
     public RoutingSnapshot? Current => Snapshot;
 
@@ -273,7 +286,7 @@ public sealed class RoutingTableStore
     {
         _savedLoad.Wait();
         _baseSaveNeeded = true;
-        Apply(new RoutingSnapshot(table, "control plane"), null);
+        Apply(new RoutingSnapshot(table, "control plane", _states), null);
         _logger.RoutingTableLoaded(table.Revision, "the control plane", table.Routes.Count);
         RequestSave();
     }
@@ -284,7 +297,7 @@ public sealed class RoutingTableStore
     /// </summary>
     public RoutingApplyOutcome Apply(RoutingChanges changes)
     {
-        var current = Snapshot ?? new RoutingSnapshot(RoutingTable.Empty, "empty");
+        var current = Snapshot ?? new RoutingSnapshot(RoutingTable.Empty, "empty", _states);
         var outcome = current.TryApply(changes, "control plane", out var next);
         switch (outcome)
         {
@@ -436,7 +449,7 @@ public sealed class RoutingTableStore
             }
             var table = _sealer.OpenAll(saved);
             _baseBytes = new FileInfo(_path).Length;
-            var snapshot = ReplayJournal(new RoutingSnapshot(table, "disk"));
+            var snapshot = ReplayJournal(new RoutingSnapshot(table, "disk", _states));
             // The table and journal as they are on disk stay the base: the next save only appends to the journal.
             _baseSaveNeeded = false;
             Apply(snapshot, null);

@@ -253,9 +253,6 @@ public sealed class RequestLog
         Version = version;
         Component = component;
         RequestId = requestId;
-        Stderr = line => Write(AppLogStreams.Stderr, line);
-        Stdout = line => Write(AppLogStreams.Stdout, line);
-        Platform = line => Write(AppLogStreams.Platform, line);
     }
 
     public string App { get; }
@@ -263,10 +260,15 @@ public sealed class RequestLog
     public string? Component { get; }
     public string RequestId { get; }
 
+    // Made when first asked for: a WAGI request never asks for Stdout (its stdout is the response).
+    private Action<string>? _stderr;
+    private Action<string>? _stdout;
+    private Action<string>? _platform;
+
     /// <summary>Callbacks for the executors: the module's stderr, its stdout (components) and the platform's own lines.</summary>
-    public Action<string> Stderr { get; }
-    public Action<string> Stdout { get; }
-    public Action<string> Platform { get; }
+    public Action<string> Stderr => _stderr ??= line => Write(AppLogStreams.Stderr, line);
+    public Action<string> Stdout => _stdout ??= line => Write(AppLogStreams.Stdout, line);
+    public Action<string> Platform => _platform ??= line => Write(AppLogStreams.Platform, line);
 
     /// <summary>Writes one line of <paramref name="stream"/> (one of <see cref="AppLogStreams"/>); never throws.</summary>
     public void Write(string stream, string line)

@@ -11,22 +11,23 @@ namespace Platform.Router.Serving;
 public sealed partial class AppTrafficHandler
 {
     /// <summary>One fresh store and instance of the component for this request, on the router's workers, and its answer written back.</summary>
-    private async ValueTask<int> RunComponentAsync(HttpContext context, RouteEntry route, RouteState state, Platform.Runtime.CachedModule module,
+    private async ValueTask<int> RunComponentAsync(HttpContext context, AppRouting routing, Platform.Runtime.CachedModule module,
         ReadOnlyMemory<byte> body, CancellationToken aborted, RouteMatch match)
     {
+        var route = routing.Entry;
+        var state = routing.State;
+        var id = match.Route.Component.Id;
         if (module.Code is not LoadedComponent component)
         {
             return await Problem(context, StatusCodes.Status502BadGateway, "module-unavailable", "Module could not be loaded",
-                $"App '{route.App}' (version {route.Version}): component '{match.Route.Component.Id}' is listed as a wasi:http component but its module is not one.");
+                $"App '{route.App}' (version {route.Version}): component '{id}' is listed as a wasi:http component but its module is not one.");
         }
-        var limits = state.Limits;
-        var outbound = state.ComponentOutbound.TryGetValue(match.Route.Component.Id, out var policy) ? policy : state.Outbound;
-        var request = ComponentRequests.From(context, route, match, body, outbound);
-        var log = _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : match.Route.Component.Id, RequestLog.RequestIdOf(context), state.LogLine);
+        var request = ComponentRequests.From(context, route, match, body, match.Route.Component.Outbound);
+        var log = _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : id, RequestLog.RequestIdOf(context), state.LogLine);
         ComponentExecutionOutcome execution;
         try
         {
-            execution = await _workers.ExecuteAsync(route.App, state.Concurrency, _components, component, request, limits,
+            execution = await _workers.ExecuteAsync(route.App, state.Concurrency, _components, component, request, state.Limits,
                 new ComponentLog(log.Stdout, log.Stderr, log.Platform), aborted);
         }
         finally
@@ -35,41 +36,14 @@ public sealed partial class AppTrafficHandler
         }
         if (execution.Result is not { } result)
         {
-            return await Rejected(context, route, state, new ExecutionOutcome(null, execution.Rejection, execution.RetryAfterMilliseconds));
+            return await Rejected(context, routing, execution.Rejection, execution.RetryAfterMilliseconds);
         }
-
-        switch (result.Outcome)
+        if (result.Outcome == ComponentOutcome.Ok)
         {
-            case ComponentOutcome.Ok:
-                await WriteComponentResultAsync(context, result, aborted);
-                return result.StatusCode;
-            case ComponentOutcome.Cancelled:
-                return 499;
-            case ComponentOutcome.Timeout:
-                _logger.AppFailed(route.App, route.Version, "timeout", result.Error ?? "");
-                return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
-                    $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s; see the app's log: {LogsUrl(route.App)}");
-            case ComponentOutcome.CpuLimit:
-                _logger.AppFailed(route.App, route.Version, "cpu limit", result.Error ?? "");
-                return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-cpu-limit", "App exceeded its CPU-time limit",
-                    $"App '{route.App}' used more than its CPU-time limit of {limits.CpuTime?.TotalMilliseconds:0} ms; see the app's log: {LogsUrl(route.App)}");
-            case ComponentOutcome.Overloaded:
-                context.Response.Headers.RetryAfter = "1";
-                return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
-                    "No Wasm instance slot is free right now; retry shortly.");
-            case ComponentOutcome.RequestTooLarge:
-                return await Problem(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
-                    $"The request body exceeds the app's limit of {limits.MaxRequestBodyBytes} bytes.");
-            case ComponentOutcome.NoResponse:
-                _logger.AppFailed(route.App, route.Version, "no response", result.Error ?? "");
-                return await Problem(context, StatusCodes.Status500InternalServerError, "app-no-response", "App set no response",
-                    $"App '{route.App}': the component returned without setting a response; see the app's log: {LogsUrl(route.App)}");
-            default:
-                // Traps, memory exhaustion, an error-code answer, oversized output: details in the app's log.
-                _logger.AppFailed(route.App, route.Version, result.Outcome.ToString(), result.Error ?? "");
-                return await Problem(context, StatusCodes.Status500InternalServerError, "app-failed", "App failed",
-                    $"App '{route.App}' failed ({result.Outcome}); see the app's log: {LogsUrl(route.App)}");
+            await WriteComponentResultAsync(context, result, aborted);
+            return result.StatusCode;
         }
+        return await ExecutionFailed(context, routing, FailureOf(result.Outcome), result.Outcome.ToString(), result.Error, StatusCodes.Status500InternalServerError);
     }
 
     private static ValueTask WriteComponentResultAsync(HttpContext context, ComponentResult result, CancellationToken cancellationToken)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -21,8 +20,9 @@ namespace Platform.Router.Serving;
 /// </summary>
 /// <remarks>
 /// The hot path (a loaded module, a request without a body) completes synchronously and allocates little: what
-/// only depends on the route (limits, variables, the app-log callback) is built once per route, the concurrency
-/// gate takes a slot without a lease object, and the module lookup does not allocate on a hit.
+/// only depends on the route (limits, variables, outbound policies, the app-log callback) is built when the routing
+/// table is applied (<see cref="AppRouting.State"/>, <see cref="ComponentState"/>) and only read here, the
+/// concurrency gate takes a slot without a lease object, and the module lookup does not allocate on a hit.
 /// </remarks>
 public sealed partial class AppTrafficHandler : IDisposable
 {
@@ -40,9 +40,6 @@ public sealed partial class AppTrafficHandler : IDisposable
     private readonly ExecutionWorkers _workers;
     private readonly BodyBudget _bodies;
     private readonly Platform.Runtime.Components.ComponentHost _components;
-    // Routing tables are immutable and swapped whole, so per-route state keyed by the entry dies with its table.
-    private readonly ConditionalWeakTable<RouteEntry, RouteState> _routeStates = new();
-    private readonly ConditionalWeakTable<RouteEntry, RouteState>.CreateValueCallback _createRouteState;
     private readonly string _logsUrlBase;
 
     public AppTrafficHandler(
@@ -70,79 +67,15 @@ public sealed partial class AppTrafficHandler : IDisposable
         _logs = logs;
         _options = options.Value;
         _problems = problems;
-        _logger = loggerFactory.CreateLogger("Platform.Router.Apps");
+        _logger = loggerFactory.CreateLogger(RouteStateFactory.AppLogCategory);
         _clock = clock;
         _workers = workers;
         _bodies = new BodyBudget(_options.MaxBufferedBodyBytes);
-        _createRouteState = route => new RouteState(route, _logger, workers.ConcurrencyFor(route.MaxConcurrency), _options);
         _logsUrlBase = (_options.PublicControlPlaneUrl ?? _options.ControlPlaneUrl).TrimEnd('/') + "/api/v1/apps/";
     }
 
     public const long DefaultMaxBodyBytes = 10L * 1024 * 1024;
     public const long DefaultMaxResponseBytes = 10L * 1024 * 1024;
-
-    /// <summary>What a request needs from its route beyond the entry itself, built on the route's first request.</summary>
-    private sealed class RouteState(RouteEntry route, ILogger logger, int concurrency, RouterOptions options)
-    {
-        /// <summary>The app's share of the execution workers.</summary>
-        public int Concurrency { get; } = concurrency;
-
-        public AppLimits Limits { get; } = new()
-        {
-            MemoryBytes = route.MemoryLimitBytes,
-            WallTime = TimeSpan.FromMilliseconds(route.TimeoutMilliseconds),
-            CpuTime = route.CpuTimeMilliseconds is int cpu ? TimeSpan.FromMilliseconds(cpu) : null,
-            MaxRequestBodyBytes = DefaultMaxBodyBytes,
-            MaxResponseBytes = DefaultMaxResponseBytes,
-        };
-
-        // Secrets after variables: a secret wins on the same name, as in AppRouting.
-        public KeyValuePair<string, string>[] Variables { get; } = [.. route.Variables, .. route.Secrets ?? new Dictionary<string, string>()];
-
-        public string Version { get; } = route.Version.ToString(CultureInfo.InvariantCulture);
-
-        /// <summary>
-        /// A single uploaded module (the control plane lists it as one component named after the app): its log
-        /// entries carry no component, which only bundles have.
-        /// </summary>
-        public bool IsSingleModule { get; } = route.Components is null
-            || (route.Components.Count == 1 && route.Components[0].Id == route.App && route.Components[0].Files.Count == 0);
-
-        // Rate-limited and cut per route, so one app's stderr cannot flood the router's own log (its lines are kept in
-        // full, within the collector's caps, by the logs API).
-        public Action<string> LogLine { get; } = new AppLogLimiter(options.AppLogLinesPerSecond, options.AppLogBurst, options.AppLogMaxLineChars,
-            line => logger.AppLog(route.App, route.Version, line)).Write;
-
-        /// <summary>The app's outbound allow-list, parsed once per route; a list that does not parse allows nothing.</summary>
-        public Platform.Runtime.Outbound.OutboundPolicy Outbound { get; } = OutboundPolicyOf(route, route.AllowedOutboundHosts, logger);
-
-        /// <summary>Each bundle component's own allow-list (spin.toml), by component id; empty for single-module apps.</summary>
-        public IReadOnlyDictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentOutbound { get; } = ComponentPolicies(route, logger);
-    }
-
-    private static Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy> ComponentPolicies(RouteEntry route, ILogger logger)
-    {
-        var policies = new Dictionary<string, Platform.Runtime.Outbound.OutboundPolicy>(StringComparer.Ordinal);
-        foreach (var component in route.Components ?? [])
-        {
-            policies[component.Id] = OutboundPolicyOf(route, component.AllowedOutboundHosts, logger);
-        }
-        return policies;
-    }
-
-    private static Platform.Runtime.Outbound.OutboundPolicy OutboundPolicyOf(RouteEntry route, IReadOnlyList<string>? hosts, ILogger logger)
-    {
-        try
-        {
-            return Platform.Runtime.Outbound.OutboundPolicy.Create(hosts, route.App);
-        }
-        catch (FormatException ex)
-        {
-            // The control plane validates lists; one that still fails here must not open anything.
-            logger.AppLog(route.App, route.Version, "[platform] outbound HTTP disabled: " + ex.Message);
-            return new Platform.Runtime.Outbound.OutboundPolicy(Platform.Runtime.Outbound.AllowedHosts.None, route.App);
-        }
-    }
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -179,14 +112,13 @@ public sealed partial class AppTrafficHandler : IDisposable
 
     private ValueTask<int> ServeAsync(HttpContext context, AppRouting routing)
     {
-        var state = _routeStates.GetValue(routing.Entry, _createRouteState);
-        var reserve = BodyBudget.ReservationFor(context.Request, state.Limits.MaxRequestBodyBytes);
+        var reserve = BodyBudget.ReservationFor(context.Request, routing.State.Limits.MaxRequestBodyBytes);
         return reserve == 0
-            ? ServeWithSlotAsync(context, routing, state, context.RequestAborted)
-            : ServeWithBodyAsync(context, routing, state, reserve);
+            ? ServeWithSlotAsync(context, routing, context.RequestAborted)
+            : ServeWithBodyAsync(context, routing, reserve);
     }
 
-    private async ValueTask<int> ServeWithBodyAsync(HttpContext context, AppRouting routing, RouteState state, long reserve)
+    private async ValueTask<int> ServeWithBodyAsync(HttpContext context, AppRouting routing, long reserve)
     {
         if (!_bodies.TryReserve(reserve))
         {
@@ -197,7 +129,7 @@ public sealed partial class AppTrafficHandler : IDisposable
         }
         try
         {
-            return await ServeWithSlotAsync(context, routing, state, context.RequestAborted);
+            return await ServeWithSlotAsync(context, routing, context.RequestAborted);
         }
         finally
         {
@@ -205,10 +137,10 @@ public sealed partial class AppTrafficHandler : IDisposable
         }
     }
 
-    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, AppRouting routing, RouteState state, CancellationToken aborted)
+    private async ValueTask<int> ServeWithSlotAsync(HttpContext context, AppRouting routing, CancellationToken aborted)
     {
         var route = routing.Entry;
-        var limits = state.Limits;
+        var limits = routing.State.Limits;
         // Read in full (within the app's limit and Kestrel's minimum data rate) before a worker is asked for, so a
         // slow client holds a connection, never an execution slot.
         var body = await ReadBodyAsync(context, limits.MaxRequestBodyBytes, aborted);
@@ -256,30 +188,30 @@ public sealed partial class AppTrafficHandler : IDisposable
 
         if (match.Component.IsHttpComponent)
         {
-            return await RunComponentAsync(context, route, state, module, body.Value, aborted, new RouteMatch(match, pathInfo));
+            return await RunComponentAsync(context, routing, module, body.Value, aborted, new RouteMatch(match, pathInfo));
         }
-        return await RunAsync(context, route, state, _executor, module, body.Value, aborted, new RouteMatch(match, pathInfo));
+        return await RunAsync(context, routing, _executor, module, body.Value, aborted, new RouteMatch(match, pathInfo));
     }
 
     /// <summary>One fresh instance of the module for this request, and its answer written back.</summary>
-    private async ValueTask<int> RunAsync(HttpContext context, RouteEntry route, RouteState state, WagiExecutor executor, CachedModule module,
+    /// <param name="match">The route that matched; null (the warm-up) serves the whole path with the entry's one component.</param>
+    private async ValueTask<int> RunAsync(HttpContext context, AppRouting routing, WagiExecutor executor, CachedModule module,
         ReadOnlyMemory<byte> body, CancellationToken aborted, RouteMatch? match = null)
     {
-        var limits = state.Limits;
-        // A bundle's component carries its own allow-list; a route without components uses the app's.
-        var outbound = match is not null && state.ComponentOutbound.TryGetValue(match.Route.Component.Id, out var componentPolicy)
-            ? componentPolicy
-            : state.Outbound;
-        var request = WagiRequests.From(context, route, match?.Route.Component.Variables ?? state.Variables, state.Version, body, match, outbound);
+        var route = routing.Entry;
+        var state = routing.State;
+        // Variables and the allow-list are the component's (a bundle's own, or the app's for an entry without components).
+        var component = match is { } matched ? matched.Route.Component : routing.Components[0];
+        var request = WagiRequests.From(context, route, component.Variables, state.Version, body, match, component.Outbound);
         // Warm-up executions (no telemetry) serve no app: nothing of theirs belongs in an app's log.
         var log = executor.RecordTelemetry
-            ? _logs.Begin(route.App, route.Version, state.IsSingleModule ? null : match?.Route.Component.Id, RequestLog.RequestIdOf(context), state.LogLine)
+            ? _logs.Begin(route.App, route.Version, state.IsSingleModule || match is null ? null : component.Id, RequestLog.RequestIdOf(context), state.LogLine)
             : null;
         ExecutionOutcome execution;
         try
         {
             // Every execution (one that waits on outbound HTTP included) runs on the router's workers, within the app's share.
-            execution = await _workers.ExecuteAsync(route.App, state.Concurrency, executor, module, request, limits, log?.Stderr, log?.Platform, aborted);
+            execution = await _workers.ExecuteAsync(route.App, state.Concurrency, executor, module, request, state.Limits, log?.Stderr, log?.Platform, aborted);
         }
         catch (ArgumentException ex)
         {
@@ -292,42 +224,98 @@ public sealed partial class AppTrafficHandler : IDisposable
         }
         if (execution.Result is not { } result)
         {
-            return await Rejected(context, route, state, execution);
+            return await Rejected(context, routing, execution.Rejection, execution.RetryAfterMilliseconds);
         }
         using var disposeResult = result;
-
-        switch (result.Outcome)
+        if (result.Outcome == WagiOutcome.Ok)
         {
-            case WagiOutcome.Ok:
-                await WriteResultAsync(context, result, _options.AppDomain, log, aborted);
-                return result.StatusCode;
-            case WagiOutcome.Cancelled:
+            await WriteResultAsync(context, result, _options.AppDomain, log, aborted);
+            return result.StatusCode;
+        }
+        return await ExecutionFailed(context, routing, FailureOf(result.Outcome), result.Outcome.ToString(), result.Error, WagiResult.StatusFor(result.Outcome));
+    }
+
+    /// <summary>How an execution that gave no answer of the app's ended, whichever kind of guest ran.</summary>
+    private enum Failure
+    {
+        Cancelled,
+        Timeout,
+        CpuLimit,
+        Overloaded,
+        RequestTooLarge,
+        /// <summary>A WAGI module's output is no valid CGI response.</summary>
+        InvalidResponse,
+        /// <summary>A wasi:http component returned without setting a response.</summary>
+        NoResponse,
+        /// <summary>Anything else (traps, memory exhaustion, oversized output, an error-code answer).</summary>
+        Other,
+    }
+
+    private static Failure FailureOf(WagiOutcome outcome) => outcome switch
+    {
+        WagiOutcome.Cancelled => Failure.Cancelled,
+        WagiOutcome.Timeout => Failure.Timeout,
+        WagiOutcome.CpuLimit => Failure.CpuLimit,
+        WagiOutcome.Overloaded => Failure.Overloaded,
+        WagiOutcome.RequestTooLarge => Failure.RequestTooLarge,
+        WagiOutcome.InvalidResponse => Failure.InvalidResponse,
+        _ => Failure.Other,
+    };
+
+    private static Failure FailureOf(Platform.Runtime.Components.ComponentOutcome outcome) => outcome switch
+    {
+        Platform.Runtime.Components.ComponentOutcome.Cancelled => Failure.Cancelled,
+        Platform.Runtime.Components.ComponentOutcome.Timeout => Failure.Timeout,
+        Platform.Runtime.Components.ComponentOutcome.CpuLimit => Failure.CpuLimit,
+        Platform.Runtime.Components.ComponentOutcome.Overloaded => Failure.Overloaded,
+        Platform.Runtime.Components.ComponentOutcome.RequestTooLarge => Failure.RequestTooLarge,
+        Platform.Runtime.Components.ComponentOutcome.NoResponse => Failure.NoResponse,
+        _ => Failure.Other,
+    };
+
+    /// <summary>
+    /// The one mapping of a failed execution to its answer (status, problem, the router's log line), for WAGI modules
+    /// and wasi:http components alike.
+    /// </summary>
+    /// <param name="outcome">The guest's own outcome, named in the log and in the problem of <see cref="Failure.Other"/>.</param>
+    /// <param name="otherStatus">The status of <see cref="Failure.Other"/>.</param>
+    private Task<int> ExecutionFailed(HttpContext context, AppRouting routing, Failure failure, string outcome, string? error, int otherStatus)
+    {
+        var route = routing.Entry;
+        var limits = routing.State.Limits;
+        switch (failure)
+        {
+            case Failure.Cancelled:
                 // The client went away (or the router is stopping): nobody reads this answer.
-                return 499;
-            case WagiOutcome.Timeout:
-                _logger.AppFailed(route.App, route.Version, "timeout", result.Error ?? "");
-                return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
+                return Task.FromResult(499);
+            case Failure.Timeout:
+                _logger.AppFailed(route.App, route.Version, "timeout", error ?? "");
+                return Problem(context, StatusCodes.Status504GatewayTimeout, "app-timeout", "App timed out",
                     $"App '{route.App}' did not finish within {limits.WallTime.TotalSeconds:0.###} s; see the app's log: {LogsUrl(route.App)}");
-            case WagiOutcome.CpuLimit:
-                _logger.AppFailed(route.App, route.Version, "cpu limit", result.Error ?? "");
-                return await Problem(context, StatusCodes.Status504GatewayTimeout, "app-cpu-limit", "App exceeded its CPU-time limit",
+            case Failure.CpuLimit:
+                _logger.AppFailed(route.App, route.Version, "cpu limit", error ?? "");
+                return Problem(context, StatusCodes.Status504GatewayTimeout, "app-cpu-limit", "App exceeded its CPU-time limit",
                     $"App '{route.App}' used more than its CPU-time limit of {limits.CpuTime?.TotalMilliseconds:0} ms; see the app's log: {LogsUrl(route.App)}");
-            case WagiOutcome.Overloaded:
+            case Failure.Overloaded:
                 context.Response.Headers.RetryAfter = "1";
-                return await Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
+                return Problem(context, StatusCodes.Status503ServiceUnavailable, "overloaded", "Router busy",
                     "No Wasm instance slot is free right now; retry shortly.");
-            case WagiOutcome.RequestTooLarge:
-                return await Problem(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
+            case Failure.RequestTooLarge:
+                return Problem(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large",
                     $"The request body exceeds the app's limit of {limits.MaxRequestBodyBytes} bytes.");
-            case WagiOutcome.InvalidResponse:
-                _logger.AppFailed(route.App, route.Version, "invalid CGI response", result.Error ?? "");
-                return await Problem(context, StatusCodes.Status500InternalServerError, "invalid-app-response", "Invalid app response",
-                    $"App '{route.App}' wrote an invalid CGI response: {result.Error}; see the app's log: {LogsUrl(route.App)}");
+            case Failure.InvalidResponse:
+                _logger.AppFailed(route.App, route.Version, "invalid CGI response", error ?? "");
+                return Problem(context, StatusCodes.Status500InternalServerError, "invalid-app-response", "Invalid app response",
+                    $"App '{route.App}' wrote an invalid CGI response: {error}; see the app's log: {LogsUrl(route.App)}");
+            case Failure.NoResponse:
+                _logger.AppFailed(route.App, route.Version, "no response", error ?? "");
+                return Problem(context, StatusCodes.Status500InternalServerError, "app-no-response", "App set no response",
+                    $"App '{route.App}': the component returned without setting a response; see the app's log: {LogsUrl(route.App)}");
             default:
-                // Traps, memory exhaustion, oversized output: the details go to the app's log, not to the caller.
-                _logger.AppFailed(route.App, route.Version, result.Outcome.ToString(), result.Error ?? "");
-                return await Problem(context, WagiResult.StatusFor(result.Outcome), "app-failed", "App failed",
-                    $"App '{route.App}' failed ({result.Outcome}); see the app's log: {LogsUrl(route.App)}");
+                // The details go to the app's log, not to the caller.
+                _logger.AppFailed(route.App, route.Version, outcome, error ?? "");
+                return Problem(context, otherStatus, "app-failed", "App failed",
+                    $"App '{route.App}' failed ({outcome}); see the app's log: {LogsUrl(route.App)}");
         }
     }
 
@@ -335,19 +323,20 @@ public sealed partial class AppTrafficHandler : IDisposable
     private string LogsUrl(string app) => _logsUrlBase + app + "/logs";
 
     /// <summary>503 with Retry-After (seconds, as HTTP defines it) and Retry-After-Ms (the estimate itself).</summary>
-    private Task<int> Rejected(HttpContext context, RouteEntry route, RouteState state, ExecutionOutcome execution)
+    private Task<int> Rejected(HttpContext context, AppRouting routing, ExecutionRejection rejection, int retryAfterMilliseconds)
     {
-        var ms = Math.Max(1, execution.RetryAfterMilliseconds);
+        var (app, share) = (routing.Entry.App, routing.State.Concurrency);
+        var ms = Math.Max(1, retryAfterMilliseconds);
         context.Response.Headers.RetryAfter = ((ms + 999) / 1000).ToString(CultureInfo.InvariantCulture);
         context.Response.Headers["Retry-After-Ms"] = ms.ToString(CultureInfo.InvariantCulture);
-        var detail = execution.Rejection switch
+        var detail = rejection switch
         {
-            ExecutionRejection.AppBusy => $"App '{route.App}' is running its share of {state.Concurrency} concurrent requests and has a full queue; retry in about {ms} ms.",
-            ExecutionRejection.QueueTimeout => $"App '{route.App}' is running its share of {state.Concurrency} concurrent requests and this request waited {_options.MaxQueueWaitMilliseconds} ms for a turn; retry in about {ms} ms.",
+            ExecutionRejection.AppBusy => $"App '{app}' is running its share of {share} concurrent requests and has a full queue; retry in about {ms} ms.",
+            ExecutionRejection.QueueTimeout => $"App '{app}' is running its share of {share} concurrent requests and this request waited {_options.MaxQueueWaitMilliseconds} ms for a turn; retry in about {ms} ms.",
             ExecutionRejection.Stopping => "The router is shutting down; retry on another one.",
             _ => $"All {_workers.Workers} execution workers are busy and {_options.QueueLength} requests are waiting; retry in about {ms} ms.",
         };
-        var kind = execution.Rejection is ExecutionRejection.AppBusy or ExecutionRejection.QueueTimeout ? "app-overloaded" : "overloaded";
+        var kind = rejection is ExecutionRejection.AppBusy or ExecutionRejection.QueueTimeout ? "app-overloaded" : "overloaded";
         return Problem(context, StatusCodes.Status503ServiceUnavailable, kind, kind == "app-overloaded" ? "App busy" : "Router busy", detail);
     }
 
@@ -467,9 +456,14 @@ public sealed partial class AppTrafficHandler : IDisposable
     /// </summary>
     internal async Task<int> WarmUpAsync(HttpContext context, RouteEntry route, WagiExecutor executor, CachedModule module, CancellationToken cancellationToken)
     {
-        var state = new RouteState(route, _logger, _workers.DefaultAppConcurrency, _options);
-        var body = await ReadBodyAsync(context, state.Limits.MaxRequestBodyBytes, cancellationToken);
-        return body is { } b ? await RunAsync(context, route, state, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
+        // Built as a routing table builds it, with this router's settings.
+        var routing = AppRouting.Build(route, DefaultMaxBodyBytes, DefaultMaxResponseBytes, _routes.States);
+        if (routing.Error is { } error)
+        {
+            throw new InvalidOperationException($"the warm-up route cannot be served: {error}");
+        }
+        var body = await ReadBodyAsync(context, routing.State.Limits.MaxRequestBodyBytes, cancellationToken);
+        return body is { } b ? await RunAsync(context, routing, executor, module, b, cancellationToken) : StatusCodes.Status413PayloadTooLarge;
     }
 
     public void Dispose()

@@ -44,7 +44,7 @@ public sealed class ExecutionWorkers : IDisposable
     {
         var o = options.Value;
         Workers = o.MaxConcurrency;
-        DefaultAppConcurrency = Math.Clamp((int)Math.Ceiling(o.MaxConcurrency * o.DefaultAppShare), 1, o.MaxConcurrency);
+        DefaultAppConcurrency = DefaultShareOf(o);
         _queue = new FairQueue(o.QueueLength, Math.Min(o.AppQueueLength, o.QueueLength));
         _maxQueueWaitTicks = (long)(o.MaxQueueWaitMilliseconds / 1000.0 * Stopwatch.Frequency);
         _threads = new Thread[Workers];
@@ -69,7 +69,13 @@ public sealed class ExecutionWorkers : IDisposable
     public int Running => _queue.Running;
 
     /// <summary>The share of workers an app gets: its own setting (capped at the budget) or the default.</summary>
-    public int ConcurrencyFor(int? configured) => configured is int n and > 0 ? Math.Min(n, Workers) : DefaultAppConcurrency;
+    public int ConcurrencyFor(int? configured) => ShareFor(configured, Workers, DefaultAppConcurrency);
+
+    /// <summary>An app's share when its route names none: <see cref="RouterOptions.DefaultAppShare"/> of the workers, at least one.</summary>
+    internal static int DefaultShareOf(RouterOptions o) => Math.Clamp((int)Math.Ceiling(o.MaxConcurrency * o.DefaultAppShare), 1, o.MaxConcurrency);
+
+    /// <summary>The one rule for an app's share, also used when route state is built (before any worker exists).</summary>
+    internal static int ShareFor(int? configured, int workers, int defaultShare) => configured is int n and > 0 ? Math.Min(n, workers) : defaultShare;
 
     /// <summary>
     /// Runs one request on a worker within <paramref name="app"/>'s share. Completes when the module has run, or at

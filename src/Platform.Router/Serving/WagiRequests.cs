@@ -29,11 +29,11 @@ public static class WagiRequests
         var path = request.Path.Value is { Length: > 0 } p ? p : "/";
         var rawPath = queryAt >= 0 ? rawTarget[..queryAt] : rawTarget;
         var scriptName = "/";
-        if (match is not null)
+        if (match is { PathInfo: var pathInfo })
         {
             // SCRIPT_NAME is the part of the path the route consumed, PATH_INFO the rest; the raw path loses as many segments.
-            var consumed = path.EndsWith(match.PathInfo, StringComparison.Ordinal) ? path[..^match.PathInfo.Length] : path;
-            path = match.PathInfo;
+            var consumed = path.EndsWith(pathInfo, StringComparison.Ordinal) ? path[..^pathInfo.Length] : path;
+            path = pathInfo;
             scriptName = consumed.Length > 1 && consumed.EndsWith('/') ? consumed[..^1] : consumed.Length == 0 ? "/" : consumed;
             rawPath = scriptName == "/" ? rawPath : RawRest(rawPath, scriptName.AsSpan().Count('/'));
         }

@@ -249,6 +249,34 @@ public sealed class BundleRoutingTests : IAsyncLifetime
         Assert.Contains("no export 'no_such_export'", answer.Body);
     }
 
+    [Fact]
+    public async Task A_version_whose_limits_are_out_of_range_is_not_served_and_says_which_limit()
+    {
+        var entry = _v1.Routes[0];
+        // Memory as today; a CPU time out of range is checked when the table is applied too, like every other limit.
+        foreach (var (broken, limit) in new[] { (entry with { Version = 7, MemoryLimitBytes = 10 }, "MemoryBytes"), (entry with { Version = 8, CpuTimeMilliseconds = 0 }, "CpuTime") })
+        {
+            _tables.Publish(new RoutingTable($"bad-{limit}", DateTimeOffset.UtcNow, [broken]));
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            (HttpStatusCode Status, string Body, string? _) answer;
+            do
+            {
+                answer = await GetAsync("/api/items");
+                await Task.Delay(50);
+            }
+            while (!answer.Body.Contains(limit, StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+
+            Assert.Equal(HttpStatusCode.BadGateway, answer.Status);
+            Assert.Contains("app-unservable", answer.Body);
+            Assert.Contains("limits are out of range", answer.Body);
+            Assert.Contains(limit, answer.Body);
+        }
+
+        _tables.Publish(_v1);
+        await WaitForAsync("/static/index.html", "version one");
+    }
+
     public async Task DisposeAsync()
     {
         await _router.DisposeAsync();

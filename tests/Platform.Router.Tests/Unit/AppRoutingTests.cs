@@ -97,6 +97,19 @@ public sealed class AppRoutingTests
     }
 
     [Fact]
+    public void Outbound_allow_lists_are_parsed_when_the_table_is_applied_a_components_own_or_the_apps_for_an_entry_without_components()
+    {
+        var bundle = Build(Entry([Component("a") with { AllowedOutboundHosts = ["https://a.example"] }, Component("b")], [new("/a", "a"), new("/b", "b")])
+            with { AllowedOutboundHosts = ["https://app.example"] });
+        var single = Build(Entry(null, null) with { AllowedOutboundHosts = ["https://app.example"] });
+
+        Assert.Equal("https://a.example", bundle.Components.Single(c => c.Id == "a").Outbound.Hosts.ToString());
+        Assert.True(bundle.Components.Single(c => c.Id == "b").Outbound.Hosts.IsEmpty);
+        Assert.Equal("https://app.example", Assert.Single(single.Components).Outbound.Hosts.ToString());
+        Assert.Equal("app", Assert.Single(single.Components).Outbound.App);
+    }
+
+    [Fact]
     public void Components_with_the_same_files_share_one_files_key_and_others_do_not()
     {
         FileEntry[] files = [new("/a.txt", "sha256:" + new string('c', 64), 1), new("/b.txt", "sha256:" + new string('d', 64), 1)];

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
@@ -58,6 +59,80 @@ public sealed class RoutingDeltaTests
         Assert.Same(before, same.Apps["alpha"]);
         Assert.NotSame(before, changed.Apps["alpha"]);
         Assert.Equal("w", changed.Apps["alpha"].Entry.Variables["K"]);
+    }
+
+    [Fact]
+    public void A_routes_request_state_is_built_once_when_the_table_is_applied_and_reused_for_the_unchanged_route_across_a_delta()
+    {
+        var log = new LineLog();
+        var states = new RouteStateFactory(new RouterOptions { MaxConcurrency = 8, DefaultAppShare = 0.25 }, log);
+        // An allow-list that does not parse is reported when the component's state is built: the count of builds.
+        static RouteEntry Alpha()
+        {
+            var entry = Entry("alpha");
+            return entry with { Components = [entry.Components![0] with { AllowedOutboundHosts = ["h ttp://bad.example"] }] };
+        }
+        var empty = new RoutingSnapshot(RoutingTable.Empty, "test", states);
+        Assert.Equal(RoutingApplyOutcome.Applied, empty.TryApply(Snapshot(1, Alpha(), Entry("beta")), "test", out var start));
+
+        // Built by the apply, before any request: limits validated, the app's share of workers, its log callback.
+        var alpha = start.Apps["alpha"].State;
+        var beta = start.Apps["beta"].State;
+        Assert.Equal(1, log.Count("[alpha v1] [platform] outbound HTTP disabled"));
+        Assert.Equal(2, alpha.Concurrency);
+        Assert.Equal(TimeSpan.FromMilliseconds(5000), alpha.Limits.WallTime);
+        alpha.Limits.Validate();
+        Assert.Same(alpha, start.Apps["alpha"].State);
+
+        Assert.Equal(RoutingApplyOutcome.Applied, start.TryApply(Delta(1, 2, [Alpha(), Entry("beta", 2)]), "test", out var next));
+
+        // The equal entry (a new object) keeps its state; only the changed one is built again.
+        Assert.Same(alpha, next.Apps["alpha"].State);
+        Assert.Same(alpha.LogLine, next.Apps["alpha"].State.LogLine);
+        Assert.Same(start.Apps["alpha"].Components[0].Outbound, next.Apps["alpha"].Components[0].Outbound);
+        Assert.Equal(1, log.Count("[alpha v1] [platform] outbound HTTP disabled"));
+        Assert.NotSame(beta, next.Apps["beta"].State);
+        Assert.Equal("2", next.Apps["beta"].State.Version);
+    }
+
+    [Fact]
+    public void A_route_whose_limits_are_out_of_range_is_unservable_with_an_error_and_still_has_the_body_cap()
+    {
+        var start = Start(Snapshot(1, Entry("alpha") with { CpuTimeMilliseconds = 0 }, Entry("beta") with { MemoryLimitBytes = 10 }));
+
+        foreach (var (app, limit) in new[] { ("alpha", "CpuTime"), ("beta", "MemoryBytes") })
+        {
+            var routing = start.Apps[app];
+            Assert.Contains("the app's limits are out of range", routing.Error);
+            Assert.Contains(limit, routing.Error);
+            Assert.Empty(routing.Routes);
+            Assert.Equal(Platform.Router.Serving.AppTrafficHandler.DefaultMaxBodyBytes, routing.State.Limits.MaxRequestBodyBytes);
+        }
+    }
+
+    private sealed class LineLog : ILogger
+    {
+        private readonly List<string> _lines = [];
+
+        public int Count(string start)
+        {
+            lock (_lines)
+            {
+                return _lines.Count(l => l.StartsWith(start, StringComparison.Ordinal));
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_lines)
+            {
+                _lines.Add(formatter(state, exception));
+            }
+        }
     }
 
     [Fact]
