@@ -75,6 +75,32 @@ public sealed class RoutingDeltaTests(ControlPlaneFixture fixture)
     }
 
     [Fact]
+    public async Task A_tenant_quota_changed_through_one_replica_wakes_the_long_polls_held_by_another()
+    {
+        var tenant = ApiHelpers.UniqueAppName("quota");
+        await (await _admin.PostAsJsonAsync("/api/v1/tenants", new { name = tenant })).ExpectAsync(201);
+        var capped = ApiHelpers.UniqueAppName("capped");
+        await (await _admin.PostAsJsonAsync("/api/v1/apps", new { name = capped, tenant })).ExpectAsync(201);
+        await (await _admin.PatchAsJsonAsync($"/api/v1/apps/{capped}", new { timeoutSeconds = 20 })).ExpectAsync(200);
+        await (await _admin.UploadAsync(capped, TestApps.Bytes("hello"))).ExpectAsync(201);
+        await using var second = fixture.CreateFactory();
+        using var secondRouter = fixture.CreateClient(ControlPlaneFixture.RouterToken, second);
+        var head = await HeadAsync(secondRouter);
+        // Its LISTEN connection opens in the background; a poll woken by its start would only read again.
+        await Task.Delay(500);
+
+        var poll = secondRouter.GetAsync($"/internal/v1/routes?since={head.Revision}&epoch={head.Epoch}&wait=30");
+        await Task.Delay(300);
+        Assert.False(poll.IsCompleted, "the long-poll answered before anything changed");
+        await (await _admin.PatchAsJsonAsync($"/api/v1/tenants/{tenant}", new { maxTimeoutSeconds = 3 })).ExpectAsync(200);
+        // Only the tenants row changed: without a NOTIFY from it the other replica would sleep through the change.
+        var changes = await (await poll.WaitAsync(TimeSpan.FromSeconds(15))).ExpectAsync(200);
+
+        var route = Assert.Single(changes.GetProperty("upserts").EnumerateArray(), r => r.GetProperty("app").GetString() == capped);
+        Assert.Equal(3000, route.GetProperty("timeoutMilliseconds").GetInt32());
+    }
+
+    [Fact]
     public async Task Deletions_rollbacks_and_variable_changes_arrive_as_deltas()
     {
         var rolled = ApiHelpers.UniqueAppName("rolled");
