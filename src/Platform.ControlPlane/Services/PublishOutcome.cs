@@ -5,7 +5,7 @@ namespace Platform.ControlPlane.Services;
 
 /// <summary>
 /// What publishing (or importing) a version came to: the recorded version, or why nothing was recorded. The API
-/// layer turns a failure into its problem response (<c>Apis/PublishProblems</c>); services never build HTTP results.
+/// layer turns a failure into its problem response (<c>Apis/OutcomeProblems</c>); services never build HTTP results.
 /// </summary>
 public readonly record struct PublishOutcome(AppVersion? Version, int? ActiveVersionNumber, PublishFailure? Failure)
 {
