@@ -17,6 +17,8 @@ public sealed class PeriodicDatabaseJobTests
             .BuildServiceProvider();
         var job = new FlakyJob(services.GetRequiredService<IServiceScopeFactory>(), clock);
         await job.StartAsync(CancellationToken.None);
+        // ExecuteAsync runs in the background: a tick before its timer exists would be lost.
+        await clock.TimerCreated.WaitAsync(TimeSpan.FromSeconds(10));
 
         clock.Tick();
         Assert.True(await job.Passes.WaitAsync(TimeSpan.FromSeconds(10)), "no first pass");
@@ -62,6 +64,9 @@ public sealed class PeriodicDatabaseJobTests
     private sealed class ManualClock : TimeProvider
     {
         private readonly List<ManualTimer> _timers = [];
+        private readonly TaskCompletionSource _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task TimerCreated => _created.Task;
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
@@ -70,6 +75,7 @@ public sealed class PeriodicDatabaseJobTests
             {
                 _timers.Add(timer);
             }
+            _created.TrySetResult();
             return timer;
         }
 
