@@ -19,19 +19,22 @@ public static class AppsApi
         var api = routes.MapGroup("/api/v1/apps").WithTags("Apps").RequireAuthorization();
 
         api.MapPost("/", CreateApp).WithName("CreateApp").WithSummary("Create an app")
-            .WithDescription("The name is a DNS label of 3-63 characters and becomes the app's host name.");
+            .WithDescription("The name is a DNS label of 3-63 characters and becomes the app's host name.")
+            .ChangesRoutes();
         api.MapGet("/", ListApps).WithName("ListApps").WithSummary("List apps")
             .WithDescription("A tenant key sees its tenant's apps (and only those its app list names); an admin sees all, or one tenant's with ?tenant=NAME.");
         api.MapGet("/{app}", GetApp).WithName("GetApp").WithSummary("Show an app");
         api.MapPatch("/{app}", UpdateApp).WithName("UpdateApp").WithSummary("Change an app's variables, limits or outbound allow-list")
-            .WithDescription("Fields left out stay as they are. Variables replace the whole set. Live on routers within a second.");
+            .WithDescription("Fields left out stay as they are. Variables replace the whole set. Live on routers within a second.")
+            .ChangesRoutes();
         api.MapDelete("/{app}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app; its URL stops answering")
-            .RequiresAppOperation(AppOperation.Delete);
+            .RequiresAppOperation(AppOperation.Delete)
+            .ChangesRoutes();
         return api;
     }
 
     public static async Task<Results<Created<AppResponse>, ProblemHttpResult>> CreateApp(
-        CreateAppRequest request, ClaimsPrincipal user, PlatformDbContext db, TenantQuotas quotas, IOptions<AppsOptions> options, RouteChangeNotifier routes,
+        CreateAppRequest request, ClaimsPrincipal user, PlatformDbContext db, TenantQuotas quotas, IOptions<AppsOptions> options,
         TimeProvider clock, ILogger<App> logger, WasmEngineHost engine, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
@@ -90,7 +93,6 @@ public static class AppsApi
             return Problems.Create(StatusCodes.Status409Conflict, "app-exists", "App exists", $"An app named '{request.Name}' already exists.");
         }
         logger.AppCreated(app.Name);
-        routes.NotifyChanged();
         return TypedResults.Created($"/api/v1/apps/{app.Name}", app.ToResponse(options.Value, null));
     }
 
@@ -127,7 +129,7 @@ public static class AppsApi
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> UpdateApp(
-        string app, UpdateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
+        string app, UpdateAppRequest request, PlatformDbContext db, IOptions<AppsOptions> options,
         TimeProvider clock, ClaimsPrincipal user, WasmEngineHost engine, CancellationToken cancellationToken)
     {
         if ((AppSettingsValidator.Validate(request.Variables, request.MemoryLimitMb, request.TimeoutSeconds)
@@ -169,12 +171,11 @@ public static class AppsApi
         found.MaxConcurrency = request.MaxConcurrency ?? found.MaxConcurrency;
         found.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        routes.NotifyChanged();
         return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt, await AppSecretStore.NamesAsync(db, found.Id, cancellationToken)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApp(
-        string app, PlatformDbContext db, RouteChangeNotifier routes, ILogger<App> logger, CancellationToken cancellationToken)
+        string app, PlatformDbContext db, ILogger<App> logger, CancellationToken cancellationToken)
     {
         var deleted = await db.Apps.Where(a => a.Name == app).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
@@ -184,7 +185,6 @@ public static class AppsApi
         // Stats are kept by name: a later app of that name (perhaps another tenant's) must not inherit them.
         await db.RequestStats.Where(s => s.AppName == app).ExecuteDeleteAsync(cancellationToken);
         logger.AppDeleted(app);
-        routes.NotifyChanged();
         return TypedResults.NoContent();
     }
 }

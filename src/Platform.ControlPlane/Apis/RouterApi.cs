@@ -36,67 +36,52 @@ public static class RouterApi
             {
                 return Infrastructure.Problems.Validation($"since must be a revision (0 or more); got '{context.Request.Query["since"]}'.", "since", context.Request.Query["since"].ToString());
             }
-            return await GetChangesAsync(context, since.Value, epoch, wait, log, notifier, lifetime, clock, cancellationToken);
-        }
-        // A stopping control plane answers its long-polls at once, so routers move to another replica
-        // instead of holding up the shutdown.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        var known = context.Request.Headers.IfNoneMatch.ToString();
-        var remaining = TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
-        var deadline = clock.GetUtcNow() + remaining;
-        while (true)
-        {
-            // Capture the change signal before reading, so a change between the read and the wait still wakes us.
-            var changed = notifier.NextChange;
-            var table = await provider.GetAsync(cancellationToken);
-            var etag = $"\"{table.Revision}\"";
-            context.Response.Headers.ETag = etag;
             context.Response.Headers.CacheControl = "no-cache";
-            if (!string.Equals(known, etag, StringComparison.Ordinal))
+            // The delta protocol: answered from the change log, never by rebuilding the whole table.
+            var changes = await LongPollAsync(wait, notifier, lifetime, clock, async ct =>
             {
-                return TypedResults.Ok(table);
-            }
-            remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
-            {
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-            }
-            try
-            {
-                await changed.WaitAsync(remaining, stopping.Token);
-            }
-            catch (TimeoutException)
-            {
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-            }
-            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-            }
+                var head = await log.GetHeadAsync(ct);
+                return head.Revision != since || !string.Equals(head.Epoch, epoch, StringComparison.Ordinal)
+                    ? await log.ReadAsync(epoch, since.Value, head, ct)
+                    : null;
+            }, cancellationToken);
+            return changes is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : TypedResults.Ok(changes);
         }
+        context.Response.Headers.CacheControl = "no-cache";
+        var known = context.Request.Headers.IfNoneMatch.ToString();
+        var table = await LongPollAsync(wait, notifier, lifetime, clock, async ct =>
+        {
+            var current = await provider.GetAsync(ct);
+            var etag = $"\"{current.Revision}\"";
+            context.Response.Headers.ETag = etag;
+            return string.Equals(known, etag, StringComparison.Ordinal) ? null : current;
+        }, cancellationToken);
+        return table is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : TypedResults.Ok(table);
     }
 
-    /// <summary>The delta protocol: answered from the change log, never by rebuilding the whole table.</summary>
-    private static async Task<Results<Ok<RoutingTable>, Ok<RoutingChanges>, StatusCodeHttpResult, ProblemHttpResult>> GetChangesAsync(
-        HttpContext context, long since, string? epoch, int? wait, RoutingChangeLog log, RouteChangeNotifier notifier,
-        IHostApplicationLifetime lifetime, TimeProvider clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// The long-poll both forms share: <paramref name="read"/> answers, or returns null while the router already has
+    /// what it would get; then wait for the next routing change, up to <paramref name="wait"/> seconds. Null: nothing
+    /// new in time (304). A stopping control plane answers its long-polls at once, so routers move to another replica
+    /// instead of holding up the shutdown.
+    /// </summary>
+    private static async Task<T?> LongPollAsync<T>(int? wait, RouteChangeNotifier notifier, IHostApplicationLifetime lifetime, TimeProvider clock,
+        Func<CancellationToken, Task<T?>> read, CancellationToken cancellationToken) where T : class
     {
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, MaxWaitSeconds));
-        context.Response.Headers.CacheControl = "no-cache";
         while (true)
         {
             // Capture the change signal before reading, so a change between the read and the wait still wakes us.
             var changed = notifier.NextChange;
-            var head = await log.GetHeadAsync(cancellationToken);
-            if (head.Revision != since || !string.Equals(head.Epoch, epoch, StringComparison.Ordinal))
+            if (await read(cancellationToken) is { } answer)
             {
-                return TypedResults.Ok(await log.ReadAsync(epoch, since, head, cancellationToken));
+                return answer;
             }
             var remaining = deadline - clock.GetUtcNow();
             if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
             {
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+                return null;
             }
             try
             {
@@ -104,11 +89,11 @@ public static class RouterApi
             }
             catch (TimeoutException)
             {
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+                return null;
             }
             catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+                return null;
             }
         }
     }

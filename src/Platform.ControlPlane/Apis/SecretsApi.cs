@@ -13,8 +13,9 @@ public static class SecretsApi
         api.MapGet("/", ListSecrets).WithName("ListSecrets").WithSummary("List an app's secret names (never values)");
         api.MapPut("/{name}", SetSecret).WithName("SetSecret").WithSummary("Set a secret (write-only)")
             .WithDescription("Body {\"value\":\"...\"}. The module gets it as an environment variable; a secret wins over a variable of the same name. " +
-                             "201 when created, 204 when replaced; live on routers within a second. The value is never returned.");
-        api.MapDelete("/{name}", DeleteSecret).WithName("DeleteSecret").WithSummary("Remove a secret");
+                             "201 when created, 204 when replaced; live on routers within a second. The value is never returned.")
+            .ChangesRoutes();
+        api.MapDelete("/{name}", DeleteSecret).WithName("DeleteSecret").WithSummary("Remove a secret").ChangesRoutes();
         return api;
     }
 

@@ -38,7 +38,9 @@ public static partial class TenantsApi
         api.MapGet("/{name}", GetTenant).WithName("GetTenant")
             .WithSummary("Show a tenant's quotas and usage (admin, or a key of that tenant)");
         api.MapPatch("/{name}", UpdateTenant).RequireAuthorization(AuthSchemes.AdminPolicy).WithName("UpdateTenant")
-            .WithSummary("Change a tenant's quotas (admin); a field set to null removes that quota, absent fields stay");
+            .WithSummary("Change a tenant's quotas (admin); a field set to null removes that quota, absent fields stay")
+            // Limits are capped by quotas in the routing table: a lowered one reaches routers now.
+            .ChangesRoutes();
         api.MapDelete("/{name}", DeleteTenant).RequireAuthorization(AuthSchemes.AdminPolicy).WithName("DeleteTenant")
             .WithSummary("Delete a tenant that has no apps, and its keys (admin)");
         return api;
@@ -106,7 +108,7 @@ public static partial class TenantsApi
 
     /// <summary>A JSON object of quota fields: a number sets one, null removes it, an absent field stays as it is.</summary>
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> UpdateTenant(
-        string name, JsonElement body, PlatformDbContext db, TenantQuotas quotas, RouteChangeNotifier routes, CancellationToken cancellationToken)
+        string name, JsonElement body, PlatformDbContext db, TenantQuotas quotas, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -139,8 +141,6 @@ public static partial class TenantsApi
             }
         }
         await db.SaveChangesAsync(cancellationToken);
-        // Limits are capped by quotas in the routing table: a lowered one reaches routers now.
-        routes.NotifyChanged();
         return TypedResults.Ok(await ToResponseAsync(tenant, db, quotas, cancellationToken));
     }
 

@@ -71,7 +71,8 @@ public static class VersionsApi
                 return Task.CompletedTask;
             })
             .DisableAntiforgery()
-            .RequiresAppOperation(AppOperation.Deploy);
+            .RequiresAppOperation(AppOperation.Deploy)
+            .ChangesRoutes();
         api.MapGet("/", ListVersions).WithName("ListVersions").WithSummary("List versions, newest first");
         api.MapGet("/{version:int}", GetVersion).WithName("GetVersion")
             .WithSummary("Show one version: its components, routes, files and digests");
@@ -81,7 +82,8 @@ public static class VersionsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{version:int}/activate", ActivateVersion).WithName("ActivateVersion")
             .WithSummary("Serve this version (roll back or forward); live on routers within a second")
-            .RequiresAppOperation(AppOperation.Deploy);
+            .RequiresAppOperation(AppOperation.Deploy)
+            .ChangesRoutes();
         return api;
     }
 
@@ -97,7 +99,7 @@ public static class VersionsApi
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, "uploads-busy", "Too many uploads",
                 $"{uploads.MaxConcurrent} uploads are being processed and this one waited {options.Value.UploadQueueSeconds} s for its turn; retry shortly.");
         }
-        PublishResult result;
+        PublishOutcome result;
         try
         {
             var read = await ReadUploadAsync(request, options.Value.MaxModuleBytes, bundleOptions.Value.MaxBundleBytes, cancellationToken);
@@ -116,11 +118,12 @@ public static class VersionsApi
         {
             uploads.Exit();
         }
-        if (result.Problem is not null)
+        if (result.Failure is not null)
         {
-            return result.Problem;
+            return result.Failure.ToProblem();
         }
-        return TypedResults.Created($"/api/v1/apps/{app}/versions/{result.Version!.Number}", result.Version);
+        var created = result.Version!.ToResponse(result.ActiveVersionNumber);
+        return TypedResults.Created($"/api/v1/apps/{app}/versions/{created.Number}", created);
     }
 
     public static async Task<Results<Ok<List<VersionResponse>>, ProblemHttpResult>> ListVersions(string app, PlatformDbContext db, CancellationToken cancellationToken)
@@ -165,7 +168,7 @@ public static class VersionsApi
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> ActivateVersion(
-        string app, int version, PlatformDbContext db, IOptions<AppsOptions> options, RouteChangeNotifier routes,
+        string app, int version, PlatformDbContext db, IOptions<AppsOptions> options,
         TimeProvider clock, ILogger<AppVersion> logger, CancellationToken cancellationToken)
     {
         var found = await db.Apps.Include(a => a.Tenant).FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
@@ -185,7 +188,6 @@ public static class VersionsApi
             found.UpdatedAt = now;
             await db.SaveChangesAsync(cancellationToken);
             logger.VersionActivated(app, version);
-            routes.NotifyChanged();
         }
         return TypedResults.Ok(found.ToResponse(options.Value, found.DeployedAt, await AppSecretStore.NamesAsync(db, found.Id, cancellationToken)));
     }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Platform.Contracts;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
@@ -128,42 +127,25 @@ public sealed class AppLogListener(IOptions<DatabaseOptions> database, AppLogNot
 
 /// <summary>Deletes log lines past their age and past each app's count, on a timer.</summary>
 public sealed class AppLogRetention(IServiceScopeFactory scopes, IOptions<AppLogRetentionOptions> options, TimeProvider clock, ILogger<AppLogRetention> logger)
-    : BackgroundService
+    : PeriodicDatabaseJob<(int ByAge, int ByCount)>(scopes, clock)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.RetentionIntervalSeconds);
+
+    protected override void OnCompleted((int ByAge, int ByCount) result)
     {
-        var o = options.Value;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(o.RetentionIntervalSeconds), clock);
-        try
+        if (result.ByAge + result.ByCount > 0)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    var (byAge, byCount) = await RunOnceAsync(stoppingToken);
-                    if (byAge + byCount > 0)
-                    {
-                        logger.LogRetentionRan(byAge, byCount);
-                    }
-                }
-                catch (Exception ex) when (ex is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException)
-                {
-                    logger.LogRetentionFailed(ex);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            logger.LogRetentionRan(result.ByAge, result.ByCount);
         }
     }
 
+    protected override void OnFailed(Exception exception) => logger.LogRetentionFailed(exception);
+
     /// <summary>One pass: lines older than the retention, then each app's lines beyond its newest MaxLinesPerApp.</summary>
-    public async Task<(int ByAge, int ByCount)> RunOnceAsync(CancellationToken cancellationToken)
+    protected override async Task<(int ByAge, int ByCount)> RunAsync(PlatformDbContext db, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-        var cutoff = clock.GetUtcNow().AddDays(-o.RetentionDays);
+        var cutoff = Clock.GetUtcNow().AddDays(-o.RetentionDays);
         var byAge = await db.AppLogs.Where(l => l.Time < cutoff).ExecuteDeleteAsync(cancellationToken);
         var max = o.MaxLinesPerApp;
         var byCount = await db.Database.ExecuteSqlAsync($"""

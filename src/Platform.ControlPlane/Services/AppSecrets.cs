@@ -21,7 +21,7 @@ public enum SecretChange
 /// its app's id and its name (a ciphertext copied to another row does not decrypt), decrypted only to build the
 /// routing table for routers. Values are never returned, logged or put in a problem.
 /// </summary>
-public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider protection, RouteChangeNotifier routes, TimeProvider clock)
+public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider protection, TimeProvider clock)
 {
     private const string Purpose = "Platform.AppSecrets.v1";
 
@@ -49,9 +49,8 @@ public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider
             existing.UpdatedAt = now;
         }
         await db.SaveChangesAsync(cancellationToken);
-        // After the row is committed: the apps trigger's NOTIFY then wakes the other replicas, which see the new value.
+        // After the row is committed: the apps trigger's NOTIFY then wakes every replica, which sees the new value.
         await TouchAppAsync(app.Id, now, cancellationToken);
-        routes.NotifyChanged();
         return existing is null ? SecretChange.Created : SecretChange.Replaced;
     }
 
@@ -68,7 +67,6 @@ public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider
             return SecretChange.SecretNotFound;
         }
         await TouchAppAsync(app.Id, clock.GetUtcNow(), cancellationToken);
-        routes.NotifyChanged();
         return SecretChange.Removed;
     }
 

@@ -24,16 +24,16 @@ public sealed partial class ReferenceImporter(
 
     private static readonly string[] s_wasmLayerTypes = [OciMediaTypes.WasmLayer, BundleLayout.WasmLayerMediaType];
 
-    public async Task<PublishResult> ImportAsync(string appName, string reference, bool activate, string? uploadedBy, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> ImportAsync(string appName, string reference, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
         if (app is null)
         {
-            return new(null, Problems.AppNotFound(appName));
+            return new PublishFailure.AppNotFound(appName);
         }
         if (!TryParse(reference, out var host, out var repository, out var tagOrDigest, out var error))
         {
-            return new(null, Problems.Validation($"The OCI reference '{reference}' is not valid: {error}", "ociReference", reference));
+            return new PublishFailure.InvalidReference(reference, error);
         }
         var plain = options.Value.PlainHttpRegistries.Any(h => string.Equals(h, host, StringComparison.OrdinalIgnoreCase)
             || string.Equals(h, host.Split(':')[0], StringComparison.OrdinalIgnoreCase) && !host.StartsWith('['));
@@ -71,9 +71,7 @@ public sealed partial class ReferenceImporter(
             var wasm = manifest.Manifest.Layers.Where(l => s_wasmLayerTypes.Contains(l.MediaType)).ToList();
             if (wasm.Count != 1)
             {
-                return new(null, Problems.Create(StatusCodes.Status422UnprocessableEntity, "reference-not-wasm", "Not a Wasm artifact",
-                    $"'{reference}' is neither a Spin app (config '{BundleLayout.SpinConfigMediaType}') nor a Wasm artifact with one module layer " +
-                    $"(its config is '{manifest.Manifest.Config.MediaType}', layers: {string.Join(", ", manifest.Manifest.Layers.Select(l => $"'{l.MediaType}'").DefaultIfEmpty("none"))})."));
+                return new PublishFailure.ReferenceNotWasm(reference, manifest.Manifest.Config.MediaType, [.. manifest.Manifest.Layers.Select(l => l.MediaType)]);
             }
             var module = await client.PullBlobAsync(repository, wasm[0].Digest, limit, cancellationToken);
             return await publisher.PublishAsync(appName, module, activate, uploadedBy, cancellationToken);
@@ -81,23 +79,20 @@ public sealed partial class ReferenceImporter(
         catch (BundleException ex)
         {
             logger.UploadRefused(appName, ex.Message);
-            return new(null, VersionPublisher.BundleProblem(ex));
+            return VersionPublisher.BundleFailure(ex);
         }
         catch (OciNotFoundException ex)
         {
-            return new(null, Problems.Create(StatusCodes.Status422UnprocessableEntity, "reference-not-found", "Reference not found",
-                $"'{reference}' was not found: {ex.Message}"));
+            return new PublishFailure.ReferenceNotFound(reference, ex.Message);
         }
         catch (OciContentTooLargeException ex)
         {
-            return new(null, Problems.Create(StatusCodes.Status413PayloadTooLarge, "bundle-too-large", "Artifact too large",
-                $"'{reference}' is larger than allowed: {ex.Message}"));
+            return new PublishFailure.ReferenceTooLarge(reference, ex.Message);
         }
         catch (Exception ex) when (ex is OciRegistryException or OciRegistryUnavailableException or HttpRequestException)
         {
             logger.ImportFailed(ex, appName, reference);
-            return new(null, Problems.Create(StatusCodes.Status502BadGateway, "reference-unavailable", "Source registry failed",
-                $"'{reference}' could not be pulled ({ex.Message}); no version was recorded."));
+            return new PublishFailure.ReferenceUnavailable(reference, ex.Message);
         }
     }
 

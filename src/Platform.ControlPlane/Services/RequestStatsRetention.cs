@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
@@ -23,36 +22,16 @@ public sealed class RequestStatsRetentionOptions
 
 /// <summary>Deletes old request figures on a timer, so a stats report only inserts (it used to delete on every report).</summary>
 public sealed class RequestStatsRetention(IServiceScopeFactory scopes, IOptions<RequestStatsRetentionOptions> options, TimeProvider clock,
-    ILogger<RequestStatsRetention> logger) : BackgroundService
+    ILogger<RequestStatsRetention> logger) : PeriodicDatabaseJob<int>(scopes, clock)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.RetentionIntervalSeconds), clock);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await RunOnceAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException)
-                {
-                    logger.StatsRetentionFailed(ex);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.RetentionIntervalSeconds);
+
+    protected override void OnFailed(Exception exception) => logger.StatsRetentionFailed(exception);
 
     /// <summary>One pass; returns how many minute rows were deleted.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    protected override Task<int> RunAsync(PlatformDbContext db, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
-        var cutoff = clock.GetUtcNow().AddHours(-options.Value.RetentionHours);
-        return await db.RequestStats.Where(s => s.Minute < cutoff).ExecuteDeleteAsync(cancellationToken);
+        var cutoff = Clock.GetUtcNow().AddHours(-options.Value.RetentionHours);
+        return db.RequestStats.Where(s => s.Minute < cutoff).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -5,8 +5,9 @@ using Platform.Data;
 namespace Platform.ControlPlane.Services;
 
 /// <summary>
-/// LISTENs on the PostgreSQL channel a trigger on the apps table notifies, so a change made through any
-/// control-plane replica wakes the long-polls held by every replica.
+/// LISTENs on the PostgreSQL channel the triggers on the apps and tenants tables notify, so a change made through
+/// any control-plane replica wakes the long-polls held by every replica (the writing one is woken at once as well:
+/// <see cref="Infrastructure.RouteChangeEndpoints"/>).
 /// </summary>
 public sealed class RouteChangeListener(IOptions<DatabaseOptions> database, RouteChangeNotifier notifier, ILogger<RouteChangeListener> logger)
     : PostgresChannelListener(database, PlatformDbContext.RoutesChangedChannel)

@@ -3,7 +3,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Platform.Contracts;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
@@ -144,7 +143,11 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
     public async Task<(int Deleted, long PrunedThrough)> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+        return await PruneAsync(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), cutoff, cancellationToken);
+    }
+
+    internal static async Task<(int Deleted, long PrunedThrough)> PruneAsync(PlatformDbContext db, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var newest = await db.RouteChanges.Where(c => c.ChangedAt < cutoff).MaxAsync(c => (long?)c.Revision, cancellationToken);
         if (newest is not { } through)
@@ -161,34 +164,21 @@ public sealed class RoutingChangeLog(IServiceScopeFactory scopes, RouteChangeNot
 }
 
 /// <summary>Prunes the routing change log on a timer.</summary>
-public sealed class RoutingChangeLogPruner(RoutingChangeLog log, IOptions<RoutingOptions> options, TimeProvider clock, ILogger<RoutingChangeLogPruner> logger)
-    : BackgroundService
+public sealed class RoutingChangeLogPruner(IServiceScopeFactory scopes, IOptions<RoutingOptions> options, TimeProvider clock, ILogger<RoutingChangeLogPruner> logger)
+    : PeriodicDatabaseJob<(int Deleted, long PrunedThrough)>(scopes, clock)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.PruneIntervalSeconds);
+
+    protected override Task<(int Deleted, long PrunedThrough)> RunAsync(PlatformDbContext db, CancellationToken cancellationToken) =>
+        RoutingChangeLog.PruneAsync(db, Clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.ChangeLogRetentionSeconds), cancellationToken);
+
+    protected override void OnCompleted((int Deleted, long PrunedThrough) result)
     {
-        var o = options.Value;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(o.PruneIntervalSeconds), clock);
-        try
+        if (result.Deleted > 0)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    var cutoff = clock.GetUtcNow() - TimeSpan.FromSeconds(o.ChangeLogRetentionSeconds);
-                    var (deleted, through) = await log.PruneAsync(cutoff, stoppingToken);
-                    if (deleted > 0)
-                    {
-                        logger.RouteChangesPruned(deleted, through);
-                    }
-                }
-                catch (Exception ex) when (ex is NpgsqlException or DbUpdateException or InvalidOperationException or TimeoutException)
-                {
-                    logger.RouteChangePruneFailed(ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            logger.RouteChangesPruned(result.Deleted, result.PrunedThrough);
         }
     }
+
+    protected override void OnFailed(Exception exception) => logger.RouteChangePruneFailed(exception);
 }

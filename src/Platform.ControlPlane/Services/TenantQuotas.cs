@@ -1,20 +1,11 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Services;
 
 /// <summary>A quota a request would exceed: its name (the tenant field), what the request would make it, and the maximum.</summary>
 /// <param name="Current">What the tenant holds now (apps, stored bytes); null for a limit an app asks for.</param>
-public sealed record QuotaViolation(string Quota, long Requested, long Maximum, long? Current, string Detail)
-{
-    /// <summary>409 for what the tenant holds (fine again once something is deleted), 422 for a limit no app of it may have.</summary>
-    public ProblemHttpResult ToProblem() => Problems.Create(
-        Current is null ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status409Conflict,
-        "quota-exceeded", "Quota exceeded", Detail,
-        new Dictionary<string, object?> { ["quota"] = Quota, ["requested"] = Requested, ["maximum"] = Maximum, ["current"] = Current });
-}
+public sealed record QuotaViolation(string Quota, long Requested, long Maximum, long? Current, string Detail);
 
 /// <summary>Checks requests against a tenant's quotas; the API layer turns a violation into a problem.</summary>
 public sealed class TenantQuotas(PlatformDbContext db)

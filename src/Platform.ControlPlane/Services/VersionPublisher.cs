@@ -1,17 +1,13 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Bundles;
 using Platform.Contracts;
-using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 using Platform.Oci;
 using Platform.Runtime;
 
 namespace Platform.ControlPlane.Services;
-
-public readonly record struct PublishResult(VersionResponse? Version, ProblemHttpResult? Problem);
 
 /// <summary>
 /// The upload path: validate (and compile) -> push to the registry -> push the precompiled module beside it ->
@@ -24,7 +20,6 @@ public sealed partial class VersionPublisher(
     IOciRegistryClient registry,
     CompileSandbox compiler,
     WasmEngineHost engine,
-    RouteChangeNotifier routes,
     TenantQuotas quotas,
     IOptions<BundleOptions> bundleOptions,
     TimeProvider clock,
@@ -32,23 +27,23 @@ public sealed partial class VersionPublisher(
     Platform.Runtime.Security.ArtifactSigner signer)
 {
     /// <summary>A single module: one component named after the app on <c>/...</c>.</summary>
-    public async Task<PublishResult> PublishAsync(string appName, byte[] module, bool activate, string? uploadedBy, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> PublishAsync(string appName, byte[] module, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
         if (app is null)
         {
-            return new(null, Problems.AppNotFound(appName));
+            return new PublishFailure.AppNotFound(appName);
         }
         // Before compiling: an upload over the tenant's storage quota costs nothing (checked again at the commit).
         if (await quotas.CheckStorageAsync(app.TenantId, module.Length, cancellationToken) is { } overQuota)
         {
             logger.UploadRefused(appName, overQuota.Detail);
-            return new(null, overQuota.ToProblem());
+            return new PublishFailure.QuotaExceeded(overQuota);
         }
         var (refused, precompiled) = await CheckModuleAsync(appName, module, "The upload", cancellationToken);
         if (refused is not null)
         {
-            return new(null, refused);
+            return refused;
         }
         // The bytes say which: a component (wasi:http, served through its incoming-handler) or a WAGI command module.
         var kind = WasmBinary.IsComponent(module) ? ComponentKinds.Http : ComponentKinds.Wagi;
@@ -67,7 +62,7 @@ public sealed partial class VersionPublisher(
         }
         catch (Exception ex) when (ex is OciRegistryUnavailableException or OciRegistryException)
         {
-            return new(null, RegistryProblem(ex, appName));
+            return RegistryFailure(ex, appName);
         }
 
         var artifact = precompiled is null ? null
@@ -95,12 +90,12 @@ public sealed partial class VersionPublisher(
     }
 
     /// <summary>A Spin-style bundle: a tar or tar.gz with spin.toml at its root (read once, from a stream).</summary>
-    public async Task<PublishResult> PublishBundleAsync(string appName, Stream archive, bool activate, string? uploadedBy, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> PublishBundleAsync(string appName, Stream archive, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == appName, cancellationToken);
         if (app is null)
         {
-            return new(null, Problems.AppNotFound(appName));
+            return new PublishFailure.AppNotFound(appName);
         }
         ResolvedBundle bundle;
         try
@@ -111,19 +106,19 @@ public sealed partial class VersionPublisher(
         catch (BundleException ex)
         {
             logger.UploadRefused(appName, ex.Message);
-            return new(null, BundleProblem(ex));
+            return BundleFailure(ex);
         }
         return await PublishResolvedAsync(app, bundle, activate, uploadedBy, cancellationToken);
     }
 
     /// <summary>Stores a resolved bundle as one OCI artifact (Spin's layout) and records it.</summary>
-    public async Task<PublishResult> PublishResolvedAsync(App app, ResolvedBundle bundle, bool activate, string? uploadedBy, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> PublishResolvedAsync(App app, ResolvedBundle bundle, bool activate, string? uploadedBy, CancellationToken cancellationToken)
     {
         var appName = app.Name;
         if (await quotas.CheckStorageAsync(app.TenantId, bundle.TotalBytes, cancellationToken) is { } overQuota)
         {
             logger.UploadRefused(appName, overQuota.Detail);
-            return new(null, overQuota.ToProblem());
+            return new PublishFailure.QuotaExceeded(overQuota);
         }
         foreach (var component in bundle.Components)
         {
@@ -131,8 +126,7 @@ public sealed partial class VersionPublisher(
             if (AppSettingsValidator.ValidateAllowedOutboundHosts(component.AllowedOutboundHosts) is { } hostError)
             {
                 logger.UploadRefused(appName, hostError.Detail);
-                return new(null, Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-allowed-outbound-hosts", "Invalid allowed_outbound_hosts",
-                    $"Component '{component.Id}': allowed_outbound_hosts {(hostError.Entry is null ? "" : $"entry '{hostError.Entry}' ")}is not valid: {hostError.Detail}"));
+                return new PublishFailure.InvalidAllowedOutboundHosts(component.Id, hostError.Entry, hostError.Detail);
             }
         }
         var precompiled = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
@@ -142,15 +136,15 @@ public sealed partial class VersionPublisher(
             {
                 continue;
             }
-            if (KindProblem(component) is { } kindProblem)
+            if (KindFailure(component) is { } kindFailure)
             {
-                logger.UploadRefused(appName, kindProblem.ProblemDetails.Detail ?? "");
-                return new(null, kindProblem);
+                logger.UploadRefused(appName, $"component '{component.Id}' ('{component.Source}'): {kindFailure.GetType().Name}");
+                return kindFailure;
             }
             var (refused, artifactBytes) = await CheckModuleAsync(appName, component.Module.ToArray(), $"The module '{component.Source}' of component '{component.Id}'", cancellationToken);
             if (refused is not null)
             {
-                return new(null, refused);
+                return refused;
             }
             precompiled[component.ModuleDigest] = artifactBytes;
         }
@@ -167,7 +161,7 @@ public sealed partial class VersionPublisher(
         }
         catch (Exception ex) when (ex is OciRegistryUnavailableException or OciRegistryException)
         {
-            return new(null, RegistryProblem(ex, appName));
+            return RegistryFailure(ex, appName);
         }
 
         var subject = pushed.Manifest;
@@ -229,14 +223,14 @@ public sealed partial class VersionPublisher(
         return await CommitAsync(app, version, activate, transaction, cancellationToken);
     }
 
-    public static ProblemHttpResult BundleProblem(BundleException ex) => Problems.Create(ex.Status, ex.Kind, ex.Title, ex.Message);
+    public static PublishFailure BundleFailure(BundleException ex) => new PublishFailure.BundleRefused(ex.Status, ex.Kind, ex.Title, ex.Message);
 
     /// <summary>
     /// A trigger's executor and the module's format must agree: Spin runs a trigger without a WAGI executor as a
     /// wasi:http component, and a WAGI executor needs a core module. Components get no files (the host gives them no
     /// preopened directories), so files on one are refused rather than silently missing.
     /// </summary>
-    private static ProblemHttpResult? KindProblem(ResolvedComponent component)
+    private static PublishFailure? KindFailure(ResolvedComponent component)
     {
         var span = component.Module.Span;
         if (!WasmBinary.HasHeader(span))
@@ -246,30 +240,26 @@ public sealed partial class VersionPublisher(
         var isComponent = WasmBinary.IsComponent(span);
         if (component.Kind == ComponentKinds.Http && !isComponent)
         {
-            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "component-kind-mismatch", "Module does not fit its trigger",
-                $"Component '{component.Id}' has no WAGI executor, so it must be a wasi:http component, but '{component.Source}' is a core WebAssembly module; add executor = {{ type = \"wagi\" }} to its trigger if it is a WASI command module.");
+            return new PublishFailure.ComponentKindMismatch(component.Id, component.Source, IsComponent: false);
         }
         if (component.Kind == ComponentKinds.Wagi && isComponent)
         {
-            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "component-kind-mismatch", "Module does not fit its trigger",
-                $"Component '{component.Id}' has a WAGI executor, but '{component.Source}' is a WebAssembly component; remove the executor from its trigger to run it as a wasi:http component.");
+            return new PublishFailure.ComponentKindMismatch(component.Id, component.Source, IsComponent: true);
         }
         if (isComponent && component.Files.Count > 0)
         {
-            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "unsupported-component-files", "Files for wasi:http components are not supported",
-                $"Component '{component.Id}' is a wasi:http component with {component.Files.Count} file(s) (first '{component.Files[0].GuestPath}'); this platform gives components no filesystem yet, only WAGI modules get files.");
+            return new PublishFailure.UnsupportedComponentFiles(component.Id, component.Files.Count, component.Files[0].GuestPath);
         }
         return null;
     }
 
     /// <summary>Magic bytes and the validator (which compiles; that compilation becomes the precompiled artifact).</summary>
-    private async Task<(ProblemHttpResult? Problem, byte[]? Precompiled)> CheckModuleAsync(string appName, byte[] module, string what, CancellationToken cancellationToken)
+    private async Task<(PublishFailure? Failure, byte[]? Precompiled)> CheckModuleAsync(string appName, byte[] module, string what, CancellationToken cancellationToken)
     {
         if (!WasmBinary.HasHeader(module))
         {
             logger.UploadRefused(appName, "not a WebAssembly binary");
-            return (Problems.Create(StatusCodes.Status400BadRequest, "not-wasm", "Not a WebAssembly module",
-                $"{what} does not start with the WebAssembly magic bytes {WasmBinary.MagicHex} (it starts with '{WasmBinary.HeadHex(module)}', {module.Length} bytes in all)."), null);
+            return (new PublishFailure.NotWasm(what, WasmBinary.HeadHex(module), module.Length), null);
         }
         // In a child process with CPU, memory and wall-clock limits, killed if the client goes away; the same
         // compilation becomes the precompiled artifact.
@@ -279,18 +269,9 @@ public sealed partial class VersionPublisher(
         {
             logger.UploadRefused(appName, validation.Error!);
             return (compiled.TooExpensive
-                ? Problems.Create(StatusCodes.Status422UnprocessableEntity, "module-too-expensive", "Module too expensive to compile", $"{what}: {validation.Error}",
-                    new Dictionary<string, object?>
-                    {
-                        ["cpuSeconds"] = Math.Round(compiled.Figures!.CpuSeconds, 2),
-                        ["peakMemoryBytes"] = compiled.Figures.PeakMemoryBytes,
-                        ["wallSeconds"] = Math.Round(compiled.Figures.WallSeconds, 2),
-                        ["cpuLimitSeconds"] = compiler.Options.CpuSeconds,
-                        ["memoryLimitBytes"] = compiler.Options.MemoryBytes,
-                        ["wallLimitSeconds"] = compiler.Options.WallSeconds,
-                    })
-                : Problems.Create(StatusCodes.Status422UnprocessableEntity, "invalid-module", "Invalid module",
-                    $"{what} was refused by the validator: {validation.Error}"), null);
+                ? (PublishFailure)new PublishFailure.ModuleTooExpensive(what, validation.Error!, compiled.Figures!,
+                    compiler.Options.CpuSeconds, compiler.Options.MemoryBytes, compiler.Options.WallSeconds)
+                : new PublishFailure.InvalidModule(what, validation.Error!), null);
         }
         return (null, compiled.Precompiled);
     }
@@ -310,7 +291,7 @@ public sealed partial class VersionPublisher(
         (await db.AppVersions.Where(v => v.AppId == app.Id).MaxAsync(v => (int?)v.Number, cancellationToken) ?? 0) + 1;
 
     /// <summary>The row is the commit point: the registry already holds everything it refers to.</summary>
-    private async Task<PublishResult> CommitAsync(App app, AppVersion version, bool activate,
+    private async Task<PublishOutcome> CommitAsync(App app, AppVersion version, bool activate,
         Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, CancellationToken cancellationToken)
     {
         // Under the tenant's lock, so parallel uploads to several of its apps cannot together pass its storage quota.
@@ -318,7 +299,7 @@ public sealed partial class VersionPublisher(
         if (await quotas.CheckStorageAsync(app.TenantId, version.SizeBytes, cancellationToken) is { } overQuota)
         {
             logger.UploadRefused(app.Name, overQuota.Detail);
-            return new(null, overQuota.ToProblem());
+            return new PublishFailure.QuotaExceeded(overQuota);
         }
         db.AppVersions.Add(version);
         if (activate)
@@ -334,19 +315,14 @@ public sealed partial class VersionPublisher(
         if (activate)
         {
             logger.VersionActivated(app.Name, version.Number);
-            routes.NotifyChanged();
         }
-        return new(version.ToResponse(app.ActiveVersionNumber), null);
+        return PublishOutcome.Published(version, app.ActiveVersionNumber);
     }
 
-    private ProblemHttpResult RegistryProblem(Exception ex, string appName)
+    private PublishFailure RegistryFailure(Exception ex, string appName)
     {
         logger.RegistryPushFailed(ex, appName);
-        return ex is OciRegistryUnavailableException
-            ? Problems.Create(StatusCodes.Status503ServiceUnavailable, "registry-unavailable", "Registry unavailable",
-                $"The OCI registry could not be reached ({ex.Message}); no version was recorded. Try again.")
-            : Problems.Create(StatusCodes.Status502BadGateway, "registry-error", "Registry refused the push",
-                $"The OCI registry refused the upload ({ex.Message}); no version was recorded.");
+        return new PublishFailure.RegistryFailed(ex is OciRegistryUnavailableException, ex.Message);
     }
 
     /// <summary>

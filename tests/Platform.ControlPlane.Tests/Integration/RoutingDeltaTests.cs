@@ -7,13 +7,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Platform.ControlPlane.Services;
 using Platform.Testing;
+using Xunit.Abstractions;
 
 namespace Platform.ControlPlane.Tests.Integration;
 
 /// <summary>The delta protocol routers use: <c>GET /internal/v1/routes?since=R&amp;epoch=E</c>, answered from the change log.</summary>
 [Collection(ControlPlaneCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class RoutingDeltaTests(ControlPlaneFixture fixture)
+public sealed class RoutingDeltaTests(ControlPlaneFixture fixture, ITestOutputHelper output)
 {
     private readonly HttpClient _admin = fixture.CreateClient();
     private readonly HttpClient _router = fixture.CreateClient(ControlPlaneFixture.RouterToken);
@@ -69,6 +70,35 @@ public sealed class RoutingDeltaTests(ControlPlaneFixture fixture)
 
         await (await _admin.PatchAsJsonAsync($"/api/v1/tenants/{tenant}", new { maxTimeoutSeconds = 3 })).ExpectAsync(200);
         var changes = await ChangesSinceAsync(head);
+
+        var route = Assert.Single(changes.GetProperty("upserts").EnumerateArray(), r => r.GetProperty("app").GetString() == capped);
+        Assert.Equal(3000, route.GetProperty("timeoutMilliseconds").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_tenant_quota_changed_through_one_replica_wakes_the_long_polls_held_by_another()
+    {
+        var tenant = ApiHelpers.UniqueAppName("quota");
+        await (await _admin.PostAsJsonAsync("/api/v1/tenants", new { name = tenant })).ExpectAsync(201);
+        var capped = ApiHelpers.UniqueAppName("capped");
+        await (await _admin.PostAsJsonAsync("/api/v1/apps", new { name = capped, tenant })).ExpectAsync(201);
+        await (await _admin.PatchAsJsonAsync($"/api/v1/apps/{capped}", new { timeoutSeconds = 20 })).ExpectAsync(200);
+        await (await _admin.UploadAsync(capped, TestApps.Bytes("hello"))).ExpectAsync(201);
+        await using var second = fixture.CreateFactory();
+        using var secondRouter = fixture.CreateClient(ControlPlaneFixture.RouterToken, second);
+        var head = await HeadAsync(secondRouter);
+        // Its LISTEN connection opens in the background; a poll woken by its start would only read again.
+        await Task.Delay(500);
+
+        var poll = secondRouter.GetAsync($"/internal/v1/routes?since={head.Revision}&epoch={head.Epoch}&wait=30");
+        await Task.Delay(300);
+        Assert.False(poll.IsCompleted, "the long-poll answered before anything changed");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await (await _admin.PatchAsJsonAsync($"/api/v1/tenants/{tenant}", new { maxTimeoutSeconds = 3 })).ExpectAsync(200);
+        var written = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        // Only the tenants row changed: without a NOTIFY from it the other replica would sleep through the change.
+        var changes = await (await poll.WaitAsync(TimeSpan.FromSeconds(15))).ExpectAsync(200);
+        output.WriteLine($"PATCH answered after {written.TotalMilliseconds:F1} ms; the other replica's long-poll after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms");
 
         var route = Assert.Single(changes.GetProperty("upserts").EnumerateArray(), r => r.GetProperty("app").GetString() == capped);
         Assert.Equal(3000, route.GetProperty("timeoutMilliseconds").GetInt32());
