@@ -166,6 +166,27 @@ public sealed class RouterProcess(ExternalProcess process, int appPort, int mana
 
     public async Task<string> MetricsAsync() => await _http.GetStringAsync($"{ManagementUrl}/metrics");
 
+    /// <summary>
+    /// Waits until this router answers the app with a success whose body contains the text (routing changes reach
+    /// routers asynchronously); returns the last answer as "status: body".
+    /// </summary>
+    public async Task<string> WaitForAppAsync(string app, string pathAndQuery, string expected, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await SendAsync(app, pathAndQuery);
+            last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            if (response.IsSuccessStatusCode && last.Contains(expected, StringComparison.Ordinal))
+            {
+                return last;
+            }
+            await Task.Delay(50);
+        }
+        throw new Xunit.Sdk.XunitException($"App '{app}' never answered with '{expected}' on port {AppPort}; last answer {last}\nRouter output:\n{Process.Output}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();

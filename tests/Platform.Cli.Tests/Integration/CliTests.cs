@@ -10,7 +10,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
 {
     private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    private PlatformCli NewCli() => new(Path.Combine(stack.Root, "home-" + Guid.NewGuid().ToString("N")[..8]));
+    private PlatformCli NewCli() => new(Path.Combine(stack.Stack.Root, "home-" + Guid.NewGuid().ToString("N")[..8]));
 
     private async Task<PlatformCli> LoggedInCliAsync()
     {
@@ -320,7 +320,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     {
         var cli = await LoggedInCliAsync();
         var app = Unique("bundle");
-        var dir = Path.Combine(stack.Root, app);
+        var dir = Path.Combine(stack.Stack.Root, app);
         Directory.CreateDirectory(dir);
         File.Copy(TestApps.PathOf("hello"), Path.Combine(dir, "hello.wasm"));
         await File.WriteAllTextAsync(Path.Combine(dir, "spin.toml"), $"""

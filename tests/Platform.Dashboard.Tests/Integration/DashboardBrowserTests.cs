@@ -105,10 +105,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     public async Task A_module_dropped_on_the_upload_box_goes_live_and_its_full_digest_can_be_copied()
     {
         var app = Unique("drop");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
@@ -117,7 +114,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         await Expect(tab.ByTestId("versions-empty")).ToBeVisibleAsync();
 
         // What a file dragged from the desktop delivers: a drop event whose DataTransfer holds the file.
-        var bytes = (await File.ReadAllBytesAsync(DashboardStack.ModulePath("greeting-v2"))).Select(b => (int)b).ToArray();
+        var bytes = TestApps.Bytes("greeting-v2").Select(b => (int)b).ToArray();
         var transfer = await page.EvaluateHandleAsync("""
             bytes => {
               const transfer = new DataTransfer();
@@ -140,19 +137,15 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     public async Task A_dropped_tgz_bundle_goes_live_and_its_details_show_routes_and_components()
     {
         var app = Unique("bundle");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await tab.SignInAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = app, Exact = true }).ClickAsync();
         await Expect(tab.ByTestId("versions-empty")).ToBeVisibleAsync();
 
-        var bytes = BundleTgz(new Dictionary<string, byte[]>
-        {
-            ["spin.toml"] = System.Text.Encoding.UTF8.GetBytes("""
+        var bytes = new BundleBuilder()
+            .File("spin.toml", """
                 spin_manifest_version = 2
                 [application]
                 name = "dashboard-bundle"
@@ -171,10 +164,10 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
                 [component.api]
                 source = "hello.wasm"
                 environment = { MODE = "api" }
-                """),
-            ["hello.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("hello")),
-            ["static/index.html"] = "<h1>hi</h1>"u8.ToArray(),
-        }).Select(b => (int)b).ToArray();
+                """)
+            .File("hello.wasm", TestApps.Bytes("hello"))
+            .File("static/index.html", "<h1>hi</h1>")
+            .TarGz().Select(b => (int)b).ToArray();
         var transfer = await page.EvaluateHandleAsync("""
             bytes => {
               const transfer = new DataTransfer();
@@ -201,20 +194,6 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         await Expect(tab.ByTestId("try-status")).ToHaveTextAsync("200");
         await Expect(tab.ByTestId("try-body")).Not.ToContainTextAsync("/api/exact");
         tab.AssertNoScriptProblems();
-    }
-
-    internal static byte[] BundleTgz(IReadOnlyDictionary<string, byte[]> files)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        using (var writer = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            foreach (var (name, content) in files)
-            {
-                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-            }
-        }
-        return output.ToArray();
     }
 
     [Fact]
@@ -298,10 +277,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     public async Task A_taken_name_shows_the_API_s_refusal_under_the_field()
     {
         var app = Unique("taken");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await tab.SignInAsync();
@@ -320,10 +296,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     {
         var app = Unique("secret");
         var value = "dash-" + Guid.NewGuid().ToString("N");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await tab.SignInAsync();
@@ -359,10 +332,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     public async Task The_delete_dialog_works_from_the_keyboard_starts_on_cancel_and_escape_keeps_the_app()
     {
         var app = Unique("keys");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
 

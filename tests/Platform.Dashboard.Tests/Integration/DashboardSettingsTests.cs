@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Platform.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Platform.Dashboard.Tests.Integration;
@@ -253,9 +254,8 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
         var app = Unique("details");
         using var client = stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        var tgz = DashboardBrowserTests.BundleTgz(new Dictionary<string, byte[]>
-        {
-            ["spin.toml"] = System.Text.Encoding.UTF8.GetBytes("""
+        var tgz = new BundleBuilder()
+            .File("spin.toml", """
                 spin_manifest_version = 2
                 [application]
                 name = "details-bundle"
@@ -273,12 +273,12 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
                 files = ["static/*"]
                 [component.handler]
                 source = "cgienv.wasm"
-                """),
-            ["hello.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("hello")),
-            ["cgienv.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("cgienv")),
-            ["static/index.html"] = "<h1>details</h1>"u8.ToArray(),
-            ["static/app.css"] = "h1 { color: teal; }"u8.ToArray(),
-        });
+                """)
+            .File("hello.wasm", TestApps.Bytes("hello"))
+            .File("cgienv.wasm", TestApps.Bytes("cgienv"))
+            .File("static/index.html", "<h1>details</h1>")
+            .File("static/app.css", "h1 { color: teal; }")
+            .TarGz();
         using (var form = new MultipartFormDataContent())
         {
             form.Add(new ByteArrayContent(tgz), "bundle", "details.tgz");

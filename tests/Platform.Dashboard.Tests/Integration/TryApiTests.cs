@@ -147,8 +147,9 @@ public sealed class TryApiTests(DashboardStack stack)
     {
         // A second control plane on the same database whose router URL points at a port nobody listens on.
         var deadPort = TestPorts.GetFreeTcpPort();
-        await using var controlPlane = await PlatformProcesses.StartControlPlaneAsync(stack.ConnectionString, stack.Registry.Url, deadPort,
-            new Dictionary<string, string?> { ["Platform__Apps__RouterUrl"] = $"http://127.0.0.1:{deadPort}", ["ASPNETCORE_WEBROOT"] = DashboardStack.WebRoot });
+        await using var controlPlane = await stack.Stack.StartControlPlaneAsync(
+            new Dictionary<string, string?> { ["Platform__Apps__RouterUrl"] = $"http://127.0.0.1:{deadPort}", ["ASPNETCORE_WEBROOT"] = DashboardStack.WebRoot },
+            routerPort: deadPort);
         var app = Unique("trydead");
         using var client = controlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();

@@ -10,7 +10,7 @@ namespace Platform.Router.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class AppServingTests(SharedRouterStack shared)
 {
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
 
     private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
 

@@ -17,7 +17,7 @@ namespace Platform.Router.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class FairnessTests(SharedRouterStack shared, ITestOutputHelper output) : IClassFixture<SharedRouterStack>
 {
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
 
     private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
 

@@ -27,7 +27,7 @@ public sealed class RouterOutboundFixture : IAsyncLifetime
 public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOutboundFixture upstream, ITestOutputHelper output)
     : IClassFixture<RouterOutboundFixture>
 {
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
     private OutboundUpstreams Up => upstream.Upstreams;
 
     private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -116,18 +116,10 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
             [component.closed]
             source = "client.wasm"
             """;
-        using var archive = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(archive, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            foreach (var (name, bytes) in new[] { ("spin.toml", Encoding.UTF8.GetBytes(toml)), ("client.wasm", TestApps.Bytes("http-client")) })
-            {
-                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) });
-            }
-        }
+        var bundle = new BundleBuilder().File("spin.toml", toml).File("client.wasm", TestApps.Bytes("http-client")).TarGz();
         using var client = Stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        var content = new ByteArrayContent(archive.ToArray());
+        var content = new ByteArrayContent(bundle);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
         var uploaded = await client.PostAsync($"/api/v1/apps/{app}/versions", content);
         Assert.True(uploaded.IsSuccessStatusCode, await uploaded.Content.ReadAsStringAsync());
@@ -240,10 +232,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         await Stack.ControlPlane.DeployAsync(slow, TestApps.Bytes("http-client"));
         await Stack.ControlPlane.DeployAsync(other, TestApps.Bytes("hello"));
         (await PatchAsync(slow, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
-        var folder = Path.Combine(Path.GetTempPath(), "platform-outbound-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var router = await PlatformProcesses.StartRouterAsync(Stack.ControlPlane.Url, Stack.Registry.Url,
-            Path.Combine(folder, "cache"), Path.Combine(folder, "state"),
-            extra: new Dictionary<string, string?> { ["Platform__Router__MaxConcurrency"] = "256" });
+        await using var router = await Stack.StartOwnRouterAsync("wide-gate", new Dictionary<string, string?> { ["Platform__Router__MaxConcurrency"] = "256" });
         await Stack.WaitForAppAsync(other, "/", "", router: router);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         string ready;
@@ -279,13 +268,6 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         output.WriteLine($"bystander while 64 wait 1 s upstream: {Describe(loaded)}");
         output.WriteLine($"slow requests: {string.Join(", ", statuses)}");
         Assert.NotEmpty(loaded);
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 
     private static double Percentile(List<double> samples, double q)
