@@ -1,3 +1,5 @@
+using Xunit;
+
 namespace Platform.Testing;
 
 /// <summary>Settings of a <see cref="PlatformStack"/>.</summary>

@@ -13,8 +13,6 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class DashboardBrowserTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private static ILocator VersionRow(IPage page, int number) => page.Locator($"[data-testid=version-row][data-version='{number}']");
 
     private async Task<JsonElement> GetAppAsync(string app)
@@ -28,7 +26,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     {
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
-        var app = Unique("dash");
+        var app = TestApps.UniqueName("dash");
 
         await tab.SignInAsync();
         Assert.Equal(PlatformProcesses.AdminKey, await tab.StoredKeyAsync());
@@ -104,7 +102,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_module_dropped_on_the_upload_box_goes_live_and_its_full_digest_can_be_copied()
     {
-        var app = Unique("drop");
+        var app = TestApps.UniqueName("drop");
         await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
@@ -136,7 +134,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_dropped_tgz_bundle_goes_live_and_its_details_show_routes_and_components()
     {
-        var app = Unique("bundle");
+        var app = TestApps.UniqueName("bundle");
         await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
@@ -276,7 +274,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_taken_name_shows_the_API_s_refusal_under_the_field()
     {
-        var app = Unique("taken");
+        var app = TestApps.UniqueName("taken");
         await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
@@ -294,7 +292,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_secret_set_on_the_secrets_screen_is_listed_by_name_and_its_value_is_never_shown_again()
     {
-        var app = Unique("secret");
+        var app = TestApps.UniqueName("secret");
         var value = "dash-" + Guid.NewGuid().ToString("N");
         await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
@@ -331,7 +329,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task The_delete_dialog_works_from_the_keyboard_starts_on_cancel_and_escape_keeps_the_app()
     {
-        var app = Unique("keys");
+        var app = TestApps.UniqueName("keys");
         await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
@@ -360,7 +358,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_deep_link_to_an_app_on_a_phone_sized_screen_signs_in_there_and_needs_no_sideways_scrolling()
     {
-        var app = Unique("phone");
+        var app = TestApps.UniqueName("phone");
         await stack.DeployAsync(app, "hello");
         await using var tab = await stack.OpenAsync(width: 375, height: 812);
         var page = tab.Page;
@@ -385,7 +383,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task The_app_page_shows_the_outbound_allow_list_and_says_when_it_is_empty()
     {
-        var app = Unique("hosts");
+        var app = TestApps.UniqueName("hosts");
         await stack.DeployAsync(app, "hello");
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;

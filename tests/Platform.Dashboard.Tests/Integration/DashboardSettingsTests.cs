@@ -15,8 +15,6 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class DashboardSettingsTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private async Task<JsonElement> GetAppAsync(string app)
     {
         using var client = stack.ControlPlane.CreateClient();
@@ -83,7 +81,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task A_variable_added_edited_and_removed_in_the_browser_is_what_the_router_hands_the_module()
     {
-        var app = Unique("vars");
+        var app = TestApps.UniqueName("vars");
         await stack.DeployAsync(app, "cgienv");
         await using var tab = await OpenAppAsync(app);
         var page = tab.Page;
@@ -147,7 +145,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task Limits_saved_in_the_browser_are_what_the_API_returns_and_a_refused_value_shows_the_API_s_detail()
     {
-        var app = Unique("limits");
+        var app = TestApps.UniqueName("limits");
         await stack.DeployAsync(app, "hello");
         await using var tab = await OpenAppAsync(app);
         var page = tab.Page;
@@ -211,7 +209,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task Outbound_hosts_are_added_and_removed_in_the_browser_and_a_bad_entry_shows_the_API_s_detail()
     {
-        var app = Unique("hosts");
+        var app = TestApps.UniqueName("hosts");
         await stack.DeployAsync(app, "hello");
         await using var tab = await OpenAppAsync(app);
         var page = tab.Page;
@@ -251,7 +249,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task Version_details_of_a_bundle_show_its_routes_components_files_and_digests()
     {
-        var app = Unique("details");
+        var app = TestApps.UniqueName("details");
         using var client = stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
         var tgz = new BundleBuilder()

@@ -26,15 +26,13 @@ public sealed class LogStack() : PlatformStackFixture(new PlatformStackOptions {
 [Trait("Category", "Integration")]
 public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : IClassFixture<LogStack>
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private sealed record Entry(DateTimeOffset Time, int Version, string? Component, string RequestId, string Router, string Stream, string Line);
 
     private sealed record Page(List<Entry> Entries);
 
     private async Task<string> DeployLoggerAsync(int? timeoutSeconds = null)
     {
-        var app = Unique("logs");
+        var app = TestApps.UniqueName("logs");
         await stack.ControlPlane.DeployAsync(app, TestApps.Bytes("logger"));
         if (timeoutSeconds is { } t)
         {
@@ -243,7 +241,7 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains($"'{quoted}'", await response.Content.ReadAsStringAsync());
         }
-        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/apps/{Unique("nope")}/logs")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/apps/{TestApps.UniqueName("nope")}/logs")).StatusCode);
         using var anonymous = stack.ControlPlane.CreateClient(key: null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/v1/apps/{app}/logs")).StatusCode);
     }
@@ -252,7 +250,7 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
     public async Task A_100_MB_stderr_flood_is_cut_and_counted_while_another_apps_latency_is_measured_beside_it()
     {
         var flood = await DeployLoggerAsync();
-        var quiet = Unique("quiet");
+        var quiet = TestApps.UniqueName("quiet");
         await stack.ControlPlane.DeployAsync(quiet, TestApps.Bytes("hello"));
         await stack.RouterA.WaitForAppAsync(quiet, "/?warmup", "", TimeSpan.FromSeconds(15));
 
@@ -295,7 +293,7 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
 
         // The same CPU without any stderr (a loop stopped by its CPU-time limit), to tell the cost of the log path
         // from the cost of a neighbour that simply burns CPU.
-        var burner = Unique("burn");
+        var burner = TestApps.UniqueName("burn");
         var perFloodMs = Math.Clamp((int)((cpuFlood - cpuQuiet).TotalMilliseconds / floods), 10, 2000);
         using (var client = stack.ControlPlane.CreateClient())
         {
@@ -354,8 +352,8 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
                 ["Platform__Logs__RetentionDays"] = "7",
             }, await stack.Postgres.CreateDatabaseAsync(), TestPorts.GetFreeTcpPort());
         using var admin = controlPlane.CreateClient();
-        var app = Unique("kept");
-        var other = Unique("other");
+        var app = TestApps.UniqueName("kept");
+        var other = TestApps.UniqueName("other");
         (await admin.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync("/api/v1/apps", new { name = other })).EnsureSuccessStatusCode();
 

@@ -70,14 +70,12 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
 {
     private PlatformStack Stack => fixture.Stack;
 
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private static string Hits(string source) => $"platform_runtime_module_cache_hits_total\\{{[^}}]*source=\"{Regex.Escape(source)}\"[^}}]*\\}} [1-9]";
 
     /// <param name="settings">The create-app body for the generated name (limits, variables); just the name by default.</param>
     private async Task<string> DeployComponentAsync(string fixtureName, Func<string, object>? settings = null)
     {
-        var app = Unique(fixtureName);
+        var app = TestApps.UniqueName(fixtureName);
         await fixture.CreateAsync(app, settings?.Invoke(app) ?? new { name = app });
         var upload = await fixture.UploadAsync(app, TestApps.Bytes("components/" + fixtureName));
         Assert.True(upload.StatusCode == HttpStatusCode.Created, await upload.Content.ReadAsStringAsync());
@@ -246,7 +244,7 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
     [Fact]
     public async Task A_component_importing_what_the_platform_does_not_provide_is_refused_at_upload_with_422_naming_the_import_and_its_exports()
     {
-        var app = Unique("missing");
+        var app = TestApps.UniqueName("missing");
         await fixture.CreateAsync(app, new { name = app });
 
         using var response = await fixture.UploadAsync(app, TestApps.Bytes("components/missing-import"));
@@ -317,7 +315,7 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
     [Fact]
     public async Task A_bundle_serves_a_component_on_api_and_a_wagi_module_on_everything_else_side_by_side()
     {
-        var app = Unique("mixed");
+        var app = TestApps.UniqueName("mixed");
         await fixture.CreateAsync(app, new { name = app });
         const string manifest = """
             spin_manifest_version = 2
