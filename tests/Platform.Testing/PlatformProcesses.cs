@@ -29,16 +29,8 @@ public static class PlatformProcesses
             ["Platform__ControlPlane__Url"] = $"http://127.0.0.1:{port}",
             ["Platform__Apps__PublicUrlTemplate"] = $"http://{{app}}.apps.localhost:{routerPort}/",
             ["PLATFORM_ADMIN_KEY"] = AdminKey,
-            ["PLATFORM_ROUTER_TOKEN"] = RouterToken,
-            ["PLATFORM_ARTIFACT_SIGNING_KEY"] = ArtifactSigningKey,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
-        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
-        {
-            env[k] = v;
-        }
-        var dll = DllOf("Platform.ControlPlane");
-        var process = ExternalProcess.Start("dotnet", [dll], env, Path.GetDirectoryName(dll));
+        var process = StartHost("Platform.ControlPlane", env, extra);
         var cp = new ControlPlaneProcess(process, port);
         await WaitReadyAsync($"{cp.Url}/readyz", process, "control plane");
         return cp;
@@ -58,22 +50,28 @@ public static class PlatformProcesses
             ["Platform__Router__StateDirectory"] = stateDirectory,
             ["Platform__Router__StatsIntervalSeconds"] = "1",
             ["Platform__Registry__Url"] = registryUrl,
-            ["PLATFORM_ROUTER_TOKEN"] = RouterToken,
-            ["PLATFORM_ARTIFACT_SIGNING_KEY"] = ArtifactSigningKey,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
-        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
-        {
-            env[k] = v;
-        }
-        var dll = DllOf("Platform.Router");
-        var process = ExternalProcess.Start("dotnet", [dll], env, Path.GetDirectoryName(dll));
+        var process = StartHost("Platform.Router", env, extra);
         var router = new RouterProcess(process, appPort, managementPort);
         if (waitReady)
         {
             await WaitReadyAsync($"{router.ManagementUrl}/readyz", process, "router");
         }
         return router;
+    }
+
+    /// <summary>Runs a host's build output with its settings, the secrets both hosts share, and a test's extra settings last.</summary>
+    private static ExternalProcess StartHost(string project, Dictionary<string, string?> env, IDictionary<string, string?>? extra)
+    {
+        env["PLATFORM_ROUTER_TOKEN"] = RouterToken;
+        env["PLATFORM_ARTIFACT_SIGNING_KEY"] = ArtifactSigningKey;
+        env["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            env[k] = v;
+        }
+        var dll = DllOf(project);
+        return ExternalProcess.Start("dotnet", [dll], env, Path.GetDirectoryName(dll));
     }
 
     private static async Task WaitReadyAsync(string url, ExternalProcess process, string what)
@@ -165,6 +163,27 @@ public sealed class RouterProcess(ExternalProcess process, int appPort, int mana
     }
 
     public async Task<string> MetricsAsync() => await _http.GetStringAsync($"{ManagementUrl}/metrics");
+
+    /// <summary>
+    /// Waits until this router answers the app with a success whose body contains the text (routing changes reach
+    /// routers asynchronously); returns the last answer as "status: body".
+    /// </summary>
+    public async Task<string> WaitForAppAsync(string app, string pathAndQuery, string expected, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await SendAsync(app, pathAndQuery);
+            last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            if (response.IsSuccessStatusCode && last.Contains(expected, StringComparison.Ordinal))
+            {
+                return last;
+            }
+            await Task.Delay(50);
+        }
+        throw new Xunit.Sdk.XunitException($"App '{app}' never answered with '{expected}' on port {AppPort}; last answer {last}\nRouter output:\n{Process.Output}");
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -19,4 +19,7 @@ public static class TestApps
     }
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(PathOf(name));
+
+    /// <summary>An app name no other test uses: the stem and eight hex digits.</summary>
+    public static string UniqueName(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
 }

@@ -5,40 +5,7 @@ using Platform.Testing;
 namespace Platform.Cli.Tests.Integration;
 
 /// <summary>PostgreSQL, a registry, the control plane and a router as processes; the CLI runs against them.</summary>
-public sealed class CliStack : IAsyncLifetime
-{
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "platform-cli-" + Guid.NewGuid().ToString("N")[..10]);
-
-    public PostgresServer Postgres { get; private set; } = null!;
-    public RegistryServer Registry { get; private set; } = null!;
-    public ControlPlaneProcess ControlPlane { get; private set; } = null!;
-    public RouterProcess Router { get; private set; } = null!;
-    public string Root => _root;
-
-    public async Task InitializeAsync()
-    {
-        Postgres = await PostgresServer.StartAsync();
-        Registry = await RegistryServer.StartNewAsync();
-        var routerPort = TestPorts.GetFreeTcpPort();
-        ControlPlane = await PlatformProcesses.StartControlPlaneAsync(await Postgres.CreateDatabaseAsync(), Registry.Url, routerPort);
-        Router = await PlatformProcesses.StartRouterAsync(ControlPlane.Url, Registry.Url, Path.Combine(_root, "cache"), Path.Combine(_root, "state"), routerPort);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Router.DisposeAsync();
-        await ControlPlane.DisposeAsync();
-        await Registry.DisposeAsync();
-        await Postgres.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-}
+public sealed class CliStack : PlatformStackFixture;
 
 /// <summary>The built `platform` CLI, run as a process with its own home (so its saved login is the test's own).</summary>
 public sealed class PlatformCli

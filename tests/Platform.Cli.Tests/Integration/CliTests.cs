@@ -8,9 +8,7 @@ namespace Platform.Cli.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
-    private PlatformCli NewCli() => new(Path.Combine(stack.Root, "home-" + Guid.NewGuid().ToString("N")[..8]));
+    private PlatformCli NewCli() => new(Path.Combine(stack.Stack.Root, "home-" + Guid.NewGuid().ToString("N")[..8]));
 
     private async Task<PlatformCli> LoggedInCliAsync()
     {
@@ -65,7 +63,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Deploy_a_wasm_creates_the_app_waits_until_it_is_served_and_a_second_deploy_and_a_rollback_switch_versions()
     {
         var cli = await LoggedInCliAsync();
-        var app = Unique("cli");
+        var app = TestApps.UniqueName("cli");
 
         var first = await cli.RunAsync("deploy", "--app", app, TestApps.PathOf("hello"));
         Assert.True(first.ExitCode == 0, first.ToString());
@@ -109,7 +107,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
         await WaitForBodyAsync(app, "greeting v2");
 
         AssertOneLineError(await cli.RunAsync("rollback", app, "9"), "has no version 9");
-        AssertOneLineError(await cli.RunAsync("versions", Unique("nope")), "No app is named");
+        AssertOneLineError(await cli.RunAsync("versions", TestApps.UniqueName("nope")), "No app is named");
     }
 
     private async Task WaitForBodyAsync(string app, string expected)
@@ -133,7 +131,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Logs_prints_the_tail_and_follow_prints_a_new_line_as_it_arrives()
     {
         var cli = await LoggedInCliAsync();
-        var app = Unique("clilogs");
+        var app = TestApps.UniqueName("clilogs");
         var deploy = await cli.RunAsync("deploy", "--app", app, TestApps.PathOf("logger"));
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
 
@@ -183,7 +181,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Vars_set_and_unset_change_the_apps_variables()
     {
         var cli = await LoggedInCliAsync();
-        var app = Unique("clivars");
+        var app = TestApps.UniqueName("clivars");
         Assert.Equal(0, (await cli.RunAsync("deploy", "--app", app, "--no-wait", TestApps.PathOf("hello"))).ExitCode);
 
         var set = await cli.RunAsync("vars", app, "set", "GREETING=hi there", "MODE=a=b");
@@ -203,7 +201,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Secrets_set_from_an_option_or_stdin_list_only_names_and_unset_removes_them()
     {
         var cli = await LoggedInCliAsync();
-        var app = Unique("clisecrets");
+        var app = TestApps.UniqueName("clisecrets");
         Assert.Equal(0, (await cli.RunAsync("deploy", "--app", app, "--no-wait", TestApps.PathOf("hello"))).ExitCode);
         var fromOption = "opt-" + Guid.NewGuid().ToString("N");
         var fromStdin = "stdin-" + Guid.NewGuid().ToString("N");
@@ -236,7 +234,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Keys_create_list_and_revoke_and_a_revoked_key_stops_working()
     {
         var cli = await LoggedInCliAsync();
-        var name = Unique("ci");
+        var name = TestApps.UniqueName("ci");
         var created = await cli.RunAsync("keys", "create", name);
         Assert.True(created.ExitCode == 0, created.ToString());
         var secret = created.Stdout.Trim();
@@ -251,7 +249,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
         user.Environment["PLATFORM_URL"] = stack.ControlPlane.Url;
         user.Environment["PLATFORM_KEY"] = secret;
         Assert.Equal(0, (await user.RunAsync("apps")).ExitCode);
-        AssertOneLineError(await user.RunAsync("keys", "create", Unique("admin"), "--admin"), "(HTTP 403)");
+        AssertOneLineError(await user.RunAsync("keys", "create", TestApps.UniqueName("admin"), "--admin"), "(HTTP 403)");
 
         Assert.Equal(0, (await cli.RunAsync("keys", "revoke", name)).ExitCode);
         AssertOneLineError(await user.RunAsync("apps"), "(HTTP 401)");
@@ -261,7 +259,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Tenants_and_scoped_keys_are_made_listed_and_deleted_and_a_tenant_key_sees_only_its_apps()
     {
         var cli = await LoggedInCliAsync();
-        var tenant = Unique("acme");
+        var tenant = TestApps.UniqueName("acme");
         var created = await cli.RunAsync("tenants", "create", tenant, "--max-apps", "2", "--max-timeout-seconds", "10");
         Assert.True(created.ExitCode == 0, created.ToString());
         Assert.Contains("apps=2", created.Stdout);
@@ -272,9 +270,9 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
         Assert.Equal(2, listedTenant.GetProperty("quotas").GetProperty("maxApps").GetInt32());
 
         // An app in the default tenant (made by the admin) and one key of the new tenant per scope.
-        var defaultApp = Unique("default-app");
+        var defaultApp = TestApps.UniqueName("default-app");
         Assert.Equal(0, (await cli.RunAsync("deploy", "--app", defaultApp, "--no-wait", TestApps.PathOf("hello"))).ExitCode);
-        var keyName = Unique("ci");
+        var keyName = TestApps.UniqueName("ci");
         var key = await cli.RunAsync("keys", "create", keyName, "--tenant", tenant);
         Assert.True(key.ExitCode == 0, key.ToString());
         Assert.Contains($"tenant {tenant}, full", key.Stderr);
@@ -282,7 +280,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
         tenantCli.Environment["PLATFORM_URL"] = stack.ControlPlane.Url;
         tenantCli.Environment["PLATFORM_KEY"] = key.Stdout.Trim();
 
-        var app = Unique("acme-app");
+        var app = TestApps.UniqueName("acme-app");
         var deployed = await tenantCli.RunAsync("deploy", "--app", app, "--no-wait", TestApps.PathOf("hello"));
         Assert.True(deployed.ExitCode == 0, deployed.ToString());
         var seen = JsonDocument.Parse((await tenantCli.RunAsync("apps", "--json")).Stdout).RootElement;
@@ -293,11 +291,11 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
         Assert.DoesNotContain(defaultApp, adminView.Stdout);
 
         // The tenant key makes a narrower key; keys list shows tenant and scope.
-        var deployer = await tenantCli.RunAsync("keys", "create", Unique("deployer"), "--app", app, "--access", "deploy-only", "--json");
+        var deployer = await tenantCli.RunAsync("keys", "create", TestApps.UniqueName("deployer"), "--app", app, "--access", "deploy-only", "--json");
         Assert.True(deployer.ExitCode == 0, deployer.ToString());
         var deployerKey = JsonDocument.Parse(deployer.Stdout).RootElement;
         Assert.Equal("deploy-only", deployerKey.GetProperty("access").GetString());
-        AssertOneLineError(await tenantCli.RunAsync("keys", "create", Unique("x"), "--tenant", "default"), "'default'");
+        AssertOneLineError(await tenantCli.RunAsync("keys", "create", TestApps.UniqueName("x"), "--tenant", "default"), "'default'");
         var table = await cli.RunAsync("keys", "list");
         var row = table.Stdout.Split('\n').Single(l => l.Contains(deployerKey.GetProperty("name").GetString()!));
         Assert.Contains(tenant, row);
@@ -311,7 +309,7 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
 
         AssertOneLineError(await cli.RunAsync("tenants", "delete", tenant), "1 app");
         Assert.Equal(0, (await tenantCli.RunAsync("apps")).ExitCode);
-        var deleteApp = await cli.RunAsync("tenants", "delete", Unique("nope"));
+        var deleteApp = await cli.RunAsync("tenants", "delete", TestApps.UniqueName("nope"));
         AssertOneLineError(deleteApp, "(HTTP 404)");
     }
 
@@ -319,8 +317,8 @@ public sealed class CliTests(CliStack stack) : IClassFixture<CliStack>
     public async Task Deploy_of_a_spin_toml_directory_uploads_it_as_a_gzipped_bundle()
     {
         var cli = await LoggedInCliAsync();
-        var app = Unique("bundle");
-        var dir = Path.Combine(stack.Root, app);
+        var app = TestApps.UniqueName("bundle");
+        var dir = Path.Combine(stack.Stack.Root, app);
         Directory.CreateDirectory(dir);
         File.Copy(TestApps.PathOf("hello"), Path.Combine(dir, "hello.wasm"));
         await File.WriteAllTextAsync(Path.Combine(dir, "spin.toml"), $"""

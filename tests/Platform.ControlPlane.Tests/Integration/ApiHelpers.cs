@@ -1,12 +1,13 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Platform.Testing;
 
 namespace Platform.ControlPlane.Tests.Integration;
 
 internal static class ApiHelpers
 {
-    public static string UniqueAppName(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
+    public static string UniqueAppName(string stem) => TestApps.UniqueName(stem);
 
     public static async Task CreateAppAsync(this HttpClient client, string name)
     {

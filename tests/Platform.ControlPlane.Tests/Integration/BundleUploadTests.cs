@@ -6,7 +6,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Platform.ControlPlane.Tests.Support;
 using Platform.Testing;
 
 namespace Platform.ControlPlane.Tests.Integration;

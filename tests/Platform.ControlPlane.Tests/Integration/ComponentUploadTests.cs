@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Platform.ControlPlane.Tests.Support;
 using Platform.Testing;
 
 namespace Platform.ControlPlane.Tests.Integration;

@@ -1,6 +1,6 @@
 using System.Formats.Tar;
 using Platform.Bundles;
-using Platform.ControlPlane.Tests.Support;
+using Platform.Testing;
 
 namespace Platform.ControlPlane.Tests.Unit;
 

@@ -13,8 +13,6 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class DashboardBrowserTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private static ILocator VersionRow(IPage page, int number) => page.Locator($"[data-testid=version-row][data-version='{number}']");
 
     private async Task<JsonElement> GetAppAsync(string app)
@@ -28,7 +26,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     {
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
-        var app = Unique("dash");
+        var app = TestApps.UniqueName("dash");
 
         await tab.SignInAsync();
         Assert.Equal(PlatformProcesses.AdminKey, await tab.StoredKeyAsync());
@@ -104,11 +102,8 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_module_dropped_on_the_upload_box_goes_live_and_its_full_digest_can_be_copied()
     {
-        var app = Unique("drop");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        var app = TestApps.UniqueName("drop");
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
@@ -117,7 +112,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         await Expect(tab.ByTestId("versions-empty")).ToBeVisibleAsync();
 
         // What a file dragged from the desktop delivers: a drop event whose DataTransfer holds the file.
-        var bytes = (await File.ReadAllBytesAsync(DashboardStack.ModulePath("greeting-v2"))).Select(b => (int)b).ToArray();
+        var bytes = TestApps.Bytes("greeting-v2").Select(b => (int)b).ToArray();
         var transfer = await page.EvaluateHandleAsync("""
             bytes => {
               const transfer = new DataTransfer();
@@ -139,20 +134,16 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_dropped_tgz_bundle_goes_live_and_its_details_show_routes_and_components()
     {
-        var app = Unique("bundle");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        var app = TestApps.UniqueName("bundle");
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await tab.SignInAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = app, Exact = true }).ClickAsync();
         await Expect(tab.ByTestId("versions-empty")).ToBeVisibleAsync();
 
-        var bytes = BundleTgz(new Dictionary<string, byte[]>
-        {
-            ["spin.toml"] = System.Text.Encoding.UTF8.GetBytes("""
+        var bytes = new BundleBuilder()
+            .File("spin.toml", """
                 spin_manifest_version = 2
                 [application]
                 name = "dashboard-bundle"
@@ -171,10 +162,10 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
                 [component.api]
                 source = "hello.wasm"
                 environment = { MODE = "api" }
-                """),
-            ["hello.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("hello")),
-            ["static/index.html"] = "<h1>hi</h1>"u8.ToArray(),
-        }).Select(b => (int)b).ToArray();
+                """)
+            .File("hello.wasm", TestApps.Bytes("hello"))
+            .File("static/index.html", "<h1>hi</h1>")
+            .TarGz().Select(b => (int)b).ToArray();
         var transfer = await page.EvaluateHandleAsync("""
             bytes => {
               const transfer = new DataTransfer();
@@ -201,20 +192,6 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
         await Expect(tab.ByTestId("try-status")).ToHaveTextAsync("200");
         await Expect(tab.ByTestId("try-body")).Not.ToContainTextAsync("/api/exact");
         tab.AssertNoScriptProblems();
-    }
-
-    internal static byte[] BundleTgz(IReadOnlyDictionary<string, byte[]> files)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        using (var writer = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            foreach (var (name, content) in files)
-            {
-                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-            }
-        }
-        return output.ToArray();
     }
 
     [Fact]
@@ -297,11 +274,8 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_taken_name_shows_the_API_s_refusal_under_the_field()
     {
-        var app = Unique("taken");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        var app = TestApps.UniqueName("taken");
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await tab.SignInAsync();
@@ -318,12 +292,9 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_secret_set_on_the_secrets_screen_is_listed_by_name_and_its_value_is_never_shown_again()
     {
-        var app = Unique("secret");
+        var app = TestApps.UniqueName("secret");
         var value = "dash-" + Guid.NewGuid().ToString("N");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
         await tab.SignInAsync();
@@ -358,11 +329,8 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task The_delete_dialog_works_from_the_keyboard_starts_on_cancel_and_escape_keeps_the_app()
     {
-        var app = Unique("keys");
-        using (var client = stack.ControlPlane.CreateClient())
-        {
-            (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        }
+        var app = TestApps.UniqueName("keys");
+        await stack.CreateAppAsync(app);
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
 
@@ -390,7 +358,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task A_deep_link_to_an_app_on_a_phone_sized_screen_signs_in_there_and_needs_no_sideways_scrolling()
     {
-        var app = Unique("phone");
+        var app = TestApps.UniqueName("phone");
         await stack.DeployAsync(app, "hello");
         await using var tab = await stack.OpenAsync(width: 375, height: 812);
         var page = tab.Page;
@@ -415,7 +383,7 @@ public sealed class DashboardBrowserTests(DashboardStack stack)
     [Fact]
     public async Task The_app_page_shows_the_outbound_allow_list_and_says_when_it_is_empty()
     {
-        var app = Unique("hosts");
+        var app = TestApps.UniqueName("hosts");
         await stack.DeployAsync(app, "hello");
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;

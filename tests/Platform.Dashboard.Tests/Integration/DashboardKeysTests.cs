@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Platform.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Platform.Dashboard.Tests.Integration;
@@ -12,14 +13,12 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class DashboardKeysTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     [Fact]
     public async Task An_admin_filters_apps_by_tenant_makes_a_scoped_key_sees_its_secret_once_and_revokes_it()
     {
         using var admin = stack.ControlPlane.CreateClient();
-        var (acme, globex) = (Unique("acme"), Unique("globex"));
-        var (acmeApp, globexApp) = (Unique("acme-app"), Unique("globex-app"));
+        var (acme, globex) = (TestApps.UniqueName("acme"), TestApps.UniqueName("globex"));
+        var (acmeApp, globexApp) = (TestApps.UniqueName("acme-app"), TestApps.UniqueName("globex-app"));
         foreach (var (tenant, app) in new[] { (acme, acmeApp), (globex, globexApp) })
         {
             (await admin.PostAsJsonAsync("/api/v1/tenants", new { name = tenant })).EnsureSuccessStatusCode();
@@ -46,7 +45,7 @@ public sealed class DashboardKeysTests(DashboardStack stack)
         // A deploy-only key for one app of acme.
         await tab.ByTestId("nav-keys").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/keys$"));
-        var keyName = Unique("ci");
+        var keyName = TestApps.UniqueName("ci");
         await page.GetByLabel("Key name").FillAsync(keyName);
         await tab.ByTestId("key-tenant").SelectOptionAsync(acme);
         await tab.ByTestId("key-access").SelectOptionAsync("deploy-only");
@@ -92,16 +91,16 @@ public sealed class DashboardKeysTests(DashboardStack stack)
     public async Task A_tenant_key_sees_only_its_tenants_apps_and_keys_and_no_tenant_switcher()
     {
         using var admin = stack.ControlPlane.CreateClient();
-        var (tenant, other) = (Unique("own"), Unique("other"));
-        var (app, otherApp) = (Unique("own-app"), Unique("other-app"));
+        var (tenant, other) = (TestApps.UniqueName("own"), TestApps.UniqueName("other"));
+        var (app, otherApp) = (TestApps.UniqueName("own-app"), TestApps.UniqueName("other-app"));
         foreach (var (t, a) in new[] { (tenant, app), (other, otherApp) })
         {
             (await admin.PostAsJsonAsync("/api/v1/tenants", new { name = t })).EnsureSuccessStatusCode();
             (await admin.PostAsJsonAsync("/api/v1/apps", new { name = a, tenant = t })).EnsureSuccessStatusCode();
         }
-        var otherKey = Unique("other-key");
+        var otherKey = TestApps.UniqueName("other-key");
         (await admin.PostAsJsonAsync("/api/v1/keys", new { name = otherKey, tenant = other })).EnsureSuccessStatusCode();
-        var created = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = Unique("own-key"), tenant })).Content.ReadFromJsonAsync<JsonElement>();
+        var created = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = TestApps.UniqueName("own-key"), tenant })).Content.ReadFromJsonAsync<JsonElement>();
 
         await using var tab = await stack.OpenAsync();
         var page = tab.Page;
@@ -118,7 +117,7 @@ public sealed class DashboardKeysTests(DashboardStack stack)
         // Its keys screen: a key made here is of its own tenant; the other tenant's key is not listed.
         await tab.ByTestId("nav-keys").ClickAsync();
         await Expect(tab.ByTestId("key-tenant")).Not.ToBeVisibleAsync();
-        var keyName = Unique("mine");
+        var keyName = TestApps.UniqueName("mine");
         await page.GetByLabel("Key name").FillAsync(keyName);
         await tab.ByTestId("key-access").SelectOptionAsync("read-only");
         await tab.Button("Create key").ClickAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Platform.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Platform.Dashboard.Tests.Integration;
@@ -10,8 +11,6 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class DashboardLogsTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private async Task SendAsync(string app, string path, HttpStatusCode expected)
     {
         using var response = await stack.Router.SendAsync(app, path);
@@ -21,7 +20,7 @@ public sealed class DashboardLogsTests(DashboardStack stack)
     [Fact]
     public async Task The_log_panel_shows_stderr_and_the_platforms_reasons_filters_by_stream_and_follows_new_lines()
     {
-        var app = Unique("logs");
+        var app = TestApps.UniqueName("logs");
         await stack.DeployAsync(app, "logger");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while ((await stack.Router.SendAsync(app, "/?first")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)

@@ -49,7 +49,7 @@ public sealed partial class DashboardPage : IAsyncDisposable
     /// <summary>Uploads a test module through the real file input and waits for the outcome (success or refusal) to show.</summary>
     public async Task UploadAsync(string module)
     {
-        await ByTestId("module-file").SetInputFilesAsync(DashboardStack.ModulePath(module));
+        await ByTestId("module-file").SetInputFilesAsync(TestApps.PathOf(module));
         await Expect(ByTestId("upload-result").Or(ByTestId("upload-error"))).ToContainTextAsync(module);
     }
 

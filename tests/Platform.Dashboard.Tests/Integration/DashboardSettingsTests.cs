@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Platform.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Platform.Dashboard.Tests.Integration;
@@ -14,8 +15,6 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class DashboardSettingsTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private async Task<JsonElement> GetAppAsync(string app)
     {
         using var client = stack.ControlPlane.CreateClient();
@@ -82,7 +81,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task A_variable_added_edited_and_removed_in_the_browser_is_what_the_router_hands_the_module()
     {
-        var app = Unique("vars");
+        var app = TestApps.UniqueName("vars");
         await stack.DeployAsync(app, "cgienv");
         await using var tab = await OpenAppAsync(app);
         var page = tab.Page;
@@ -146,7 +145,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task Limits_saved_in_the_browser_are_what_the_API_returns_and_a_refused_value_shows_the_API_s_detail()
     {
-        var app = Unique("limits");
+        var app = TestApps.UniqueName("limits");
         await stack.DeployAsync(app, "hello");
         await using var tab = await OpenAppAsync(app);
         var page = tab.Page;
@@ -210,7 +209,7 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task Outbound_hosts_are_added_and_removed_in_the_browser_and_a_bad_entry_shows_the_API_s_detail()
     {
-        var app = Unique("hosts");
+        var app = TestApps.UniqueName("hosts");
         await stack.DeployAsync(app, "hello");
         await using var tab = await OpenAppAsync(app);
         var page = tab.Page;
@@ -250,12 +249,11 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
     [Fact]
     public async Task Version_details_of_a_bundle_show_its_routes_components_files_and_digests()
     {
-        var app = Unique("details");
+        var app = TestApps.UniqueName("details");
         using var client = stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        var tgz = DashboardBrowserTests.BundleTgz(new Dictionary<string, byte[]>
-        {
-            ["spin.toml"] = System.Text.Encoding.UTF8.GetBytes("""
+        var tgz = new BundleBuilder()
+            .File("spin.toml", """
                 spin_manifest_version = 2
                 [application]
                 name = "details-bundle"
@@ -273,12 +271,12 @@ public sealed class DashboardSettingsTests(DashboardStack stack)
                 files = ["static/*"]
                 [component.handler]
                 source = "cgienv.wasm"
-                """),
-            ["hello.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("hello")),
-            ["cgienv.wasm"] = await File.ReadAllBytesAsync(DashboardStack.ModulePath("cgienv")),
-            ["static/index.html"] = "<h1>details</h1>"u8.ToArray(),
-            ["static/app.css"] = "h1 { color: teal; }"u8.ToArray(),
-        });
+                """)
+            .File("hello.wasm", TestApps.Bytes("hello"))
+            .File("cgienv.wasm", TestApps.Bytes("cgienv"))
+            .File("static/index.html", "<h1>details</h1>")
+            .File("static/app.css", "h1 { color: teal; }")
+            .TarGz();
         using (var form = new MultipartFormDataContent())
         {
             form.Add(new ByteArrayContent(tgz), "bundle", "details.tgz");

@@ -8,18 +8,10 @@ namespace Platform.Dashboard.Tests.Integration;
 /// The whole platform on loopback (real PostgreSQL, docker-registry, control plane and router as processes) plus
 /// Debian's Chromium driven by Playwright. One per test collection: starting it takes several seconds.
 /// </summary>
-public sealed class DashboardStack : IAsyncLifetime
+public sealed class DashboardStack() : PlatformStackFixture(Options(TestPorts.GetFreeTcpPort()))
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "platform-dashboard-" + Guid.NewGuid().ToString("N")[..10]);
-
-    public PostgresServer Postgres { get; private set; } = null!;
-    public string ConnectionString { get; private set; } = "";
-    public RegistryServer Registry { get; private set; } = null!;
-    public ControlPlaneProcess ControlPlane { get; private set; } = null!;
-    public RouterProcess Router { get; private set; } = null!;
-    public int RouterPort { get; } = TestPorts.GetFreeTcpPort();
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
 
@@ -29,11 +21,28 @@ public sealed class DashboardStack : IAsyncLifetime
     /// <summary>Where screenshots go: TestResults/dashboard under the repository root (ignored by git, kept by CI).</summary>
     public static string ArtifactsDirectory => RepoPaths.Combine("TestResults", "dashboard");
 
-    public async Task InitializeAsync()
+    private static PlatformStackOptions Options(int routerPort) => new()
     {
+        RouterPort = routerPort,
+        ControlPlaneEnvironment = new Dictionary<string, string?>
+        {
+            ["Platform__Apps__RouterUrl"] = $"http://127.0.0.1:{routerPort}",
+            // The build output has no wwwroot (only publish copies it, which the run command uses): serve the committed files.
+            ["ASPNETCORE_WEBROOT"] = WebRoot,
+        },
+    };
+
+    public override async Task InitializeAsync()
+    {
+        var chromium = Environment.GetEnvironmentVariable("PLATFORM_CHROMIUM") is { Length: > 0 } custom ? custom : ChromiumPath;
+        if (!File.Exists(chromium))
+        {
+            throw new InvalidOperationException($"Chromium not found at '{chromium}'; install the Debian package 'chromium' (deploy/platform.sh test does).");
+        }
+        await base.InitializeAsync();
         try
         {
-            await StartAsync();
+            await StartBrowserAsync(chromium);
         }
         catch
         {
@@ -43,25 +52,8 @@ public sealed class DashboardStack : IAsyncLifetime
         }
     }
 
-    private async Task StartAsync()
+    private async Task StartBrowserAsync(string chromium)
     {
-        var chromium = Environment.GetEnvironmentVariable("PLATFORM_CHROMIUM") is { Length: > 0 } custom ? custom : ChromiumPath;
-        if (!File.Exists(chromium))
-        {
-            throw new InvalidOperationException($"Chromium not found at '{chromium}'; install the Debian package 'chromium' (deploy/platform.sh test does).");
-        }
-        Postgres = await PostgresServer.StartAsync();
-        ConnectionString = await Postgres.CreateDatabaseAsync();
-        Registry = await RegistryServer.StartNewAsync();
-        ControlPlane = await PlatformProcesses.StartControlPlaneAsync(ConnectionString, Registry.Url, RouterPort, new Dictionary<string, string?>
-        {
-            ["Platform__Apps__RouterUrl"] = $"http://127.0.0.1:{RouterPort}",
-            // The build output has no wwwroot (only publish copies it, which the run command uses): serve the committed files.
-            ["ASPNETCORE_WEBROOT"] = WebRoot,
-        });
-        Router = await PlatformProcesses.StartRouterAsync(ControlPlane.Url, Registry.Url,
-            Path.Combine(_root, "cache"), Path.Combine(_root, "state"), RouterPort);
-
         // Only the driver (Node, shipped inside the NuGet package) is used; browsers are never downloaded.
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
@@ -76,28 +68,29 @@ public sealed class DashboardStack : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
-    public static string ModulePath(string module)
-    {
-        var path = RepoPaths.Combine("tests", "apps", "out", module + ".wasm");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"Test module '{path}' is missing; run tests/apps/build.sh first.");
-    }
-
     /// <summary>Uploads a test module the way the dashboard does (multipart, a 'module' part) and returns the raw answer.</summary>
     public static async Task<HttpResponseMessage> UploadAsync(HttpClient client, string app, string module)
     {
         using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(ModulePath(module)));
+        var file = new ByteArrayContent(TestApps.Bytes(module));
         file.Headers.ContentType = new("application/wasm");
         form.Add(file, "module", module + ".wasm");
         return await client.PostAsync($"/api/v1/apps/{app}/versions", form);
     }
 
-    /// <summary>Creates an app through the API and deploys a test module as its first version.</summary>
-    public async Task DeployAsync(string app, string module, ControlPlaneProcess? controlPlane = null)
+    /// <summary>Creates an app, without a version, through the API.</summary>
+    public async Task CreateAppAsync(string app, ControlPlaneProcess? controlPlane = null)
     {
         using var client = (controlPlane ?? ControlPlane).CreateClient();
         var created = await client.PostAsJsonAsync("/api/v1/apps", new { name = app });
         Assert.True(created.IsSuccessStatusCode, $"create app '{app}': {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Creates an app through the API and deploys a test module as its first version.</summary>
+    public async Task DeployAsync(string app, string module, ControlPlaneProcess? controlPlane = null)
+    {
+        await CreateAppAsync(app, controlPlane);
+        using var client = (controlPlane ?? ControlPlane).CreateClient();
         var uploaded = await UploadAsync(client, app, module);
         Assert.True(uploaded.IsSuccessStatusCode, $"upload {module} to '{app}': {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
     }
@@ -119,37 +112,14 @@ public sealed class DashboardStack : IAsyncLifetime
         return opened;
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         if (Browser is not null)
         {
             await Browser.DisposeAsync();
         }
         Playwright?.Dispose();
-        if (Router is not null)
-        {
-            await Router.DisposeAsync();
-        }
-        if (ControlPlane is not null)
-        {
-            await ControlPlane.DisposeAsync();
-        }
-        if (Registry is not null)
-        {
-            await Registry.DisposeAsync();
-        }
-        if (Postgres is not null)
-        {
-            await Postgres.DisposeAsync();
-        }
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // The router never started, so it made no folders.
-        }
+        await base.DisposeAsync();
     }
 }
 

@@ -10,8 +10,6 @@ namespace Platform.Dashboard.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class TryApiTests(DashboardStack stack)
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private static async Task<(HttpStatusCode Status, JsonElement Json)> TryAsync(HttpClient client, string app, object request)
     {
         var response = await client.PostAsJsonAsync($"/api/v1/apps/{app}/try", request);
@@ -38,7 +36,7 @@ public sealed class TryApiTests(DashboardStack stack)
     [Fact]
     public async Task Try_returns_the_app_s_status_headers_and_body_for_a_post_with_query_and_headers()
     {
-        var app = Unique("try");
+        var app = TestApps.UniqueName("try");
         await stack.DeployAsync(app, "hello");
         using var client = stack.ControlPlane.CreateClient();
 
@@ -57,7 +55,7 @@ public sealed class TryApiTests(DashboardStack stack)
     [Fact]
     public async Task Try_passes_a_redirect_and_an_app_error_status_through_instead_of_following_them()
     {
-        var app = Unique("tryst");
+        var app = TestApps.UniqueName("tryst");
         await stack.DeployAsync(app, "hello");
         using var client = stack.ControlPlane.CreateClient();
         await TryUntilServedAsync(client, app, new { method = "GET", path = "/" });
@@ -74,7 +72,7 @@ public sealed class TryApiTests(DashboardStack stack)
     [Fact]
     public async Task Try_cuts_a_body_longer_than_64_KiB_and_says_so()
     {
-        var app = Unique("trybig");
+        var app = TestApps.UniqueName("trybig");
         await stack.DeployAsync(app, "hello");
         using var client = stack.ControlPlane.CreateClient();
         // hello echoes the request body after its greeting line, so the answer is larger than the cap.
@@ -96,7 +94,7 @@ public sealed class TryApiTests(DashboardStack stack)
     [InlineData("GET", "/a b", "Path '/a b' must not start with '//' or contain spaces")]
     public async Task Try_refuses_a_bad_method_or_path_with_a_problem_that_quotes_it(string method, string path, string expected)
     {
-        var app = Unique("tryval");
+        var app = TestApps.UniqueName("tryval");
         using var client = stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
 
@@ -110,7 +108,7 @@ public sealed class TryApiTests(DashboardStack stack)
     [Fact]
     public async Task Try_refuses_a_host_header_given_by_the_caller()
     {
-        var app = Unique("tryhost");
+        var app = TestApps.UniqueName("tryhost");
         using var client = stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
 
@@ -147,9 +145,10 @@ public sealed class TryApiTests(DashboardStack stack)
     {
         // A second control plane on the same database whose router URL points at a port nobody listens on.
         var deadPort = TestPorts.GetFreeTcpPort();
-        await using var controlPlane = await PlatformProcesses.StartControlPlaneAsync(stack.ConnectionString, stack.Registry.Url, deadPort,
-            new Dictionary<string, string?> { ["Platform__Apps__RouterUrl"] = $"http://127.0.0.1:{deadPort}", ["ASPNETCORE_WEBROOT"] = DashboardStack.WebRoot });
-        var app = Unique("trydead");
+        await using var controlPlane = await stack.Stack.StartControlPlaneAsync(
+            new Dictionary<string, string?> { ["Platform__Apps__RouterUrl"] = $"http://127.0.0.1:{deadPort}", ["ASPNETCORE_WEBROOT"] = DashboardStack.WebRoot },
+            routerPort: deadPort);
+        var app = TestApps.UniqueName("trydead");
         using var client = controlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
 

@@ -9,85 +9,41 @@ using Xunit.Abstractions;
 namespace Platform.Router.Tests.Integration;
 
 /// <summary>PostgreSQL, a registry, one control plane and two routers (router-a, router-b) for the app-log tests.</summary>
-public sealed class LogStack : IAsyncLifetime
+public sealed class LogStack() : PlatformStackFixture(new PlatformStackOptions { RouterEnvironment = RouterId("router-a") })
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "platform-logs-" + Guid.NewGuid().ToString("N")[..10]);
-
-    public PostgresServer Postgres { get; private set; } = null!;
-    public RegistryServer Registry { get; private set; } = null!;
-    public ControlPlaneProcess ControlPlane { get; private set; } = null!;
-    public RouterProcess RouterA { get; private set; } = null!;
+    public RouterProcess RouterA => Router;
     public RouterProcess RouterB { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Postgres = await PostgresServer.StartAsync();
-        Registry = await RegistryServer.StartNewAsync();
-        var routerPort = TestPorts.GetFreeTcpPort();
-        ControlPlane = await PlatformProcesses.StartControlPlaneAsync(await Postgres.CreateDatabaseAsync(), Registry.Url, routerPort);
-        RouterA = await StartRouterAsync("router-a", routerPort);
-        RouterB = await StartRouterAsync("router-b", null);
+        await base.InitializeAsync();
+        RouterB = await Stack.StartOwnRouterAsync("router-b", RouterId("router-b"));
     }
 
-    private Task<RouterProcess> StartRouterAsync(string id, int? port) =>
-        PlatformProcesses.StartRouterAsync(ControlPlane.Url, Registry.Url, Path.Combine(_root, id, "cache"), Path.Combine(_root, id, "state"), port,
-            new Dictionary<string, string?> { ["Platform__Router__RouterId"] = id });
-
-    public async Task DisposeAsync()
-    {
-        await RouterA.DisposeAsync();
-        await RouterB.DisposeAsync();
-        await ControlPlane.DisposeAsync();
-        await Registry.DisposeAsync();
-        await Postgres.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    private static Dictionary<string, string?> RouterId(string id) => new() { ["Platform__Router__RouterId"] = id };
 }
 
 [Trait("Category", "Integration")]
 public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : IClassFixture<LogStack>
 {
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
-
     private sealed record Entry(DateTimeOffset Time, int Version, string? Component, string RequestId, string Router, string Stream, string Line);
 
     private sealed record Page(List<Entry> Entries);
 
     private async Task<string> DeployLoggerAsync(int? timeoutSeconds = null)
     {
-        var app = Unique("logs");
+        var app = TestApps.UniqueName("logs");
         await stack.ControlPlane.DeployAsync(app, TestApps.Bytes("logger"));
         if (timeoutSeconds is { } t)
         {
             using var client = stack.ControlPlane.CreateClient();
             (await client.PatchAsJsonAsync($"/api/v1/apps/{app}", new { timeoutSeconds = t })).EnsureSuccessStatusCode();
         }
-        await WaitServedAsync(app, stack.RouterA);
-        await WaitServedAsync(app, stack.RouterB);
+        await stack.RouterA.WaitForAppAsync(app, "/?warmup", "", TimeSpan.FromSeconds(15));
+        await stack.RouterB.WaitForAppAsync(app, "/?warmup", "", TimeSpan.FromSeconds(15));
         // The warm-up lines are stored before the test's own requests, so they never mix into a tail.
         await WaitForLogsAsync(app, e => e.Count(x => x.Line == "token=warmup") >= 2);
         return app;
-    }
-
-    private static async Task WaitServedAsync(string app, RouterProcess router)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await router.SendAsync(app, "/?warmup");
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException($"App '{app}' is not served by the router on port {router.AppPort}:\n{router.Process.Output}");
     }
 
     private async Task<List<Entry>> LogsAsync(string app, string query = "")
@@ -285,7 +241,7 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains($"'{quoted}'", await response.Content.ReadAsStringAsync());
         }
-        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/apps/{Unique("nope")}/logs")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/apps/{TestApps.UniqueName("nope")}/logs")).StatusCode);
         using var anonymous = stack.ControlPlane.CreateClient(key: null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/v1/apps/{app}/logs")).StatusCode);
     }
@@ -294,9 +250,9 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
     public async Task A_100_MB_stderr_flood_is_cut_and_counted_while_another_apps_latency_is_measured_beside_it()
     {
         var flood = await DeployLoggerAsync();
-        var quiet = Unique("quiet");
+        var quiet = TestApps.UniqueName("quiet");
         await stack.ControlPlane.DeployAsync(quiet, TestApps.Bytes("hello"));
-        await WaitServedAsync(quiet, stack.RouterA);
+        await stack.RouterA.WaitForAppAsync(quiet, "/?warmup", "", TimeSpan.FromSeconds(15));
 
         // Figures only (the machine is shared and its load moves them): the quiet app alone, then beside the floods.
         var cpuBefore = ProcessCpu(stack.RouterA.Process.Id);
@@ -337,7 +293,7 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
 
         // The same CPU without any stderr (a loop stopped by its CPU-time limit), to tell the cost of the log path
         // from the cost of a neighbour that simply burns CPU.
-        var burner = Unique("burn");
+        var burner = TestApps.UniqueName("burn");
         var perFloodMs = Math.Clamp((int)((cpuFlood - cpuQuiet).TotalMilliseconds / floods), 10, 2000);
         using (var client = stack.ControlPlane.CreateClient())
         {
@@ -389,16 +345,15 @@ public sealed class AppLogTests(LogStack stack, ITestOutputHelper output) : ICla
     [Fact]
     public async Task Retention_deletes_lines_older_than_the_age_limit_and_beyond_the_count_per_app()
     {
-        await using var controlPlane = await PlatformProcesses.StartControlPlaneAsync(await stack.Postgres.CreateDatabaseAsync(), stack.Registry.Url,
-            TestPorts.GetFreeTcpPort(), new Dictionary<string, string?>
+        await using var controlPlane = await stack.Stack.StartControlPlaneAsync(new Dictionary<string, string?>
             {
                 ["Platform__Logs__RetentionIntervalSeconds"] = "1",
                 ["Platform__Logs__MaxLinesPerApp"] = "20",
                 ["Platform__Logs__RetentionDays"] = "7",
-            });
+            }, await stack.Postgres.CreateDatabaseAsync(), TestPorts.GetFreeTcpPort());
         using var admin = controlPlane.CreateClient();
-        var app = Unique("kept");
-        var other = Unique("other");
+        var app = TestApps.UniqueName("kept");
+        var other = TestApps.UniqueName("other");
         (await admin.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
         (await admin.PostAsJsonAsync("/api/v1/apps", new { name = other })).EnsureSuccessStatusCode();
 

@@ -10,14 +10,12 @@ namespace Platform.Router.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class AppServingTests(SharedRouterStack shared)
 {
-    private RouterStack Stack => shared.Stack;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
+    private PlatformStack Stack => shared.Stack;
 
     [Fact]
     public async Task Hello_answers_with_method_path_query_and_the_echoed_post_body()
     {
-        var app = Unique("hello");
+        var app = TestApps.UniqueName("hello");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
 
@@ -33,7 +31,7 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task Curl_reaches_the_app_by_its_apps_localhost_host_name()
     {
-        var app = Unique("curl");
+        var app = TestApps.UniqueName("curl");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
         var (code, output) = await ExternalProcess.RunAsync("curl", ["-sS", "-i", $"http://{app}.apps.localhost:{Stack.RouterPort}/hi?x=1"]);
@@ -46,7 +44,7 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task A_new_version_is_served_within_two_seconds_rollback_serves_the_old_one_and_delete_makes_it_404()
     {
-        var app = Unique("rollout");
+        var app = TestApps.UniqueName("rollout");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "GET");
 
@@ -72,7 +70,7 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task Headers_the_app_sets_a_status_it_writes_and_a_bare_location_reach_the_client()
     {
-        var app = Unique("cgi");
+        var app = TestApps.UniqueName("cgi");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
 
@@ -97,8 +95,8 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task An_infinite_loop_times_out_with_504_while_hello_keeps_answering()
     {
-        var loop = Unique("loop");
-        var hello = Unique("beside");
+        var loop = TestApps.UniqueName("loop");
+        var hello = TestApps.UniqueName("beside");
         await Stack.ControlPlane.DeployAsync(loop, TestApps.Bytes("loop"));
         await Stack.ControlPlane.DeployAsync(hello, TestApps.Bytes("hello"));
         using (var client = Stack.ControlPlane.CreateClient())
@@ -124,9 +122,9 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task A_memory_bomb_and_a_trap_are_500s_and_the_router_survives()
     {
-        var bomb = Unique("bomb");
-        var trap = Unique("trap");
-        var hello = Unique("after");
+        var bomb = TestApps.UniqueName("bomb");
+        var trap = TestApps.UniqueName("trap");
+        var hello = TestApps.UniqueName("after");
         await Stack.ControlPlane.DeployAsync(bomb, TestApps.Bytes("membomb"));
         await Stack.ControlPlane.DeployAsync(trap, TestApps.Bytes("trap"));
         await Stack.ControlPlane.DeployAsync(hello, TestApps.Bytes("hello"));
@@ -145,7 +143,7 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task Two_hundred_concurrent_requests_all_succeed_and_each_sees_only_its_own_body()
     {
-        var app = Unique("many");
+        var app = TestApps.UniqueName("many");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
 
@@ -168,11 +166,11 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task Unknown_apps_and_foreign_hosts_are_404_problems_and_oversized_bodies_are_413()
     {
-        var missing = await Stack.Router.SendAsync(Unique("nobody"), "/");
+        var missing = await Stack.Router.SendAsync(TestApps.UniqueName("nobody"), "/");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
 
-        var app = Unique("limits");
+        var app = TestApps.UniqueName("limits");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
         var tooBig = await Stack.Router.SendAsync(app, "/", HttpMethod.Post, new ByteArrayContent(new byte[10 * 1024 * 1024 + 1]));
@@ -182,7 +180,7 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task The_app_port_serves_apps_only_and_the_management_port_serves_health_and_metrics()
     {
-        var app = Unique("mgmt");
+        var app = TestApps.UniqueName("mgmt");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
         // /healthz on an app host is the app's own path.
@@ -199,7 +197,7 @@ public sealed class AppServingTests(SharedRouterStack shared)
     [Fact]
     public async Task Request_figures_reach_the_control_plane_for_the_dashboard()
     {
-        var app = Unique("stats");
+        var app = TestApps.UniqueName("stats");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("hello"));
         await Stack.WaitForAppAsync(app, "/", "");
         for (var i = 0; i < 5; i++)

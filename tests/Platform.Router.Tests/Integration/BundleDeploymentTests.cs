@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -15,7 +13,7 @@ namespace Platform.Router.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class BundleDeploymentTests(SharedRouterStack shared)
 {
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
 
     private static string Manifest(string label) => $$"""
         spin_manifest_version = 2
@@ -52,22 +50,13 @@ public sealed class BundleDeploymentTests(SharedRouterStack shared)
         environment = { COMPONENT = "exact-{{label}}" }
         """;
 
-    private static byte[] Bundle(string label)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            void Add(string name, byte[] content) =>
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-            Add("spin.toml", Encoding.UTF8.GetBytes(Manifest(label)));
-            Add("modules/fileserver.wasm", TestApps.Bytes("fileserver"));
-            Add("modules/cgienv.wasm", TestApps.Bytes("cgienv"));
-            Add("assets/index.html", Encoding.UTF8.GetBytes($"<h1>{label}</h1>\n"));
-            Add("assets/css/site.css", Encoding.UTF8.GetBytes("body { color: red }\n"));
-        }
-        return output.ToArray();
-    }
+    private static byte[] Bundle(string label) => new BundleBuilder()
+        .File("spin.toml", Manifest(label))
+        .File("modules/fileserver.wasm", TestApps.Bytes("fileserver"))
+        .File("modules/cgienv.wasm", TestApps.Bytes("cgienv"))
+        .File("assets/index.html", $"<h1>{label}</h1>\n")
+        .File("assets/css/site.css", "body { color: red }\n")
+        .TarGz();
 
     private async Task UploadAsync(string app, byte[] bundle, bool create)
     {

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -14,18 +12,16 @@ namespace Platform.Router.Tests.Integration;
 /// One stack (real PostgreSQL, registry, control plane and router processes) with the Spin JS SDK app built by j2w
 /// uploaded once (its compile takes a minute on a busy machine) and a WAGI app beside it.
 /// </summary>
-public sealed class ComponentStack : IAsyncLifetime
+public sealed class ComponentStack : PlatformStackFixture
 {
     public const string JsApp = "js-echo";
     public const string WagiApp = "wagi-hello";
 
-    public RouterStack Stack { get; private set; } = null!;
-
     public OutboundUpstreams Upstreams { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Stack = await RouterStack.StartAsync();
+        await base.InitializeAsync();
         Upstreams = await OutboundUpstreams.StartAsync();
         await CreateAsync(JsApp, new { name = JsApp, variables = new Dictionary<string, string> { ["GREETING"] = "hi" } });
         await Stack.ControlPlane.DeployAsync(WagiApp, TestApps.Bytes("hello"));
@@ -58,10 +54,10 @@ public sealed class ComponentStack : IAsyncLifetime
         return await client.PostAsync($"/api/v1/apps/{app}/versions", content);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await Upstreams.DisposeAsync();
-        await Stack.DisposeAsync();
+        await base.DisposeAsync();
     }
 }
 
@@ -72,16 +68,14 @@ public sealed class ComponentStack : IAsyncLifetime
 [Trait("Category", "Integration")]
 public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixture<ComponentStack>
 {
-    private RouterStack Stack => fixture.Stack;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
+    private PlatformStack Stack => fixture.Stack;
 
     private static string Hits(string source) => $"platform_runtime_module_cache_hits_total\\{{[^}}]*source=\"{Regex.Escape(source)}\"[^}}]*\\}} [1-9]";
 
     /// <param name="settings">The create-app body for the generated name (limits, variables); just the name by default.</param>
     private async Task<string> DeployComponentAsync(string fixtureName, Func<string, object>? settings = null)
     {
-        var app = Unique(fixtureName);
+        var app = TestApps.UniqueName(fixtureName);
         await fixture.CreateAsync(app, settings?.Invoke(app) ?? new { name = app });
         var upload = await fixture.UploadAsync(app, TestApps.Bytes("components/" + fixtureName));
         Assert.True(upload.StatusCode == HttpStatusCode.Created, await upload.Content.ReadAsStringAsync());
@@ -250,7 +244,7 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
     [Fact]
     public async Task A_component_importing_what_the_platform_does_not_provide_is_refused_at_upload_with_422_naming_the_import_and_its_exports()
     {
-        var app = Unique("missing");
+        var app = TestApps.UniqueName("missing");
         await fixture.CreateAsync(app, new { name = app });
 
         using var response = await fixture.UploadAsync(app, TestApps.Bytes("components/missing-import"));
@@ -309,28 +303,19 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
     [Fact]
     public async Task A_second_router_serves_the_components_first_request_from_the_precompiled_artifact_without_compiling()
     {
-        var root = Directory.CreateTempSubdirectory("platform-router-component-").FullName;
-        try
-        {
-            await using var second = await PlatformProcesses.StartRouterAsync(Stack.ControlPlane.Url, Stack.Registry.Url,
-                Path.Combine(root, "cache"), Path.Combine(root, "state"));
+        await using var second = await Stack.StartOwnRouterAsync("second");
 
-            await Stack.WaitForAppAsync(ComponentStack.JsApp, "/first", "\"path\":\"/first\"", TimeSpan.FromSeconds(30), second);
+        await Stack.WaitForAppAsync(ComponentStack.JsApp, "/first", "\"path\":\"/first\"", TimeSpan.FromSeconds(30), second);
 
-            var metrics = await second.MetricsAsync();
-            Assert.DoesNotMatch("platform_runtime_module_cache_misses_total", metrics);
-            Assert.Matches(Hits("precompiled"), metrics);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var metrics = await second.MetricsAsync();
+        Assert.DoesNotMatch("platform_runtime_module_cache_misses_total", metrics);
+        Assert.Matches(Hits("precompiled"), metrics);
     }
 
     [Fact]
     public async Task A_bundle_serves_a_component_on_api_and_a_wagi_module_on_everything_else_side_by_side()
     {
-        var app = Unique("mixed");
+        var app = TestApps.UniqueName("mixed");
         await fixture.CreateAsync(app, new { name = app });
         const string manifest = """
             spin_manifest_version = 2
@@ -353,18 +338,13 @@ public sealed class ComponentServingTests(ComponentStack fixture) : IClassFixtur
             [component.site]
             source = "modules/hello.wasm"
             """;
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            void Add(string name, byte[] content) =>
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-            Add("spin.toml", Encoding.UTF8.GetBytes(manifest));
-            Add("modules/respond.wasm", TestApps.Bytes("components/respond"));
-            Add("modules/hello.wasm", TestApps.Bytes("hello"));
-        }
+        var bundle = new BundleBuilder()
+            .File("spin.toml", manifest)
+            .File("modules/respond.wasm", TestApps.Bytes("components/respond"))
+            .File("modules/hello.wasm", TestApps.Bytes("hello"))
+            .TarGz();
 
-        using var upload = await fixture.UploadAsync(app, output.ToArray(), "application/gzip");
+        using var upload = await fixture.UploadAsync(app, bundle, "application/gzip");
         Assert.True(upload.StatusCode == HttpStatusCode.Created, await upload.Content.ReadAsStringAsync());
         await Stack.WaitForAppAsync(app, "/page", "Hello from GET /page");
 

@@ -17,9 +17,7 @@ namespace Platform.Router.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class FairnessTests(SharedRouterStack shared, ITestOutputHelper output) : IClassFixture<SharedRouterStack>
 {
-    private RouterStack Stack => shared.Stack;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
+    private PlatformStack Stack => shared.Stack;
 
     [Fact]
     public async Task Hello_keeps_answering_while_forty_looping_and_a_hundred_sleeping_requests_run_on_two_other_apps()
@@ -183,7 +181,7 @@ public sealed class FairnessTests(SharedRouterStack shared, ITestOutputHelper ou
     {
         var app = await DeployAsync("share-tenant", "hello");
         using var admin = Stack.ControlPlane.CreateClient();
-        var key = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = Unique("tenant"), admin = false })).Content.ReadFromJsonAsync<JsonElement>();
+        var key = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = TestApps.UniqueName("tenant"), admin = false })).Content.ReadFromJsonAsync<JsonElement>();
         using var tenant = Stack.ControlPlane.CreateClient(key.GetProperty("key").GetString());
         var refused = await tenant.PatchAsJsonAsync($"/api/v1/apps/{app}", new { maxConcurrency = 50 });
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
@@ -194,7 +192,7 @@ public sealed class FairnessTests(SharedRouterStack shared, ITestOutputHelper ou
 
     private async Task<string> DeployAsync(string stem, string module, object? settings = null)
     {
-        var app = Unique(stem);
+        var app = TestApps.UniqueName(stem);
         using var client = Stack.ControlPlane.CreateClient();
         var body = JsonSerializer.SerializeToElement(settings ?? new { });
         var create = new Dictionary<string, object?> { ["name"] = app };

@@ -10,7 +10,7 @@ public sealed class GracefulShutdownTests
     [Fact]
     public async Task On_sigterm_the_router_finishes_the_request_in_flight_refuses_new_connections_and_exits_0()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("slow", TestApps.Bytes("slow"));
         await stack.WaitForAppAsync("slow", "/", "slow done", TimeSpan.FromSeconds(15));
 
@@ -38,7 +38,7 @@ public sealed class GracefulShutdownTests
     [Fact]
     public async Task On_sigterm_the_control_plane_answers_its_long_polls_at_once_and_exits_0()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", PlatformProcesses.RouterToken);
         var first = await http.GetAsync($"{stack.ControlPlane.Url}/internal/v1/routes");

@@ -9,7 +9,7 @@ namespace Platform.Router.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class LoadDefectTests(SharedRouterStack shared) : IClassFixture<SharedRouterStack>
 {
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
 
     [Theory]
     [InlineData(204)]

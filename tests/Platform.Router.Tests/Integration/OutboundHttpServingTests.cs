@@ -27,10 +27,8 @@ public sealed class RouterOutboundFixture : IAsyncLifetime
 public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOutboundFixture upstream, ITestOutputHelper output)
     : IClassFixture<RouterOutboundFixture>
 {
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
     private OutboundUpstreams Up => upstream.Upstreams;
-
-    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
 
     private async Task<string> CallAsync(string app, string script)
     {
@@ -60,7 +58,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task Patching_the_allow_list_takes_effect_within_a_second_and_get_shows_it()
     {
-        var app = Unique("outbound");
+        var app = TestApps.UniqueName("outbound");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         var script = $"url={Up.Url("/echo")}\ngetheader=x-upstream\n";
         await Stack.WaitForAppAsync(app, "/", "");
@@ -97,7 +95,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task Each_bundle_component_calls_out_under_its_own_allowed_outbound_hosts()
     {
-        var app = Unique("bundleout");
+        var app = TestApps.UniqueName("bundleout");
         var toml = $$"""
             spin_manifest_version = 2
             [application]
@@ -116,18 +114,10 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
             [component.closed]
             source = "client.wasm"
             """;
-        using var archive = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(archive, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            foreach (var (name, bytes) in new[] { ("spin.toml", Encoding.UTF8.GetBytes(toml)), ("client.wasm", TestApps.Bytes("http-client")) })
-            {
-                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) });
-            }
-        }
+        var bundle = new BundleBuilder().File("spin.toml", toml).File("client.wasm", TestApps.Bytes("http-client")).TarGz();
         using var client = Stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        var content = new ByteArrayContent(archive.ToArray());
+        var content = new ByteArrayContent(bundle);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
         var uploaded = await client.PostAsync($"/api/v1/apps/{app}/versions", content);
         Assert.True(uploaded.IsSuccessStatusCode, await uploaded.Content.ReadAsStringAsync());
@@ -150,7 +140,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task A_malformed_entry_is_refused_with_a_problem_quoting_it_and_nothing_changes()
     {
-        var app = Unique("badlist");
+        var app = TestApps.UniqueName("badlist");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { "https://api.example.com" } })).EnsureSuccessStatusCode();
 
@@ -168,7 +158,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task The_control_plane_is_not_reachable_through_a_wildcard_port_and_the_log_names_the_host()
     {
-        var app = Unique("noself");
+        var app = TestApps.UniqueName("noself");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { "http://127.0.0.1:*" } })).EnsureSuccessStatusCode();
         // The wildcard list does reach the test's upstream once the change is live ...
@@ -185,7 +175,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task A_hanging_upstream_with_a_two_second_app_timeout_gives_504_in_under_three_seconds()
     {
-        var app = Unique("slowcall");
+        var app = TestApps.UniqueName("slowcall");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" }, timeoutSeconds = 2 })).EnsureSuccessStatusCode();
         await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
@@ -200,7 +190,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task A_module_that_imports_the_abi_but_never_calls_it_uploads_and_serves()
     {
-        var app = Unique("idle");
+        var app = TestApps.UniqueName("idle");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-idle"));
         await Stack.WaitForAppAsync(app, "/", "idle ok");
     }
@@ -208,7 +198,7 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task Outbound_calls_appear_in_the_routers_metrics_by_app_host_and_status()
     {
-        var app = Unique("counted");
+        var app = TestApps.UniqueName("counted");
         await Stack.ControlPlane.DeployAsync(app, TestApps.Bytes("http-client"));
         (await PatchAsync(app, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
         await WaitForCallAsync(app, $"url={Up.Url("/echo")}\n", "error=0 status=200");
@@ -235,15 +225,12 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
     [Fact]
     public async Task Other_apps_latency_while_64_requests_wait_on_a_slow_upstream_is_measured()
     {
-        var slow = Unique("waiter");
-        var other = Unique("bystander");
+        var slow = TestApps.UniqueName("waiter");
+        var other = TestApps.UniqueName("bystander");
         await Stack.ControlPlane.DeployAsync(slow, TestApps.Bytes("http-client"));
         await Stack.ControlPlane.DeployAsync(other, TestApps.Bytes("hello"));
         (await PatchAsync(slow, new { allowedOutboundHosts = new[] { $"http://127.0.0.1:{Up.Port}" } })).EnsureSuccessStatusCode();
-        var folder = Path.Combine(Path.GetTempPath(), "platform-outbound-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var router = await PlatformProcesses.StartRouterAsync(Stack.ControlPlane.Url, Stack.Registry.Url,
-            Path.Combine(folder, "cache"), Path.Combine(folder, "state"),
-            extra: new Dictionary<string, string?> { ["Platform__Router__MaxConcurrency"] = "256" });
+        await using var router = await Stack.StartOwnRouterAsync("wide-gate", new Dictionary<string, string?> { ["Platform__Router__MaxConcurrency"] = "256" });
         await Stack.WaitForAppAsync(other, "/", "", router: router);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         string ready;
@@ -279,13 +266,6 @@ public sealed class OutboundHttpServingTests(SharedRouterStack shared, RouterOut
         output.WriteLine($"bystander while 64 wait 1 s upstream: {Describe(loaded)}");
         output.WriteLine($"slow requests: {string.Join(", ", statuses)}");
         Assert.NotEmpty(loaded);
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 
     private static double Percentile(List<double> samples, double q)

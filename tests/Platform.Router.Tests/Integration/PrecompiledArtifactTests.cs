@@ -20,7 +20,7 @@ public sealed class PrecompiledArtifactTests
     [Fact]
     public async Task A_fresh_router_serves_the_first_request_from_the_precompiled_artifact_without_compiling()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         var hello = TestApps.Bytes("hello");
         await stack.ControlPlane.DeployAsync("pre", hello);
 
@@ -93,7 +93,7 @@ public sealed class PrecompiledArtifactTests
     [Fact]
     public async Task The_artifact_sits_beside_the_module_as_a_referrer_tagged_by_module_digest_and_engine_fingerprint()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         var hello = TestApps.Bytes("hello");
         await stack.ControlPlane.DeployAsync("beside", hello);
         var route = await RouteAsync(stack, "beside");
@@ -121,31 +121,22 @@ public sealed class PrecompiledArtifactTests
     [Fact]
     public async Task A_router_with_another_engine_fingerprint_compiles_the_module_and_serves_it()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("other", TestApps.Bytes("hello"));
-        var root = Directory.CreateTempSubdirectory("platform-router-other-engine-").FullName;
-        try
-        {
-            // Another pool size is another engine: its fingerprint differs from the control plane's.
-            await using var other = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
-                Path.Combine(root, "cache"), Path.Combine(root, "state"), extra: new Dictionary<string, string?> { ["Platform__Runtime__PoolMaxInstances"] = "500" });
+        // Another pool size is another engine: its fingerprint differs from the control plane's.
+        await using var other = await stack.StartOwnRouterAsync("other-engine", new Dictionary<string, string?> { ["Platform__Runtime__PoolMaxInstances"] = "500" });
 
-            await stack.WaitForAppAsync("other", "/compiled", "Hello from GET /compiled", router: other);
+        await stack.WaitForAppAsync("other", "/compiled", "Hello from GET /compiled", router: other);
 
-            var metrics = await other.MetricsAsync();
-            Assert.Matches(Compiles(1), metrics);
-            Assert.DoesNotMatch(Hits("precompiled"), metrics);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var metrics = await other.MetricsAsync();
+        Assert.Matches(Compiles(1), metrics);
+        Assert.DoesNotMatch(Hits("precompiled"), metrics);
     }
 
     [Fact]
     public async Task A_router_that_cannot_pull_the_artifact_falls_back_to_compiling_the_module()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("gone", TestApps.Bytes("hello"));
         var artifactDigest = (await RouteAsync(stack, "gone")).GetProperty("precompiledDigest").GetString()!;
         using var registry = new HttpClient { BaseAddress = new Uri(stack.Registry.Url) };
@@ -170,7 +161,7 @@ public sealed class PrecompiledArtifactTests
     }
 
     /// <summary>The app's entry in the router's /routing document, once the router has it.</summary>
-    private static async Task<JsonElement> RouteAsync(RouterStack stack, string app)
+    private static async Task<JsonElement> RouteAsync(PlatformStack stack, string app)
     {
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

@@ -10,7 +10,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task With_the_registry_stopped_a_cached_app_still_answers_and_an_uncached_one_is_503()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("cached", TestApps.Bytes("hello"));
         await stack.ControlPlane.DeployAsync("uncached", TestApps.Bytes("greeting-v2"));
         await stack.WaitForAppAsync("cached", "/", "GET");
@@ -29,7 +29,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task With_the_control_plane_stopped_the_router_keeps_serving_and_a_restarted_router_serves_from_disk()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("steady", TestApps.Bytes("hello"));
         await stack.WaitForAppAsync("steady", "/", "GET");
 
@@ -51,7 +51,7 @@ public sealed class ResilienceTests
     [Fact]
     public async Task A_second_router_on_the_same_cache_folder_serves_its_first_request_without_compiling()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("warm", TestApps.Bytes("hello"));
         await stack.WaitForAppAsync("warm", "/", "GET");
         // The first router loaded the control plane's precompiled artifact (no compile) and kept it in the shared cache folder.

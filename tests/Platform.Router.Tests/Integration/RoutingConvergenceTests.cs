@@ -16,89 +16,69 @@ public sealed class RoutingConvergenceTests
     [Fact]
     public async Task Routers_that_fall_behind_miss_a_delta_restart_or_use_a_second_replica_converge_to_the_table_of_a_fresh_router()
     {
-        var root = Path.Combine(Path.GetTempPath(), "platform-converge-" + Guid.NewGuid().ToString("N")[..10]);
-        await using var postgres = await PostgresServer.StartAsync();
-        var connection = await postgres.CreateDatabaseAsync();
-        await using var registry = await RegistryServer.StartNewAsync();
-        var routerPort = TestPorts.GetFreeTcpPort();
-        await using var first = await PlatformProcesses.StartControlPlaneAsync(connection, registry.Url, routerPort);
-        await using var second = await PlatformProcesses.StartControlPlaneAsync(connection, registry.Url, routerPort);
+        await using var stack = await PlatformStack.StartAsync(new PlatformStackOptions { StartRouter = false });
+        var first = stack.ControlPlane;
+        var second = await stack.StartControlPlaneAsync();
         await using var skipper = new RevisionSkippingProxy(first.Url);
         var hello = TestApps.Bytes("hello");
         var cgienv = TestApps.Bytes("cgienv");
 
-        Task<RouterProcess> Start(string name, string controlPlane) => PlatformProcesses.StartRouterAsync(controlPlane, registry.Url,
-            Path.Combine(root, name, "cache"), Path.Combine(root, name, "state"), port: TestPorts.GetFreeTcpPort());
+        Task<RouterProcess> Start(string name, string controlPlane) => stack.StartOwnRouterAsync(name, controlPlaneUrl: controlPlane);
 
         var missing = await Start("missing", skipper.Url);
         var replica = await Start("replica", second.Url);
         var behind = await Start("behind", first.Url);
-        try
+        using var admin = first.CreateClient();
+        await first.DeployAsync("keep-one", cgienv);
+        await first.DeployAsync("roll-back", hello);
+        await first.DeployAsync("roll-back", cgienv, create: false);
+        await first.DeployAsync("go-away", hello);
+        await behind.WaitForAppAsync("go-away", "/", "", TimeSpan.FromSeconds(20));
+        await WaitConvergedAsync([missing, replica, behind], await DocumentAsync(behind));
+
+        // Mid-stream: the replica router restarts gracefully and the far-behind one stops while things change.
+        await StopAsync(replica);
+        await StopAsync(behind);
+        skipper.SkipOnce();
+        await (await admin.PostAsync("/api/v1/apps/roll-back/versions/1/activate", null)).EnsureSuccessAsync();
+        await (await admin.DeleteAsync("/api/v1/apps/go-away")).EnsureSuccessAsync();
+        await (await admin.PatchAsJsonAsync("/api/v1/apps/keep-one", new { variables = new Dictionary<string, string> { ["COLOUR"] = "teal" } })).EnsureSuccessAsync();
+        await first.DeployAsync("late-comer", hello);
+
+        replica = await Start("replica", second.Url);
+        await first.DeployAsync("late-comer", cgienv, create: false);
+        // Caught up before the log is pruned, so the restarted router's resume is a delta, not a snapshot.
+        await WaitForDocumentAsync(replica, d => Routes(d).Contains("late-comer@2/30000"));
+
+        // Past the retention: the log no longer holds what the stopped router missed (what the pruner does on its timer).
+        await using (var db = new NpgsqlConnection(stack.DatabaseConnectionString))
         {
-            using var admin = first.CreateClient();
-            await first.DeployAsync("keep-one", cgienv);
-            await first.DeployAsync("roll-back", hello);
-            await first.DeployAsync("roll-back", cgienv, create: false);
-            await first.DeployAsync("go-away", hello);
-            await WaitConvergedAsync([missing, replica, behind], await DocumentAsync(await WaitForAppAsync(behind, "go-away")));
-
-            // Mid-stream: the replica router restarts gracefully and the far-behind one stops while things change.
-            await StopAsync(replica);
-            await StopAsync(behind);
-            skipper.SkipOnce();
-            await (await admin.PostAsync("/api/v1/apps/roll-back/versions/1/activate", null)).EnsureSuccessAsync();
-            await (await admin.DeleteAsync("/api/v1/apps/go-away")).EnsureSuccessAsync();
-            await (await admin.PatchAsJsonAsync("/api/v1/apps/keep-one", new { variables = new Dictionary<string, string> { ["COLOUR"] = "teal" } })).EnsureSuccessAsync();
-            await first.DeployAsync("late-comer", hello);
-
-            replica = await Start("replica", second.Url);
-            await first.DeployAsync("late-comer", cgienv, create: false);
-            // Caught up before the log is pruned, so the restarted router's resume is a delta, not a snapshot.
-            await WaitForDocumentAsync(replica, d => Routes(d).Contains("late-comer@2/30000"));
-
-            // Past the retention: the log no longer holds what the stopped router missed (what the pruner does on its timer).
-            await using (var db = new NpgsqlConnection(connection))
-            {
-                await db.OpenAsync();
-                await using var prune = new NpgsqlCommand("""
-                    BEGIN;
-                    UPDATE routing_state SET "PrunedThrough" = "Revision";
-                    DELETE FROM route_changes;
-                    COMMIT;
-                    """, db);
-                await prune.ExecuteNonQueryAsync();
-            }
-            behind = await Start("behind", first.Url);
-            await (await admin.PatchAsJsonAsync("/api/v1/apps/late-comer", new { timeoutSeconds = 12 })).EnsureSuccessAsync();
-
-            await using var fresh = await Start("fresh", first.Url);
-            var expected = await WaitForDocumentAsync(fresh, d => Routes(d).Contains("late-comer@2/12000"));
-            Assert.Equal(["keep-one@1/30000", "late-comer@2/12000", "roll-back@1/30000"], Routes(expected));
-            await WaitConvergedAsync([missing, replica, behind, fresh], expected);
-
-            Assert.Contains("asking for a snapshot", missing.Process.Output, StringComparison.Ordinal);
-            Assert.True(skipper.Skipped, "the proxy never withheld a delta");
-            // The restarted replica router resumed from its saved revision (a delta), the far-behind one needed a snapshot.
-            Assert.DoesNotContain("loaded from the control plane", replica.Process.Output, StringComparison.Ordinal);
-            Assert.Contains("loaded from the control plane", behind.Process.Output, StringComparison.Ordinal);
-            // The variable change reached the apps themselves, not only the table.
-            foreach (var router in new[] { missing, replica, behind, fresh })
-            {
-                Assert.Contains("COLOUR=teal", await (await router.SendAsync("keep-one", "/env")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
-            }
+            await db.OpenAsync();
+            await using var prune = new NpgsqlCommand("""
+                BEGIN;
+                UPDATE routing_state SET "PrunedThrough" = "Revision";
+                DELETE FROM route_changes;
+                COMMIT;
+                """, db);
+            await prune.ExecuteNonQueryAsync();
         }
-        finally
+        behind = await Start("behind", first.Url);
+        await (await admin.PatchAsJsonAsync("/api/v1/apps/late-comer", new { timeoutSeconds = 12 })).EnsureSuccessAsync();
+
+        await using var fresh = await Start("fresh", first.Url);
+        var expected = await WaitForDocumentAsync(fresh, d => Routes(d).Contains("late-comer@2/12000"));
+        Assert.Equal(["keep-one@1/30000", "late-comer@2/12000", "roll-back@1/30000"], Routes(expected));
+        await WaitConvergedAsync([missing, replica, behind, fresh], expected);
+
+        Assert.Contains("asking for a snapshot", missing.Process.Output, StringComparison.Ordinal);
+        Assert.True(skipper.Skipped, "the proxy never withheld a delta");
+        // The restarted replica router resumed from its saved revision (a delta), the far-behind one needed a snapshot.
+        Assert.DoesNotContain("loaded from the control plane", replica.Process.Output, StringComparison.Ordinal);
+        Assert.Contains("loaded from the control plane", behind.Process.Output, StringComparison.Ordinal);
+        // The variable change reached the apps themselves, not only the table.
+        foreach (var router in new[] { missing, replica, behind, fresh })
         {
-            await missing.DisposeAsync();
-            await replica.DisposeAsync();
-            await behind.DisposeAsync();
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            Assert.Contains("COLOUR=teal", await (await router.SendAsync("keep-one", "/env")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
     }
 
@@ -107,17 +87,6 @@ public sealed class RoutingConvergenceTests
         router.Process.Terminate();
         await router.Process.WaitForExitAsync(TimeSpan.FromSeconds(30));
         await router.DisposeAsync();
-    }
-
-    private static async Task<RouterProcess> WaitForAppAsync(RouterProcess router, string app)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((await router.SendAsync(app, "/")).StatusCode != HttpStatusCode.OK)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"'{app}' never served:\n{router.Process.Output}");
-            await Task.Delay(50);
-        }
-        return router;
     }
 
     private static async Task<JsonElement> DocumentAsync(RouterProcess router)

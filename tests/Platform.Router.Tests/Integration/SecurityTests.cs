@@ -24,7 +24,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_secret_reaches_the_module_and_appears_in_no_api_answer_log_or_file()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
         using var api = stack.ControlPlane.CreateClient();
         await stack.ControlPlane.DeployAsync("vault", TestApps.Bytes("cgienv"));
@@ -96,7 +96,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_restarted_router_serves_the_secret_from_its_sealed_saved_table_without_the_control_plane()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         var secret = "restart-" + Guid.NewGuid().ToString("N");
         using var api = stack.ControlPlane.CreateClient();
         await stack.ControlPlane.DeployAsync("keeps", TestApps.Bytes("cgienv"));
@@ -115,7 +115,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task Artifacts_with_a_bad_signature_or_signed_for_another_module_are_not_loaded_and_the_router_compiles_instead()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("alpha", TestApps.Bytes("hello"));
         await stack.ControlPlane.DeployAsync("beta", TestApps.Bytes("cgienv"));
 
@@ -143,30 +143,21 @@ public sealed class SecurityTests
         // Both rows were changed before the announcement, so a table with beta's new digest also has alpha's signature.
         await WaitUntilAsync(async () => await ArtifactOfAsync(stack, "beta") == await ArtifactOfAsync(stack, "alpha"), "the tampered table reached the router");
 
-        var root = Directory.CreateTempSubdirectory("platform-router-tampered-").FullName;
-        try
-        {
-            await using var fresh = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
-                Path.Combine(root, "cache"), Path.Combine(root, "state"));
-            await stack.WaitForAppAsync("alpha", "/compiled", "Hello from GET /compiled", router: fresh);
-            await stack.WaitForAppAsync("beta", "/compiled", "REQUEST_METHOD=GET", router: fresh);
+        await using var fresh = await stack.StartOwnRouterAsync("fresh");
+        await stack.WaitForAppAsync("alpha", "/compiled", "Hello from GET /compiled", router: fresh);
+        await stack.WaitForAppAsync("beta", "/compiled", "REQUEST_METHOD=GET", router: fresh);
 
-            var metrics = await fresh.MetricsAsync();
-            Assert.Equal(2, Counter(metrics, "platform_router_artifact_rejected_total", "reason=\"bad-signature\""));
-            Assert.Equal(2, Counter(metrics, "platform_runtime_module_cache_misses_total", null));
-            Assert.Equal(0, Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\""));
-            Assert.Contains("is not signed for it (bad-signature)", fresh.Process.Output);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var metrics = await fresh.MetricsAsync();
+        Assert.Equal(2, Counter(metrics, "platform_router_artifact_rejected_total", "reason=\"bad-signature\""));
+        Assert.Equal(2, Counter(metrics, "platform_runtime_module_cache_misses_total", null));
+        Assert.Equal(0, Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\""));
+        Assert.Contains("is not signed for it (bad-signature)", fresh.Process.Output);
     }
 
     [Fact]
     public async Task A_cache_file_swapped_for_another_modules_on_disk_is_detected_and_the_module_compiled_again()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("first", TestApps.Bytes("hello"));
         await stack.ControlPlane.DeployAsync("second", TestApps.Bytes("cgienv"));
         await stack.WaitForAppAsync("first", "/a", "Hello from GET /a");
@@ -194,31 +185,22 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_router_without_the_signing_key_loads_no_artifact_and_compiles_every_module()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("keyless", TestApps.Bytes("hello"));
-        var root = Directory.CreateTempSubdirectory("platform-router-keyless-").FullName;
-        try
-        {
-            await using var keyless = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
-                Path.Combine(root, "cache"), Path.Combine(root, "state"), extra: new Dictionary<string, string?> { ["PLATFORM_ARTIFACT_SIGNING_KEY"] = null });
+        await using var keyless = await stack.StartOwnRouterAsync("keyless", new Dictionary<string, string?> { ["PLATFORM_ARTIFACT_SIGNING_KEY"] = null });
 
-            await stack.WaitForAppAsync("keyless", "/k", "Hello from GET /k", router: keyless);
+        await stack.WaitForAppAsync("keyless", "/k", "Hello from GET /k", router: keyless);
 
-            var metrics = await keyless.MetricsAsync();
-            Assert.Equal(1, Counter(metrics, "platform_router_artifact_rejected_total", "reason=\"no-signing-key\""));
-            Assert.Equal(1, Counter(metrics, "platform_runtime_module_cache_misses_total", null));
-            Assert.Equal(0, Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\""));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var metrics = await keyless.MetricsAsync();
+        Assert.Equal(1, Counter(metrics, "platform_router_artifact_rejected_total", "reason=\"no-signing-key\""));
+        Assert.Equal(1, Counter(metrics, "platform_runtime_module_cache_misses_total", null));
+        Assert.Equal(0, Counter(metrics, "platform_runtime_module_cache_hits_total", "source=\"precompiled\""));
     }
 
     [Fact]
     public async Task A_signed_artifact_is_loaded_and_the_cache_it_lands_in_is_private_to_the_routers_user()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("signed", TestApps.Bytes("hello"));
 
         await stack.WaitForAppAsync("signed", "/first", "Hello from GET /first");
@@ -242,7 +224,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_cookie_for_the_shared_apps_domain_never_reaches_the_client_while_a_host_only_one_does()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         using var api = stack.ControlPlane.CreateClient();
         await stack.ControlPlane.DeployAsync("cookies", TestApps.Bytes("cookies"));
         await stack.WaitForAppAsync("cookies", "/", "cookies set");
@@ -289,7 +271,7 @@ public sealed class SecurityTests
         return await http.GetStringAsync($"{router.ManagementUrl}/routing");
     }
 
-    private static async Task<string> ArtifactOfAsync(RouterStack stack, string app)
+    private static async Task<string> ArtifactOfAsync(PlatformStack stack, string app)
     {
         var table = JsonDocument.Parse(await RoutingAsync(stack.Router)).RootElement;
         return table.GetProperty("routes").EnumerateArray().First(r => r.GetProperty("app").GetString() == app).GetProperty("precompiledDigest").GetString() ?? "";

@@ -1,9 +1,6 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Platform.Testing;
 
@@ -37,21 +34,10 @@ public sealed class SpinVariablesServingTests(SharedRouterStack shared)
         variables = { message = "{{ greeting }}, world", token = "Bearer {{ api_token }}" }
         """;
 
-    private RouterStack Stack => shared.Stack;
+    private PlatformStack Stack => shared.Stack;
 
-    private static byte[] Bundle()
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            void Add(string name, byte[] content) =>
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-            Add("spin.toml", Encoding.UTF8.GetBytes(Manifest));
-            Add("web.wasm", TestApps.Bytes("components/variables"));
-        }
-        return output.ToArray();
-    }
+    private static byte[] Bundle(string manifest = Manifest) =>
+        new BundleBuilder().File("spin.toml", manifest).File("web.wasm", TestApps.Bytes("components/variables")).TarGz();
 
     private async Task<(HttpStatusCode Status, string Body)> GetAsync(string app, string path)
     {
@@ -118,17 +104,7 @@ public sealed class SpinVariablesServingTests(SharedRouterStack shared)
         var app = $"spinvars-{Guid.NewGuid().ToString("N")[..8]}";
         using var client = Stack.ControlPlane.CreateClient();
         (await client.PostAsJsonAsync("/api/v1/apps", new { name = app })).EnsureSuccessStatusCode();
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "spin.toml")
-            {
-                DataStream = new MemoryStream(Encoding.UTF8.GetBytes(Manifest.Replace("{{ greeting }}", "{{ salutation }}", StringComparison.Ordinal))),
-            });
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "web.wasm") { DataStream = new MemoryStream(TestApps.Bytes("components/variables")) });
-        }
-        var content = new ByteArrayContent(output.ToArray());
+        var content = new ByteArrayContent(Bundle(Manifest.Replace("{{ greeting }}", "{{ salutation }}", StringComparison.Ordinal)));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
 
         using var upload = await client.PostAsync($"/api/v1/apps/{app}/versions", content);

@@ -2,10 +2,10 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 
-namespace Platform.ControlPlane.Tests.Support;
+namespace Platform.Testing;
 
 /// <summary>Writes tar / tar.gz bundles in the test, entry by entry (including hostile ones).</summary>
-internal sealed class BundleBuilder
+public sealed class BundleBuilder
 {
     private readonly List<TarEntry> _entries = [];
 
