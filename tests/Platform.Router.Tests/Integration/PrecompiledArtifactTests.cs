@@ -34,7 +34,7 @@ public sealed class PrecompiledArtifactTests
     [Fact]
     public async Task A_router_fetches_a_new_apps_module_when_the_change_arrives_so_its_first_request_finds_it_in_memory()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         await stack.ControlPlane.DeployAsync("ahead", TestApps.Bytes("hello"));
 
         // Nothing has asked for the app yet: the router loaded its artifact when the routing change arrived.
@@ -49,7 +49,7 @@ public sealed class PrecompiledArtifactTests
     [Fact]
     public async Task A_router_told_not_to_fetch_ahead_loads_a_module_on_its_first_request()
     {
-        await using var stack = await RouterStack.StartAsync();
+        await using var stack = await PlatformStack.StartAsync();
         var root = Directory.CreateTempSubdirectory("platform-router-no-prefetch-").FullName;
         try
         {

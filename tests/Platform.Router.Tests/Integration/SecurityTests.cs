@@ -88,10 +88,10 @@ public sealed class SecurityTests
     }
 
     /// <summary>The router's saved routing state: the table and the journal of changes after it.</summary>
-    private static IEnumerable<string> SavedStateFiles(RouterStack stack) =>
+    private static IEnumerable<string> SavedStateFiles(PlatformStack stack) =>
         new[] { "routing-table.json", "routing-changes.jsonl" }.Select(f => Path.Combine(stack.StateDirectory, f)).Where(File.Exists);
 
-    private static string SavedState(RouterStack stack) => string.Concat(SavedStateFiles(stack).Select(File.ReadAllText));
+    private static string SavedState(PlatformStack stack) => string.Concat(SavedStateFiles(stack).Select(File.ReadAllText));
 
     [Fact]
     public async Task A_restarted_router_serves_the_secret_from_its_sealed_saved_table_without_the_control_plane()
