@@ -1,11 +1,11 @@
+using Npgsql;
+using OpenTelemetry.Trace;
 using Platform.ControlPlane.Apis;
 using Platform.ControlPlane.Auth;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Hosting;
 using Platform.Runtime;
 using Platform.Runtime.Components;
 using Platform.ServiceDefaults;
-using Npgsql;
-using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
 // The same executable compiles uploads in a child process of its own (CompileSandbox); nothing else starts then.

@@ -1,10 +1,11 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using System.Security.Claims;
 using Npgsql;
 using Platform.ControlPlane.Auth;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
+using Platform.ControlPlane.Domain;
 using Platform.ControlPlane.Services;
 using Platform.Data;
 using Platform.Runtime;

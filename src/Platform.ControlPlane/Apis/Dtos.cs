@@ -138,7 +138,7 @@ internal static class DtoMapping
 {
     /// <summary>Limits are shown as the app runs with them: its own or the default, capped by its tenant's quotas.</summary>
     /// <param name="secrets">Names of the app's secrets (never values).</param>
-    public static AppResponse ToResponse(this App app, Infrastructure.AppsOptions options, DateTimeOffset? lastDeployedAt, IReadOnlyList<string>? secrets = null) => new(
+    public static AppResponse ToResponse(this App app, Configuration.AppsOptions options, DateTimeOffset? lastDeployedAt, IReadOnlyList<string>? secrets = null) => new(
         app.Name,
         options.PublicUrl(app.Name),
         app.ActiveVersionNumber,

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Platform.ControlPlane.Auth;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Domain;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Apis;

@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
-using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
 using Platform.Data;
 

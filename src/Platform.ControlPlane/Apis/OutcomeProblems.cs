@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Bundles;
-using Platform.Oci;
-using Platform.ControlPlane.Infrastructure;
 using Platform.ControlPlane.Services;
+using Platform.Oci;
 
 namespace Platform.ControlPlane.Apis;
 

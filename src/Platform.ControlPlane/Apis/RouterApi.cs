@@ -34,7 +34,7 @@ public static class RouterApi
         {
             if (since is not >= 0)
             {
-                return Infrastructure.Problems.Validation($"since must be a revision (0 or more); got '{context.Request.Query["since"]}'.", "since", context.Request.Query["since"].ToString());
+                return Problems.Validation($"since must be a revision (0 or more); got '{context.Request.Query["since"]}'.", "since", context.Request.Query["since"].ToString());
             }
             context.Response.Headers.CacheControl = "no-cache";
             // The delta protocol: answered from the change log, never by rebuilding the whole table.
@@ -102,15 +102,15 @@ public static class RouterApi
     {
         if (report.Entries.Count > AppLogStore.MaxEntriesPerReport)
         {
-            return Infrastructure.Problems.Validation($"The report has {report.Entries.Count} entries; at most {AppLogStore.MaxEntriesPerReport} are accepted at once.");
+            return Problems.Validation($"The report has {report.Entries.Count} entries; at most {AppLogStore.MaxEntriesPerReport} are accepted at once.");
         }
         if (report.Entries.FirstOrDefault(e => !AppLogStreams.IsKnown(e.Stream)) is { } bad)
         {
-            return Infrastructure.Problems.Validation($"Log entry of app '{bad.App}' has stream '{bad.Stream}'; expected stdout, stderr or platform.", "stream", bad.Stream);
+            return Problems.Validation($"Log entry of app '{bad.App}' has stream '{bad.Stream}'; expected stdout, stderr or platform.", "stream", bad.Stream);
         }
         if (report.Entries.FirstOrDefault(e => e.App is null || e.Line is null || e.RequestId is null) is { } incomplete)
         {
-            return Infrastructure.Problems.Validation($"A log entry at {incomplete.Time:O} lacks its app, line or request id.");
+            return Problems.Validation($"A log entry at {incomplete.Time:O} lacks its app, line or request id.");
         }
         await store.AppendAsync(report, cancellationToken);
         return TypedResults.NoContent();
@@ -123,7 +123,7 @@ public static class RouterApi
         {
             if (m.LatencyBuckets.Length != bucketCount || m.Requests < 0 || m.Errors < 0)
             {
-                return Infrastructure.Problems.Validation($"Stats for app '{m.App}' at {m.Minute:O} have {m.LatencyBuckets.Length} latency buckets; expected {bucketCount}.");
+                return Problems.Validation($"Stats for app '{m.App}' at {m.Minute:O} have {m.LatencyBuckets.Length} latency buckets; expected {bucketCount}.");
             }
         }
         // Stats are kept by app name: a late report for a deleted app, or for minutes before the app of that name was

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
 using Platform.ControlPlane.Services;
 
 namespace Platform.ControlPlane.Apis;

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Apis;

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Platform.ControlPlane.Auth;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
 using Platform.ControlPlane.Services;
 using Platform.Data;
 

@@ -8,7 +8,7 @@ using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using Platform.Bundles;
 using Platform.ControlPlane.Auth;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
 using Platform.ControlPlane.Services;
 using Platform.Data;
 

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
+using Platform.ControlPlane.Domain;
 using Platform.Data;
 using Platform.ServiceDefaults;
 

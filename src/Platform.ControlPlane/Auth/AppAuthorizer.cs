@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.EntityFrameworkCore;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Apis;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Auth;

@@ -3,7 +3,6 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Services;

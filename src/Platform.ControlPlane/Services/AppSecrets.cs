@@ -37,7 +37,7 @@ public sealed class AppSecretStore(PlatformDbContext db, IDataProtectionProvider
         var existing = await db.AppSecrets.FirstOrDefaultAsync(s => s.AppId == app.Id && s.Name == name, cancellationToken);
         if (existing is null)
         {
-            if (await db.AppSecrets.CountAsync(s => s.AppId == app.Id, cancellationToken) >= Infrastructure.AppSettingsValidator.MaxSecrets)
+            if (await db.AppSecrets.CountAsync(s => s.AppId == app.Id, cancellationToken) >= Configuration.AppSettingsValidator.MaxSecrets)
             {
                 return SecretChange.TooMany;
             }

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Bundles;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 using Platform.Oci;
 

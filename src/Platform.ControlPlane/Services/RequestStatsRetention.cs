@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Services;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Services;
@@ -7,7 +6,7 @@ namespace Platform.ControlPlane.Services;
 /// <summary>
 /// LISTENs on the PostgreSQL channel the triggers on the apps and tenants tables notify, so a change made through
 /// any control-plane replica wakes the long-polls held by every replica (the writing one is woken at once as well:
-/// <see cref="Infrastructure.RouteChangeEndpoints"/>).
+/// <see cref="Platform.ControlPlane.Apis.RouteChangeEndpoints"/>).
 /// </summary>
 public sealed class RouteChangeListener(IOptions<DatabaseOptions> database, RouteChangeNotifier notifier, ILogger<RouteChangeListener> logger)
     : PostgresChannelListener(database, PlatformDbContext.RoutesChangedChannel)

@@ -4,7 +4,6 @@ using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
-using Platform.ControlPlane.Infrastructure;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Services;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
 using Platform.Data;
 
 namespace Platform.ControlPlane.Services;

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Bundles;
 using Platform.Contracts;
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Configuration;
 using Platform.Data;
 using Platform.Oci;
 using Platform.Runtime;

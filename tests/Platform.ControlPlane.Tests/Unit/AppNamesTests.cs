@@ -1,4 +1,4 @@
-using Platform.ControlPlane.Infrastructure;
+using Platform.ControlPlane.Domain;
 
 namespace Platform.ControlPlane.Tests.Unit;
 

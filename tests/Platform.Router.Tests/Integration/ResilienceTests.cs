@@ -10,7 +10,11 @@ public sealed class ResilienceTests
     [Fact]
     public async Task With_the_registry_stopped_a_cached_app_still_answers_and_an_uncached_one_is_503()
     {
-        await using var stack = await PlatformStack.StartAsync();
+        // A router that fetches nothing ahead, so "uncached" really is not loaded when the registry stops.
+        await using var stack = await PlatformStack.StartAsync(new PlatformStackOptions
+        {
+            RouterEnvironment = new Dictionary<string, string?> { ["Platform__Router__PrefetchApps"] = "0" },
+        });
         await stack.ControlPlane.DeployAsync("cached", TestApps.Bytes("hello"));
         await stack.ControlPlane.DeployAsync("uncached", TestApps.Bytes("greeting-v2"));
         await stack.WaitForAppAsync("cached", "/", "GET");

@@ -1,4 +1,4 @@
-// The same rule as the API's AppNames.Validate (src/Platform.ControlPlane/Infrastructure/AppNames.cs), with the same
+// The same rule as the API's AppNames.Validate (src/Platform.ControlPlane/Domain/AppNames.cs), with the same
 // messages, so the form can explain a bad name before anything is sent. The API stays the authority.
 export const MIN_LENGTH = 3;
 export const MAX_LENGTH = 63;

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Data;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Hosting;
 
 internal static class DatabaseMigration
 {

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Configuration;
 
 /// <summary>Checks the settings a user may give an app: environment variables and limits.</summary>
 public static partial class AppSettingsValidator

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Platform.ServiceDefaults;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Hosting;
 
 /// <summary>
 /// PostgreSQL unreachable (stopped, restarting, network gone) is an outage, not a bug: every call, the key check

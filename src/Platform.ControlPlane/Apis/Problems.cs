@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.ServiceDefaults;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Apis;
 
 /// <summary>RFC 9457 problem responses with a stable type URI per kind of error, so clients can branch on it.</summary>
 public static class Problems

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Domain;
 
 /// <summary>App names become the first label of a host name, so they follow DNS label rules (RFC 1123), lower case only.</summary>
 public static partial class AppNames

@@ -1,4 +1,4 @@
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane;
 
 /// <summary>Every log event of the control plane, with its id kept in one place. Secrets never appear in these.</summary>
 internal static partial class ControlPlaneLog

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using Platform.ControlPlane.Configuration;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Services;
 
 /// <summary>
 /// Bounds how many uploads are read, validated and pushed at once, so that many large uploads arriving together

@@ -1,6 +1,6 @@
 using Platform.ControlPlane.Services;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Apis;
 
 /// <summary>
 /// How a routing change wakes routers. The triggers on <c>apps</c> NOTIFY every control-plane replica

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Hosting;
 
 /// <summary>Declares the bearer API key in the OpenAPI document so the reference page can send it.</summary>
 internal sealed class BearerSecurityTransformer : IOpenApiDocumentTransformer

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.ControlPlane.Auth;
+using Platform.ControlPlane.Configuration;
 using Platform.ControlPlane.Services;
 using Platform.Data;
 using Platform.Oci;
@@ -11,7 +12,7 @@ using Platform.Runtime.Components;
 using Platform.Runtime.Security;
 using Platform.ServiceDefaults;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Hosting;
 
 public static class ControlPlaneServiceCollectionExtensions
 {

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Platform.ControlPlane.Infrastructure;
+namespace Platform.ControlPlane.Configuration;
 
 /// <summary>The control plane's own host settings (section <c>Platform:ControlPlane</c>).</summary>
 public sealed class ControlPlaneHostOptions
