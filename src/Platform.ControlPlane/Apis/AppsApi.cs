@@ -36,7 +36,7 @@ public static class AppsApi
 
     public static async Task<Results<Created<AppResponse>, ProblemHttpResult>> CreateApp(
         CreateAppRequest request, ClaimsPrincipal user, PlatformDbContext db, TenantQuotas quotas, IOptions<AppsOptions> options,
-        TimeProvider clock, ILogger<App> logger, WasmEngineHost engine, CancellationToken cancellationToken)
+        TimeProvider clock, ILogger<AppsApiLogCategory> logger, WasmEngineHost engine, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         if (AppNames.Validate(request.Name) is { } nameError)
@@ -176,7 +176,7 @@ public static class AppsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApp(
-        string app, PlatformDbContext db, ILogger<App> logger, CancellationToken cancellationToken)
+        string app, PlatformDbContext db, ILogger<AppsApiLogCategory> logger, CancellationToken cancellationToken)
     {
         var deleted = await db.Apps.Where(a => a.Name == app).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)

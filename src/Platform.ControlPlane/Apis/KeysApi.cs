@@ -29,7 +29,7 @@ public static class KeysApi
     }
 
     public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
-        CreateKeyRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider clock, ILogger<ApiKey> logger, CancellationToken cancellationToken)
+        CreateKeyRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider clock, ILogger<KeysApiLogCategory> logger, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100 || request.Name.Any(char.IsControl))
@@ -139,7 +139,7 @@ public static class KeysApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
-        string name, ClaimsPrincipal user, PlatformDbContext db, ILogger<ApiKey> logger, CancellationToken cancellationToken)
+        string name, ClaimsPrincipal user, PlatformDbContext db, ILogger<KeysApiLogCategory> logger, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         if (!caller.IsAdmin && caller.Access != KeyAccess.Full)

@@ -47,7 +47,7 @@ public static partial class TenantsApi
     }
 
     public static async Task<Results<Created<TenantResponse>, ProblemHttpResult>> CreateTenant(
-        CreateTenantRequest request, PlatformDbContext db, TimeProvider clock, ILogger<Tenant> logger, CancellationToken cancellationToken)
+        CreateTenantRequest request, PlatformDbContext db, TimeProvider clock, ILogger<TenantsApiLogCategory> logger, CancellationToken cancellationToken)
     {
         if (ValidateName(request.Name) is { } nameError)
         {
@@ -145,7 +145,7 @@ public static partial class TenantsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTenant(
-        string name, PlatformDbContext db, ILogger<Tenant> logger, CancellationToken cancellationToken)
+        string name, PlatformDbContext db, ILogger<TenantsApiLogCategory> logger, CancellationToken cancellationToken)
     {
         var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Name == name, cancellationToken);
         if (tenant is null)

@@ -169,7 +169,7 @@ public static class VersionsApi
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> ActivateVersion(
         string app, int version, PlatformDbContext db, IOptions<AppsOptions> options,
-        TimeProvider clock, ILogger<AppVersion> logger, CancellationToken cancellationToken)
+        TimeProvider clock, ILogger<VersionsApiLogCategory> logger, CancellationToken cancellationToken)
     {
         var found = await db.Apps.Include(a => a.Tenant).FirstOrDefaultAsync(a => a.Name == app, cancellationToken);
         if (found is null)

@@ -84,7 +84,8 @@ public static class RouterHostingExtensions
         services.AddSingleton<AppTrafficHandler>();
         services.AddSingleton<RouterWarmup>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterWarmup>());
-        services.AddHostedService<ModulePrefetcher>();
+        services.AddSingleton<ModulePrefetcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModulePrefetcher>());
         services.AddHealthChecks().AddCheck<RouterReadyCheck>("routing-table", tags: [Extensions.ReadyTag]);
         return builder;
     }
@@ -144,11 +145,13 @@ public static class RouterHostingExtensions
     }
 }
 
-internal sealed class RouterReadyCheck(RoutingTableStore store, RouterWarmup warmup) : IHealthCheck
+internal sealed class RouterReadyCheck(RoutingTableStore store, RouterWarmup warmup, ModulePrefetcher prefetcher) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
             !warmup.Completed ? HealthCheckResult.Unhealthy("warming up the serving path")
-            : store.Current is { } s ? HealthCheckResult.Healthy($"routing table {s.RevisionText} from {s.Source}, {s.Apps.Count} app(s)")
-            : HealthCheckResult.Unhealthy("no routing table yet (control plane not reached, none saved)"));
+            : !store.SavedTableLoaded.IsCompleted ? HealthCheckResult.Unhealthy("loading the saved routing table")
+            : store.Current is not { } s ? HealthCheckResult.Unhealthy("no routing table yet (control plane not reached, none saved)")
+            : !prefetcher.FirstTableFetched ? HealthCheckResult.Unhealthy("fetching the first routing table's apps ahead")
+            : HealthCheckResult.Healthy($"routing table {s.RevisionText} from {s.Source}, {s.Apps.Count} app(s)"));
 }

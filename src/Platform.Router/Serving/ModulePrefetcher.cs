@@ -27,7 +27,13 @@ public sealed class ModulePrefetcher : BackgroundService
     private readonly ILogger<ModulePrefetcher> _logger;
     private readonly int _maxApps;
     private readonly long _maxCacheBytes;
-    private readonly Channel<AppRouting> _pending;
+    // Null in the channel marks the end of the first table's batch.
+    private readonly Channel<AppRouting?> _pending;
+    private readonly TaskCompletionSource _firstBatch = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _sawFirstTable;
+
+    /// <summary>Longest the router's readiness waits for the first table's apps to be fetched ahead.</summary>
+    public static readonly TimeSpan FirstBatchTimeout = TimeSpan.FromSeconds(1);
 
     public ModulePrefetcher(RoutingTableStore store, AppRouteResolver resolver, ModuleCache cache, IOptions<RouterOptions> options,
         IOptions<WasmRuntimeOptions> runtimeOptions, ILogger<ModulePrefetcher> logger)
@@ -39,7 +45,7 @@ public sealed class ModulePrefetcher : BackgroundService
         _maxApps = options.Value.PrefetchApps;
         _maxCacheBytes = runtimeOptions.Value.MaxCachedModuleBytes / 2;
         // What does not fit is left to its first request; a later change of the same app queues it again.
-        _pending = Channel.CreateBounded<AppRouting>(new BoundedChannelOptions(Math.Max(1, _maxApps))
+        _pending = Channel.CreateBounded<AppRouting?>(new BoundedChannelOptions(_maxApps + 1)
         {
             FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = true,
@@ -48,7 +54,18 @@ public sealed class ModulePrefetcher : BackgroundService
         {
             store.Changed += OnChanged;
         }
+        else
+        {
+            _firstBatch.TrySetResult();
+        }
     }
+
+    /// <summary>
+    /// True once the apps of the first table are fetched ahead (or <see cref="FirstBatchTimeout"/> after it arrived):
+    /// readiness waits for it, so a new router joins a pool with its apps loaded rather than loading them on the
+    /// first requests sent to it.
+    /// </summary>
+    public bool FirstTableFetched => _firstBatch.Task.IsCompleted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,8 +78,13 @@ public sealed class ModulePrefetcher : BackgroundService
             // A table loaded from saved state before this service started.
             OnChanged(loaded, null);
         }
-        await foreach (var app in _pending.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var next in _pending.Reader.ReadAllAsync(stoppingToken))
         {
+            if (next is not { } app)
+            {
+                _firstBatch.TrySetResult();
+                continue;
+            }
             // Superseded by a later table, resolved by a request meanwhile, or the cache is already well filled.
             if (app.Resolved is not null || !_store.TryGetApp(app.Entry.App, out var current) || !ReferenceEquals(current, app)
                 || _cache.Statistics.CachedBytes >= _maxCacheBytes)
@@ -88,6 +110,7 @@ public sealed class ModulePrefetcher : BackgroundService
 
     private void OnChanged(RoutingSnapshot snapshot, IReadOnlyList<RouteEntry>? changed)
     {
+        var first = Interlocked.Exchange(ref _sawFirstTable, 1) == 0;
         var queued = 0;
         if (changed is null)
         {
@@ -99,18 +122,26 @@ public sealed class ModulePrefetcher : BackgroundService
                 }
                 queued += TryQueue(app) ? 1 : 0;
             }
-            return;
         }
-        foreach (var entry in changed)
+        else
         {
-            if (queued >= _maxApps)
+            foreach (var entry in changed)
             {
-                break;
+                if (queued >= _maxApps)
+                {
+                    break;
+                }
+                if (snapshot.Apps.TryGetValue(entry.App, out var app))
+                {
+                    queued += TryQueue(app) ? 1 : 0;
+                }
             }
-            if (snapshot.Apps.TryGetValue(entry.App, out var app))
-            {
-                queued += TryQueue(app) ? 1 : 0;
-            }
+        }
+        if (first)
+        {
+            // The marker has its own slot in the channel; a slow registry only delays readiness by the timeout.
+            _pending.Writer.TryWrite(null);
+            _ = Task.Delay(FirstBatchTimeout).ContinueWith(_ => _firstBatch.TrySetResult(), TaskScheduler.Default);
         }
     }
 
