@@ -585,8 +585,9 @@ public sealed class RoutingTableStore
                 break;
             }
             snapshot = next;
-            _journalBytes += line.Length + 1;
         }
+        // Later lines append after whatever is there, so the whole file counts towards the next rewrite.
+        _journalBytes = new FileInfo(_journalPath).Length;
         return snapshot;
     }
 }

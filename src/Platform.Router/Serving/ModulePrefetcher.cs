@@ -111,31 +111,17 @@ public sealed class ModulePrefetcher : BackgroundService
     private void OnChanged(RoutingSnapshot snapshot, IReadOnlyList<RouteEntry>? changed)
     {
         var first = Interlocked.Exchange(ref _sawFirstTable, 1) == 0;
+        // A whole table offers every app; a change only the apps it touched (its cost stays per change).
+        var offered = changed is null ? snapshot.Apps.Values
+            : changed.Select(e => snapshot.Apps.GetValueOrDefault(e.App)).OfType<AppRouting>();
         var queued = 0;
-        if (changed is null)
+        foreach (var app in offered)
         {
-            foreach (var app in snapshot.Apps.Values)
+            if (queued >= _maxApps)
             {
-                if (queued >= _maxApps)
-                {
-                    break;
-                }
-                queued += TryQueue(app) ? 1 : 0;
+                break;
             }
-        }
-        else
-        {
-            foreach (var entry in changed)
-            {
-                if (queued >= _maxApps)
-                {
-                    break;
-                }
-                if (snapshot.Apps.TryGetValue(entry.App, out var app))
-                {
-                    queued += TryQueue(app) ? 1 : 0;
-                }
-            }
+            queued += TryQueue(app) ? 1 : 0;
         }
         if (first)
         {

@@ -50,25 +50,16 @@ public sealed class PrecompiledArtifactTests
     public async Task A_router_told_not_to_fetch_ahead_loads_a_module_on_its_first_request()
     {
         await using var stack = await PlatformStack.StartAsync();
-        var root = Directory.CreateTempSubdirectory("platform-router-no-prefetch-").FullName;
-        try
-        {
-            await using var lazy = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
-                Path.Combine(root, "cache"), Path.Combine(root, "state"), extra: new Dictionary<string, string?> { ["Platform__Router__PrefetchApps"] = "0" });
-            await stack.ControlPlane.DeployAsync("lazy", TestApps.Bytes("hello"));
-            // The default router beside it fetches ahead; once it has, the lazy one has had the same change as long.
-            await WaitForMetricsAsync(stack.Router, Hits("precompiled"));
-            await RouteAsync(stack, "lazy");
-            await Task.Delay(500);
-            Assert.DoesNotMatch(Hits("precompiled"), await lazy.MetricsAsync());
+        var lazy = await stack.StartOwnRouterAsync("lazy", new Dictionary<string, string?> { ["Platform__Router__PrefetchApps"] = "0" });
+        await stack.ControlPlane.DeployAsync("lazy", TestApps.Bytes("hello"));
+        // The default router beside it fetches ahead; once it has, the lazy one has had the same change as long.
+        await WaitForMetricsAsync(stack.Router, Hits("precompiled"));
+        await RouteAsync(stack, "lazy");
+        await Task.Delay(500);
+        Assert.DoesNotMatch(Hits("precompiled"), await lazy.MetricsAsync());
 
-            await stack.WaitForAppAsync("lazy", "/first", "Hello from GET /first", router: lazy);
-            Assert.Matches(Hits("precompiled"), await WaitForMetricsAsync(lazy, Hits("precompiled")));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        await stack.WaitForAppAsync("lazy", "/first", "Hello from GET /first", router: lazy);
+        Assert.Matches(Hits("precompiled"), await WaitForMetricsAsync(lazy, Hits("precompiled")));
     }
 
     /// <summary>Polls the router's metrics (the exporter caches a scrape for 300 ms) until they match.</summary>
@@ -143,21 +134,12 @@ public sealed class PrecompiledArtifactTests
         (await registry.DeleteAsync($"/v2/apps/gone/blobs/{artifactDigest}")).EnsureSuccessStatusCode();
 
         // A router that has not loaded the module yet (the stack's own fetched it ahead when it was deployed).
-        var root = Directory.CreateTempSubdirectory("platform-router-artifact-gone-").FullName;
-        try
-        {
-            await using var fresh = await PlatformProcesses.StartRouterAsync(stack.ControlPlane.Url, stack.Registry.Url,
-                Path.Combine(root, "cache"), Path.Combine(root, "state"));
-            await stack.WaitForAppAsync("gone", "/anyway", "Hello from GET /anyway", router: fresh);
+        var fresh = await stack.StartOwnRouterAsync("fresh");
+        await stack.WaitForAppAsync("gone", "/anyway", "Hello from GET /anyway", router: fresh);
 
-            var metrics = await fresh.MetricsAsync();
-            Assert.Matches(Compiles(1), metrics);
-            Assert.DoesNotMatch(Hits("precompiled"), metrics);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var metrics = await fresh.MetricsAsync();
+        Assert.Matches(Compiles(1), metrics);
+        Assert.DoesNotMatch(Hits("precompiled"), metrics);
     }
 
     /// <summary>The app's entry in the router's /routing document, once the router has it.</summary>

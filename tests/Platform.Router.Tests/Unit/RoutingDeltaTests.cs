@@ -337,18 +337,7 @@ public sealed class RoutingDeltaTests
         }
         finally
         {
-            // The stores' background savers may still write for up to a second.
-            for (var attempt = 0; Directory.Exists(directory); attempt++)
-            {
-                try
-                {
-                    Directory.Delete(directory, recursive: true);
-                }
-                catch (IOException) when (attempt < 30)
-                {
-                    Thread.Sleep(100);
-                }
-            }
+            DeleteEventually(directory);
         }
     }
 }
