@@ -37,6 +37,18 @@ internal sealed class FairQueue(int queueLength, int appQueueLength)
 
     public int Running => Volatile.Read(ref _running);
 
+    /// <summary>Workers waiting for a job right now.</summary>
+    public int Idle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
     /// <summary>An idle worker: what it is handed and the signal it sleeps on.</summary>
     private sealed class Waiter
     {

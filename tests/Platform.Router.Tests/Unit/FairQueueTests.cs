@@ -79,10 +79,10 @@ public sealed class FairQueueTests
     public async Task A_request_that_arrives_while_workers_are_idle_is_handed_to_the_one_idle_the_shortest_time()
     {
         var queue = new FairQueue(queueLength: 10, appQueueLength: 10);
-        var longIdle = Task.Run(() => queue.Next(null, -1, out var job, out _, out _) ? job : null);
-        await Task.Delay(100);
-        var shortIdle = Task.Run(() => queue.Next(null, -1, out var job, out _, out _) ? job : null);
-        await Task.Delay(100);
+        var longIdle = IdleWorker(() => queue.Next(null, -1, out var job, out _, out _) ? job : null);
+        await UntilIdleAsync(queue, 1);
+        var shortIdle = IdleWorker(() => queue.Next(null, -1, out var job, out _, out _) ? job : null);
+        await UntilIdleAsync(queue, 2);
 
         var request = Job();
         Assert.Equal(ExecutionRejection.None, queue.TryEnqueue("app", 2, request, out _));
@@ -102,8 +102,8 @@ public sealed class FairQueueTests
         var queue = new FairQueue(queueLength: 10, appQueueLength: 10);
         queue.TryEnqueue("capped", 1, Job(), out _);
         Assert.True(queue.Next(null, -1, out _, out var running, out _));
-        var idle = Task.Run(() => queue.Next(null, -1, out var job, out var app, out _) ? app.Name : null);
-        await Task.Delay(100);
+        var idle = IdleWorker(() => queue.Next(null, -1, out _, out var app, out _) ? app.Name : null);
+        await UntilIdleAsync(queue, 1);
 
         queue.TryEnqueue("capped", 1, Job(), out _);
         await Task.Delay(100);
@@ -127,5 +127,23 @@ public sealed class FairQueueTests
         Assert.Empty(left);
         Assert.False(await worker.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(ExecutionRejection.Stopping, queue.TryEnqueue("after", 1, Job(), out _));
+    }
+
+    // A thread of its own, as a worker has: a test run's busy thread pool may start a Task.Run late.
+    private static Task<T?> IdleWorker<T>(Func<T?> next) where T : class
+    {
+        var done = new TaskCompletionSource<T?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() => done.SetResult(next())) { IsBackground = true }.Start();
+        return done.Task;
+    }
+
+    private static async Task UntilIdleAsync(FairQueue queue, int workers)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (queue.Idle < workers)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{workers} worker(s) never went idle");
+            await Task.Delay(5);
+        }
     }
 }
