@@ -508,7 +508,8 @@ public sealed class RoutingTableStore
         }
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.None };
+            // Readers (a backup, an operator) may read it meanwhile: lines are only appended, never rewritten in place.
+            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
             if (!OperatingSystem.IsWindows())
             {
                 options.UnixCreateMode = FileMode0600;
